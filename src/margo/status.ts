@@ -1,0 +1,126 @@
+import {Issues, describe, isRecord, quote, readArray, readKind, readObject, readText, type Json} from './check.ts'
+import {joinPath, type Result} from './result.ts'
+import {isUuid} from './uuid.ts'
+
+export const STATUS_KIND = 'DeploymentStatusManifest'
+
+export const DEPLOYMENT_STATES = ['pending', 'installing', 'installed', 'failed', 'removing', 'removed'] as const
+export type DeploymentState = (typeof DEPLOYMENT_STATES)[number]
+
+export interface StatusError {
+  code: string
+  message: string
+}
+
+export interface ComponentStatus {
+  name: string
+  state: DeploymentState
+  error?: StatusError
+}
+
+export interface DeploymentStatusManifest {
+  apiVersion: string
+  kind: typeof STATUS_KIND
+  deploymentId: string
+  status: {state: DeploymentState, error?: StatusError}
+  components: ComponentStatus[]
+}
+
+export function isDeploymentState(value: unknown): value is DeploymentState {
+  return typeof value === 'string' && (DEPLOYMENT_STATES as readonly string[]).includes(value)
+}
+
+/**
+ * Validates a DeploymentStatusManifest. States are the exact lowercase enum. An `error` whose
+ * code and message are both empty counts as absent, because the spec's examples send one even
+ * while pending. Later additions (`deviceId`, `error.source`, `adoptedManifestVersion`) and
+ * unknown members are ignored. Whether `deploymentId` matches the URL and the deployment's
+ * components is the caller's business.
+ */
+export function parseDeploymentStatus(json: unknown): Result<DeploymentStatusManifest> {
+  if (!isRecord(json)) return {ok: false, errors: [{field: '', message: `must be a JSON object, got ${describe(json)}`}]}
+  const issues = new Issues()
+  const apiVersion = readText(issues, json, 'apiVersion', '')
+  readKind(issues, json, STATUS_KIND)
+  const deploymentId = readText(issues, json, 'deploymentId', '')
+  if (deploymentId !== undefined && !isUuid(deploymentId)) issues.add('deploymentId', `must be a UUID, got ${quote(deploymentId)}`)
+
+  const status = readObject(issues, json, 'status', '')
+  const state = status ? readState(issues, status, 'status') : undefined
+  const error = status ? readError(issues, status, 'status') : undefined
+
+  const components: ComponentStatus[] = []
+  readArray(issues, json, 'components', '')?.forEach((entry, i) => {
+    const at = joinPath('components', i)
+    if (!isRecord(entry)) {
+      issues.add(at, `must be an object, got ${describe(entry)}`)
+      return
+    }
+    const name = readText(issues, entry, 'name', at)
+    const componentState = readState(issues, entry, at)
+    const componentError = readError(issues, entry, at)
+    if (name !== undefined && componentState !== undefined) {
+      components.push(componentError ? {name, state: componentState, error: componentError} : {name, state: componentState})
+    }
+  })
+
+  return issues.result(() => ({
+    apiVersion: apiVersion!,
+    kind: STATUS_KIND,
+    deploymentId: deploymentId!,
+    status: error ? {state: state!, error} : {state: state!},
+    components,
+  }))
+}
+
+function readState(issues: Issues, parent: Json, path: string): DeploymentState | undefined {
+  const value = parent.state
+  const at = joinPath(path, 'state')
+  if (value === undefined) {
+    issues.add(at, 'is required')
+    return undefined
+  }
+  if (!isDeploymentState(value)) {
+    issues.add(at, `must be one of ${DEPLOYMENT_STATES.join(', ')}; got ${quote(value)}`)
+    return undefined
+  }
+  return value
+}
+
+function readError(issues: Issues, parent: Json, path: string): StatusError | undefined {
+  const value = parent.error
+  const at = joinPath(path, 'error')
+  if (value === undefined || value === null) return undefined
+  if (!isRecord(value)) {
+    issues.add(at, `must be an object, got ${describe(value)}`)
+    return undefined
+  }
+  const code = typeof value.code === 'number' && Number.isFinite(value.code) ? String(value.code) : value.code
+  const message = value.message
+  const blank = (v: unknown) => v === undefined || v === null || v === ''
+  if (blank(code) && blank(message)) return undefined
+  let valid = true
+  if (typeof code !== 'string' || code.trim() === '') {
+    issues.add(joinPath(at, 'code'), `must be a non-empty string, got ${quote(code)}`)
+    valid = false
+  }
+  if (message !== undefined && typeof message !== 'string') {
+    issues.add(joinPath(at, 'message'), `must be a string, got ${quote(message)}`)
+    valid = false
+  }
+  return valid ? {code: code as string, message: (message as string | undefined) ?? ''} : undefined
+}
+
+const SEVERITY: readonly DeploymentState[] = ['failed', 'removing', 'installing', 'pending', 'removed', 'installed']
+
+/**
+ * The overall state is the most severe component state, in the order
+ * failed > removing > installing > pending > removed > installed. The spec's list repeats
+ * `removing` and omits `removed`; `removed` belongs just above `installed`, so a deployment
+ * reads `installed` only when every component is installed. No components means nothing has
+ * started yet.
+ */
+export function aggregateState(componentStates: readonly DeploymentState[]): DeploymentState {
+  if (componentStates.length === 0) return 'pending'
+  return SEVERITY.find(s => componentStates.includes(s)) ?? 'pending'
+}
