@@ -1,0 +1,67 @@
+import {Command, Flags} from '@oclif/core'
+import pjson from '../package.json' with {type: 'json'}
+import {defaultDataDir} from '../src/config/paths.ts'
+import {ServeError, startServer} from '../src/server/serve.ts'
+import {TlsSetupError} from '../src/server/tls-material.ts'
+
+export default class Serve extends Command {
+  static override summary = 'Run the Workload Fleet Manager (the Margo device interface and the operator API)'
+  static override description = `Serves the Margo Workload Management API to devices over HTTPS, with an embedded SQLite store in the data directory.
+
+On first start it creates a root CA, a server certificate and an operator token in the data directory. Devices download the root CA from GET <url>/api/v1/onboarding/certificate; operator commands run on this machine find the server, the token and the CA through the same data directory.`
+  static override examples = [
+    {description: 'Lab server on an unprivileged port', command: '<%= config.bin %> serve --listen :8443'},
+    {description: 'Serve the API under the prefix the Margo conformance suites use', command: '<%= config.bin %> serve --listen 127.0.0.1:8443 --base-path /v1alpha2/margo'},
+    {description: 'Require operator approval for new devices', command: '<%= config.bin %> serve --listen :8443 --enrollment approve'},
+  ]
+  static override flags = {
+    'data-dir': Flags.string({description: 'Directory for the database, TLS material and operator token', env: 'MARGO_DATA_DIR', default: defaultDataDir(), defaultHelp: async () => defaultDataDir()}),
+    listen: Flags.string({description: 'Address to listen on, HOST:PORT (the Margo spec requires 443)', env: 'MARGO_LISTEN', default: '0.0.0.0:443'}),
+    'base-path': Flags.string({description: 'URL prefix in front of /api/v1 (e.g. /v1alpha2/margo)', env: 'MARGO_BASE_PATH', default: ''}),
+    'external-url': Flags.string({description: 'URL devices use to reach the API root when a proxy sits in front (used to check @target-uri)', env: 'MARGO_EXTERNAL_URL'}),
+    san: Flags.string({description: 'Extra DNS name or IP for the generated server certificate (repeatable)', multiple: true, default: []}),
+    'tls-cert': Flags.string({description: 'Use this server certificate (PEM) instead of the generated one'}),
+    'tls-key': Flags.string({description: 'Private key (PEM) of --tls-cert'}),
+    'ca-cert': Flags.string({description: 'Root CA (PEM) to publish to devices with --tls-cert'}),
+    enrollment: Flags.string({description: 'How new devices are admitted: auto (lab), approve (operator approves), allowlist (pre-registered certificates only)', options: ['auto', 'approve', 'allowlist'], default: 'auto', env: 'MARGO_ENROLLMENT'}),
+    'max-body-bytes': Flags.integer({description: 'Largest device request body accepted (larger gets 413)', default: 1024 * 1024, min: 1024}),
+    'signature-max-age': Flags.integer({description: 'Oldest accepted RFC 9421 "created", in seconds', default: 300, min: 1}),
+    'signature-skew': Flags.integer({description: 'Allowed clock skew for "created" in the future, in seconds', default: 60, min: 0}),
+    'log-level': Flags.string({options: ['debug', 'info', 'warn', 'error'], default: 'info'}),
+    'log-format': Flags.string({options: ['text', 'json'], description: 'Log format (default: text on a terminal, json otherwise)'}),
+  }
+
+  async run(): Promise<void> {
+    const {flags} = await this.parse(Serve)
+    let server
+    try {
+      server = await startServer({
+        dataDir: flags['data-dir'],
+        listen: flags.listen,
+        basePath: flags['base-path'],
+        externalUrl: flags['external-url'],
+        sans: flags.san,
+        tlsCert: flags['tls-cert'],
+        tlsKey: flags['tls-key'],
+        caCert: flags['ca-cert'],
+        enrollment: flags.enrollment as 'auto' | 'approve' | 'allowlist',
+        maxBodyBytes: flags['max-body-bytes'],
+        signatureMaxAgeSeconds: flags['signature-max-age'],
+        signatureSkewSeconds: flags['signature-skew'],
+        logLevel: flags['log-level'] as 'info',
+        logFormat: flags['log-format'] as 'text' | 'json' | undefined,
+        version: pjson.version,
+      })
+    } catch (err) {
+      if (err instanceof ServeError) this.error(err.message, {exit: err.exitCode})
+      if (err instanceof TlsSetupError) this.error(err.message, {exit: 2})
+      throw err
+    }
+    process.stdout.write(`margo ${pjson.version} serving ${server.deviceApiUrl} (operator API ${server.operatorUrl}, data ${flags['data-dir']})\n`)
+    await new Promise<void>(resolve => {
+      process.once('SIGTERM', resolve)
+      process.once('SIGINT', resolve)
+    })
+    await server.stop()
+  }
+}

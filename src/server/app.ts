@@ -1,0 +1,25 @@
+import {Elysia} from 'elysia'
+import {PROBLEM_MEDIA_TYPE} from '../margo/media-types.ts'
+import {deviceApi} from './device-api/index.ts'
+import type {DeviceApiContext} from './device-api/context.ts'
+import {OPERATOR_PREFIX, operatorApi, type OperatorApiContext} from './operator-api/index.ts'
+
+/**
+ * The whole HTTP surface: the Margo device interface and the operator API side by side, each
+ * with its own errors. Tests drive it with `app.handle(new Request(...))`.
+ */
+export function createServerApp(device: DeviceApiContext, operator: OperatorApiContext) {
+  return new Elysia()
+    .use(deviceApi(device))
+    .use(operatorApi(operator))
+    .onError(({code, request}) => {
+      const path = new URL(request.url).pathname
+      if (path.startsWith(OPERATOR_PREFIX)) {
+        const status = code === 'NOT_FOUND' ? 404 : code === 'PARSE' || code === 'VALIDATION' ? 400 : 500
+        return Response.json({error: {code: status === 404 ? 'not_found' : status === 400 ? 'bad_request' : 'internal', message: `${request.method} ${path}: ${status === 404 ? 'no such endpoint' : 'request failed'}`}}, {status})
+      }
+      const status = code === 'NOT_FOUND' ? 404 : code === 'PARSE' || code === 'VALIDATION' ? 400 : 500
+      const title = status === 404 ? 'Not Found' : status === 400 ? 'Bad Request' : 'Internal Server Error'
+      return new Response(JSON.stringify({type: 'about:blank', title, status, detail: `${request.method} ${path}`}), {status, headers: {'content-type': PROBLEM_MEDIA_TYPE}})
+    })
+}

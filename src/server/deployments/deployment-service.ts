@@ -1,0 +1,139 @@
+import {parseCapabilities} from '../../margo/capabilities.ts'
+import {sha256Digest} from '../../margo/digest.ts'
+import {YAML_MEDIA_TYPE} from '../../margo/media-types.ts'
+import {findAppVersion} from '../catalog/catalog-service.ts'
+import type {ApplicationDescription} from '../catalog/description.ts'
+import {resolveParameterValues} from '../catalog/parameters.ts'
+import {chooseProfile} from '../catalog/profiles.ts'
+import {publishManifest} from '../desired-state/publish.ts'
+import type {EventBus} from '../events.ts'
+import {OperatorError, invalid, notFound} from '../operator-api/errors.ts'
+import type {ClientRecord, DeploymentRecord, Store} from '../store/store.ts'
+import {buildApplicationDeployment} from './build.ts'
+import {newDeploymentId} from './ids.ts'
+
+/** What a deployment's values column holds: what the operator set, and what that resolved to. */
+export interface StoredValues {
+  user: Record<string, unknown>
+  resolved: Record<string, unknown>
+}
+
+export const readValues = (d: DeploymentRecord): StoredValues => JSON.parse(d.valuesJson) as StoredValues
+
+function deviceView(client: ClientRecord) {
+  if (!client.capabilitiesJson) return null
+  const parsed = parseCapabilities(JSON.parse(client.capabilitiesJson))
+  return parsed.ok ? parsed.value : null
+}
+
+function requireClient(store: Store, clientId: string): ClientRecord {
+  const client = store.getClient(clientId)
+  if (!client) throw notFound('device', clientId, 'run: margo device list')
+  if (client.enrollment === 'revoked') throw new OperatorError(409, 'device_revoked', `device ${clientId} is revoked; it can no longer receive deployments`)
+  return client
+}
+
+function render(description: ApplicationDescription, profile: ApplicationDescription['deploymentProfiles'][number], deploymentId: string, values: Record<string, unknown>) {
+  const built = buildApplicationDeployment({description, profile, deploymentId, values: values as never})
+  return {bytes: built.bytes, digest: sha256Digest(built.bytes)}
+}
+
+export interface CreateDeploymentInput {
+  appId: string
+  version?: string
+  clientId: string
+  profile?: string
+  values?: Record<string, unknown>
+}
+
+/** Assign an application to a device: pick the profile, resolve and validate values, write the YAML and a new manifest. */
+export function createDeployment(store: Store, events: EventBus, input: CreateDeploymentInput, now: string): DeploymentRecord {
+  const client = requireClient(store, input.clientId)
+  const {record, description} = findAppVersion(store, input.appId, input.version)
+  // A named profile is the operator's explicit choice and overrides the device's reported types.
+  const chosen = chooseProfile(description, input.profile ? null : deviceView(client), input.profile)
+  if (!chosen.ok) {
+    throw invalid('profile_unavailable', `no deployment profile of ${record.appId}@${record.version} fits device ${client.clientId}: ${chosen.reasons.join('; ')}`,
+      chosen.reasons.map(r => ({path: 'profile', message: r})))
+  }
+  const user = input.values ?? {}
+  const resolved = resolveParameterValues(description, user)
+  if (!resolved.ok) throw invalid('invalid_parameters', `parameter values are invalid: ${resolved.errors.map(e => `${e.field}: ${e.message}`).join('; ')}`, resolved.errors)
+
+  const deploymentId = newDeploymentId()
+  const artifact = render(description, chosen.profile, deploymentId, resolved.values)
+  const deployment: DeploymentRecord = {
+    deploymentId,
+    clientId: client.clientId,
+    appId: record.appId,
+    appVersion: record.version,
+    profileId: chosen.profile.id,
+    profileType: chosen.profile.type,
+    valuesJson: JSON.stringify({user, resolved: resolved.values} satisfies StoredValues),
+    digest: artifact.digest,
+    desired: 'present',
+    createdAt: now,
+    updatedAt: now,
+  }
+  store.transaction(() => {
+    store.putArtifact(artifact.digest, YAML_MEDIA_TYPE, artifact.bytes, now)
+    store.insertDeployment(deployment)
+    publishManifest(store, client.clientId, now)
+  })
+  events.emit({type: 'deployment.changed', deploymentId, clientId: client.clientId})
+  return deployment
+}
+
+/**
+ * Change an existing deployment's app version or values in place: same deploymentId, new
+ * YAML and digest. Immutable settings keep the value they were installed with.
+ */
+export function updateDeployment(store: Store, events: EventBus, deploymentId: string, patch: {version?: string, values?: Record<string, unknown>}, now: string): DeploymentRecord {
+  const current = store.getDeployment(deploymentId)
+  if (!current) throw notFound('deployment', deploymentId, 'run: margo status')
+  if (current.desired === 'absent') throw new OperatorError(409, 'conflict', `deployment ${deploymentId} was removed; deploy the app again instead`)
+  const client = requireClient(store, current.clientId)
+  const {record, description} = findAppVersion(store, current.appId, patch.version ?? current.appVersion)
+  const sameProfile = description.deploymentProfiles.find(p => p.id === current.profileId)
+  const chosen = sameProfile ? {ok: true as const, profile: sameProfile} : chooseProfile(description, deviceView(client), current.profileType)
+  if (!chosen.ok) throw invalid('profile_unavailable', `${record.appId}@${record.version} has no ${current.profileType} profile for this device: ${chosen.reasons.join('; ')}`)
+
+  const previous = readValues(current)
+  const user = {...previous.user, ...(patch.values ?? {})}
+  const resolved = resolveParameterValues(description, user, {values: previous.resolved, applied: true})
+  if (!resolved.ok) {
+    const immutable = resolved.errors.some(e => /immutable/i.test(e.message))
+    throw invalid(immutable ? 'immutable_parameter' : 'invalid_parameters', `parameter values are invalid: ${resolved.errors.map(e => `${e.field}: ${e.message}`).join('; ')}`, resolved.errors)
+  }
+  const artifact = render(description, chosen.profile, deploymentId, resolved.values)
+  const updated: DeploymentRecord = {
+    ...current,
+    appVersion: record.version,
+    profileId: chosen.profile.id,
+    profileType: chosen.profile.type,
+    valuesJson: JSON.stringify({user, resolved: resolved.values} satisfies StoredValues),
+    digest: artifact.digest,
+    updatedAt: now,
+  }
+  store.transaction(() => {
+    store.putArtifact(artifact.digest, YAML_MEDIA_TYPE, artifact.bytes, now)
+    store.updateDeployment(updated)
+    publishManifest(store, current.clientId, now)
+  })
+  events.emit({type: 'deployment.changed', deploymentId, clientId: current.clientId})
+  return updated
+}
+
+/** Remove a deployment from the device's desired state; the device then reports removing → removed. */
+export function deleteDeployment(store: Store, events: EventBus, deploymentId: string, now: string): DeploymentRecord {
+  const current = store.getDeployment(deploymentId)
+  if (!current) throw notFound('deployment', deploymentId, 'run: margo status')
+  if (current.desired === 'absent') return current
+  const updated: DeploymentRecord = {...current, desired: 'absent', updatedAt: now}
+  store.transaction(() => {
+    store.updateDeployment(updated)
+    publishManifest(store, current.clientId, now)
+  })
+  events.emit({type: 'deployment.changed', deploymentId, clientId: current.clientId})
+  return updated
+}

@@ -1,0 +1,44 @@
+import {Elysia} from 'elysia'
+import {PROBLEM_MEDIA_TYPE} from '../../margo/media-types.ts'
+import {reportCapabilities} from './capabilities.ts'
+import type {DeviceApiContext} from './context.ts'
+import {getBundle, getDeploymentYaml, getManifest} from './desired-state.ts'
+import {BodyTooLarge, readBody} from './http.ts'
+import {onboard, rootCertificate} from './onboarding.ts'
+import {reportStatus} from './status.ts'
+
+const plainProblem = (status: number, title: string, detail: string) =>
+  new Response(JSON.stringify({type: 'about:blank', title, status, detail}), {status, headers: {'content-type': PROBLEM_MEDIA_TYPE}})
+
+/**
+ * The Margo device interface: exactly the endpoints of the specification (E1–E8), under
+ * `<basePath>/api/v1`. Nothing product-specific lives here.
+ */
+export function deviceApi(ctx: DeviceApiContext) {
+  const guarded = async (work: () => Promise<Response> | Response): Promise<Response> => {
+    try {
+      return await work()
+    } catch (err) {
+      if (err instanceof BodyTooLarge) {
+        return plainProblem(413, 'Content Too Large', `The request body exceeds the limit of ${ctx.config.maxBodyBytes} bytes.`)
+      }
+      ctx.log.error('device_api.failure', {error: err instanceof Error ? err.message : String(err)})
+      return plainProblem(500, 'Internal Server Error', 'The server failed to handle the request; it has been logged.')
+    }
+  }
+  const body = (request: Request) => readBody(request, ctx.config.maxBodyBytes)
+
+  return new Elysia({name: 'margo-device-api', prefix: `${ctx.config.basePath}/api/v1`})
+    .get('/onboarding/certificate', () => guarded(() => rootCertificate(ctx)))
+    .post('/onboarding', ({request}) => guarded(async () => onboard(ctx, request, await body(request))), {parse: 'none'})
+    .post('/clients/:clientId/capabilities', ({request, params}) =>
+      guarded(async () => reportCapabilities(ctx, request, await body(request), params.clientId)), {parse: 'none'})
+    .put('/clients/:clientId/capabilities', ({request, params}) =>
+      guarded(async () => reportCapabilities(ctx, request, await body(request), params.clientId)), {parse: 'none'})
+    .get('/clients/:clientId/deployments', ({request, params}) => guarded(() => getManifest(ctx, request, params.clientId)))
+    .get('/clients/:clientId/deployments/:deploymentId/:digest', ({request, params}) =>
+      guarded(() => getDeploymentYaml(ctx, request, params.clientId, params.deploymentId, params.digest)))
+    .get('/clients/:clientId/bundles/:digest', ({request, params}) => guarded(() => getBundle(ctx, request, params.clientId, params.digest)))
+    .post('/clients/:clientId/deployments/:deploymentId/status', ({request, params}) =>
+      guarded(async () => reportStatus(ctx, request, await body(request), params.clientId, params.deploymentId)), {parse: 'none'})
+}

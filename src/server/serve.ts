@@ -1,0 +1,143 @@
+import {rmSync} from 'node:fs'
+import {dataDirFiles} from '../config/paths.ts'
+import {writeFileAtomic} from '../util/fs.ts'
+import {createLogger, type LogFormat, type LogLevel} from '../util/log.ts'
+import {createServerApp} from './app.ts'
+import type {DeviceApiContext, EnrollmentPolicy} from './device-api/context.ts'
+import {EventBus} from './events.ts'
+import {OPERATOR_PREFIX} from './operator-api/index.ts'
+import {ensureOperatorToken} from './operator-token.ts'
+import {Store} from './store/store.ts'
+import {defaultSans, ensureTlsMaterial} from './tls-material.ts'
+
+export interface ServeOptions {
+  dataDir: string
+  listen: string
+  basePath: string
+  externalUrl?: string
+  sans: string[]
+  tlsCert?: string
+  tlsKey?: string
+  caCert?: string
+  enrollment: EnrollmentPolicy
+  maxBodyBytes: number
+  signatureMaxAgeSeconds: number
+  signatureSkewSeconds: number
+  logLevel: LogLevel
+  logFormat?: LogFormat
+  version: string
+}
+
+export interface RunningServer {
+  deviceApiUrl: string
+  operatorUrl: string
+  port: number
+  stop(): Promise<void>
+}
+
+/** A failure to start, with what the user can do about it. */
+export class ServeError extends Error {
+  constructor(message: string, readonly exitCode = 1) { super(message) }
+}
+
+export function parseListen(listen: string): {hostname: string, port: number} {
+  const m = /^(?:\[([^\]]+)\]|([^:]*))?:(\d{1,5})$/.exec(listen.trim())
+  const port = m ? Number(m[3]) : NaN
+  if (!m || port > 65535) throw new ServeError(`--listen ${listen} is not HOST:PORT (examples: 0.0.0.0:443, :8443, 127.0.0.1:8443, [::1]:8443)`, 2)
+  return {hostname: m[1] ?? (m[2] || '0.0.0.0'), port}
+}
+
+export function normalizeBasePath(p: string): string {
+  const trimmed = p.trim().replace(/\/+$/, '')
+  if (trimmed === '') return ''
+  if (!/^\/[A-Za-z0-9._~\/-]*$/.test(trimmed)) throw new ServeError(`--base-path ${p} must be a URL path such as /v1alpha2/margo`, 2)
+  return trimmed
+}
+
+const localHost = (hostname: string) =>
+  hostname === '0.0.0.0' ? '127.0.0.1' : hostname === '::' ? '[::1]' : hostname.includes(':') ? `[${hostname}]` : hostname
+
+/** Start the Workload Fleet Manager. Resolves once it listens; `stop()` shuts it down cleanly. */
+export async function startServer(opts: ServeOptions): Promise<RunningServer> {
+  const log = createLogger({level: opts.logLevel, format: opts.logFormat})
+  const {hostname, port} = parseListen(opts.listen)
+  const basePath = normalizeBasePath(opts.basePath)
+  const files = dataDirFiles(opts.dataDir)
+  const tls = await ensureTlsMaterial(opts.dataDir, {sans: defaultSans(opts.sans), tlsCert: opts.tlsCert, tlsKey: opts.tlsKey, caCert: opts.caCert})
+  const token = ensureOperatorToken(opts.dataDir)
+  const store = new Store(files.database)
+  const events = new EventBus()
+  const startedAt = new Date()
+  const device: DeviceApiContext = {
+    store, events, log,
+    config: {
+      basePath,
+      externalUrl: opts.externalUrl,
+      enrollment: opts.enrollment,
+      signatureMaxAgeSeconds: opts.signatureMaxAgeSeconds,
+      signatureSkewSeconds: opts.signatureSkewSeconds,
+      maxBodyBytes: opts.maxBodyBytes,
+    },
+    caCertificatePem: tls.caPem,
+    now: () => new Date(),
+    keyCache: new Map(),
+    lastSeen: new Map(),
+  }
+  let deviceApiUrl = ''
+  const app = createServerApp(device, {
+    store, events, log, token,
+    version: opts.version,
+    enrollment: opts.enrollment,
+    get deviceApiUrl() { return deviceApiUrl },
+    maxBodyBytes: Math.max(opts.maxBodyBytes, 64 * 1024 * 1024),
+    startedAt,
+    now: () => new Date(),
+  })
+
+  try {
+    app.listen({hostname, port, tls: {cert: tls.certPem, key: tls.keyPem}, maxRequestBodySize: Math.max(opts.maxBodyBytes, 64 * 1024 * 1024) + 1024})
+  } catch (err) {
+    store.close()
+    const msg = err instanceof Error ? err.message : String(err)
+    if (/EACCES|permission/i.test(msg) || (port < 1024 && process.getuid?.() !== 0)) {
+      throw new ServeError(`cannot listen on ${opts.listen}: port ${port} needs privileges — run as root, or use --listen :8443`)
+    }
+    if (/EADDRINUSE|in use/i.test(msg)) throw new ServeError(`cannot listen on ${opts.listen}: the port is already in use — stop the other server or pick another port with --listen`)
+    throw new ServeError(`cannot listen on ${opts.listen}: ${msg}`)
+  }
+  const actualPort = app.server!.port!
+  const origin = opts.externalUrl ? new URL(opts.externalUrl).origin : `https://${localHost(hostname)}:${actualPort}`
+  deviceApiUrl = opts.externalUrl ? opts.externalUrl.replace(/\/+$/, '') : `${origin}${basePath}`
+  const operatorUrl = `https://${localHost(hostname)}:${actualPort}${OPERATOR_PREFIX}`
+  writeFileAtomic(files.serverInfo, JSON.stringify({url: deviceApiUrl, operatorUrl, caFile: tls.caFile, pid: process.pid, version: opts.version}, null, 2) + '\n')
+
+  const flushLastSeen = () => {
+    if (device.lastSeen.size === 0) return
+    const batch = [...device.lastSeen]
+    device.lastSeen.clear()
+    store.setLastSeen(batch)
+  }
+  const flusher = setInterval(flushLastSeen, 5000)
+
+  log.info('server.started', {version: opts.version, url: deviceApiUrl, listen: `${hostname}:${actualPort}`, dataDir: opts.dataDir, enrollment: opts.enrollment, tlsGenerated: tls.generated})
+  if (opts.enrollment === 'auto') {
+    log.warn('server.unsafe_setting', {setting: 'enrollment=auto', why: 'any device with a valid certificate is onboarded and trusted; use --enrollment approve or allowlist outside a lab'})
+  }
+
+  let stopped = false
+  return {
+    deviceApiUrl,
+    operatorUrl,
+    port: actualPort,
+    async stop() {
+      if (stopped) return
+      stopped = true
+      clearInterval(flusher)
+      await app.stop()
+      flushLastSeen()
+      store.close()
+      rmSync(files.serverInfo, {force: true})
+      log.info('server.stopped', {})
+    },
+  }
+}

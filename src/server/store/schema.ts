@@ -1,0 +1,102 @@
+/**
+ * SQLite schema, versioned with PRAGMA user_version. Each entry migrates from the previous
+ * version; never edit a shipped entry, append a new one.
+ */
+export const MIGRATIONS: string[] = [
+  `
+  CREATE TABLE clients (
+    client_id            TEXT PRIMARY KEY,
+    fingerprint          TEXT NOT NULL UNIQUE,          -- 'sha256:' + hex of the certificate DER
+    certificate_pem      TEXT NOT NULL,
+    subject              TEXT NOT NULL,
+    key_type             TEXT NOT NULL,
+    not_after            TEXT NOT NULL,
+    enrollment           TEXT NOT NULL CHECK (enrollment IN ('pending', 'active', 'revoked')),
+    onboarded_at         TEXT NOT NULL,
+    last_seen_at         TEXT,
+    capabilities_json    TEXT,
+    capabilities_at      TEXT,
+    labels_json          TEXT NOT NULL DEFAULT '{}',
+    manifest_version     INTEGER NOT NULL DEFAULT 0
+  );
+
+  -- Certificates an operator registered ahead of onboarding (allowlist enrollment, pre-approval).
+  CREATE TABLE preregistered (
+    fingerprint TEXT PRIMARY KEY,
+    created_at  TEXT NOT NULL
+  );
+
+  -- Values refused at onboarding before any parsing: certificate fingerprints or literal strings.
+  CREATE TABLE denied_certificates (
+    value      TEXT PRIMARY KEY,
+    created_at TEXT NOT NULL
+  );
+
+  CREATE TABLE app_versions (
+    app_id            TEXT NOT NULL,
+    version           TEXT NOT NULL,
+    name              TEXT NOT NULL,
+    description_yaml  TEXT NOT NULL,                    -- the source as published, byte for byte
+    description_json  TEXT NOT NULL,                    -- the parsed, validated document
+    package_digest    TEXT,                             -- digest of the uploaded package, if any
+    package_bytes     BLOB,
+    published_at      TEXT NOT NULL,
+    PRIMARY KEY (app_id, version)
+  );
+
+  CREATE TABLE deployments (
+    deployment_id  TEXT PRIMARY KEY,
+    client_id      TEXT NOT NULL REFERENCES clients(client_id),
+    app_id         TEXT NOT NULL,
+    app_version    TEXT NOT NULL,
+    profile_id     TEXT NOT NULL,
+    profile_type   TEXT NOT NULL,
+    values_json    TEXT NOT NULL,
+    digest         TEXT NOT NULL,                       -- digest of the current YAML artifact
+    desired        TEXT NOT NULL CHECK (desired IN ('present', 'absent')),
+    created_at     TEXT NOT NULL,
+    updated_at     TEXT NOT NULL
+  );
+  CREATE INDEX deployments_by_client ON deployments(client_id);
+
+  -- Content-addressed bytes: deployment YAMLs and bundles, served exactly as stored.
+  CREATE TABLE artifacts (
+    digest      TEXT PRIMARY KEY,
+    media_type  TEXT NOT NULL,
+    bytes       BLOB NOT NULL,
+    created_at  TEXT NOT NULL
+  );
+
+  -- Every manifest issued to a client, kept for a grace period so its artifacts stay fetchable.
+  CREATE TABLE manifests (
+    client_id         TEXT NOT NULL REFERENCES clients(client_id),
+    manifest_version  INTEGER NOT NULL,
+    bytes             BLOB NOT NULL,
+    etag              TEXT NOT NULL,
+    bundle_digest     TEXT,
+    created_at        TEXT NOT NULL,
+    PRIMARY KEY (client_id, manifest_version)
+  );
+
+  CREATE TABLE manifest_entries (
+    client_id         TEXT NOT NULL,
+    manifest_version  INTEGER NOT NULL,
+    deployment_id     TEXT NOT NULL,
+    digest            TEXT NOT NULL,
+    PRIMARY KEY (client_id, manifest_version, deployment_id)
+  );
+  CREATE INDEX manifest_entries_by_digest ON manifest_entries(client_id, deployment_id, digest);
+
+  -- Every status report received (the timeline), and the latest one per deployment.
+  CREATE TABLE status_reports (
+    id               INTEGER PRIMARY KEY AUTOINCREMENT,
+    deployment_id    TEXT NOT NULL,
+    client_id        TEXT NOT NULL,
+    state            TEXT NOT NULL,
+    error_json       TEXT,
+    components_json  TEXT NOT NULL,
+    received_at      TEXT NOT NULL
+  );
+  CREATE INDEX status_reports_by_deployment ON status_reports(deployment_id, id);
+  `,
+]

@@ -1,0 +1,302 @@
+import {Database} from 'bun:sqlite'
+import {mkdirSync} from 'node:fs'
+import {dirname} from 'node:path'
+import {MIGRATIONS} from './schema.ts'
+
+export type Enrollment = 'pending' | 'active' | 'revoked'
+export type Desired = 'present' | 'absent'
+
+export interface ClientRecord {
+  clientId: string
+  fingerprint: string
+  certificatePem: string
+  subject: string
+  keyType: string
+  notAfter: string
+  enrollment: Enrollment
+  onboardedAt: string
+  lastSeenAt: string | null
+  capabilitiesJson: string | null
+  capabilitiesAt: string | null
+  labels: Record<string, string>
+  manifestVersion: number
+}
+
+export interface AppVersionRecord {
+  appId: string
+  version: string
+  name: string
+  descriptionYaml: string
+  descriptionJson: string
+  packageDigest: string | null
+  publishedAt: string
+}
+
+export interface DeploymentRecord {
+  deploymentId: string
+  clientId: string
+  appId: string
+  appVersion: string
+  profileId: string
+  profileType: string
+  valuesJson: string
+  digest: string
+  desired: Desired
+  createdAt: string
+  updatedAt: string
+}
+
+export interface ManifestRecord {
+  clientId: string
+  manifestVersion: number
+  bytes: Uint8Array
+  etag: string
+  bundleDigest: string | null
+  createdAt: string
+}
+
+export interface StatusReportRecord {
+  id: number
+  deploymentId: string
+  clientId: string
+  state: string
+  errorJson: string | null
+  componentsJson: string
+  receivedAt: string
+}
+
+/** How many manifests per client stay fetchable (with their artifacts) after newer ones exist. */
+export const MANIFEST_RETENTION = 16
+
+const camel = (s: string) => s.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase())
+function mapRow<T>(row: Record<string, unknown> | null): T | null {
+  if (!row) return null
+  const out: Record<string, unknown> = {}
+  for (const [k, v] of Object.entries(row)) out[camel(k)] = v
+  return out as T
+}
+function toClient(row: Record<string, unknown> | null): ClientRecord | null {
+  const c = mapRow<ClientRecord & {labelsJson: string}>(row)
+  if (!c) return null
+  const {labelsJson, ...rest} = c
+  return {...rest, labels: JSON.parse(labelsJson) as Record<string, string>}
+}
+const asBytes = (v: unknown) => (v instanceof Uint8Array ? v : new Uint8Array(v as ArrayBuffer))
+
+/**
+ * The server's only persistence: one SQLite file in WAL mode with synchronous=FULL, so a
+ * request acknowledged to a client survives a kill or a power loss. Narrow, synchronous methods;
+ * multi-step changes go through `transaction`.
+ */
+export class Store {
+  readonly db: Database
+
+  constructor(path: string) {
+    if (path !== ':memory:') mkdirSync(dirname(path), {recursive: true})
+    this.db = new Database(path, {create: true, strict: true})
+    this.db.exec('PRAGMA journal_mode = WAL')
+    this.db.exec('PRAGMA synchronous = FULL')
+    this.db.exec('PRAGMA busy_timeout = 5000')
+    this.db.exec('PRAGMA foreign_keys = ON')
+    this.migrate()
+  }
+
+  private migrate() {
+    const row = this.db.query('PRAGMA user_version').get() as {user_version: number}
+    for (let v = row.user_version; v < MIGRATIONS.length; v++) {
+      this.db.transaction(() => {
+        this.db.exec(MIGRATIONS[v]!)
+        this.db.exec(`PRAGMA user_version = ${v + 1}`)
+      })()
+    }
+  }
+
+  transaction<T>(fn: () => T): T {
+    return this.db.transaction(fn)()
+  }
+
+  close() {
+    this.db.close()
+  }
+
+  // ---- clients ----------------------------------------------------------------------------
+
+  getClient(clientId: string): ClientRecord | null {
+    return toClient(this.db.query('SELECT * FROM clients WHERE client_id = ?').get(clientId) as Record<string, unknown> | null)
+  }
+
+  getClientByFingerprint(fingerprint: string): ClientRecord | null {
+    return toClient(this.db.query('SELECT * FROM clients WHERE fingerprint = ?').get(fingerprint) as Record<string, unknown> | null)
+  }
+
+  listClients(): ClientRecord[] {
+    return (this.db.query('SELECT * FROM clients ORDER BY onboarded_at, client_id').all() as Record<string, unknown>[]).map(r => toClient(r)!)
+  }
+
+  insertClient(c: Omit<ClientRecord, 'lastSeenAt' | 'capabilitiesJson' | 'capabilitiesAt' | 'labels' | 'manifestVersion'>) {
+    this.db.query(`INSERT INTO clients (client_id, fingerprint, certificate_pem, subject, key_type, not_after, enrollment, onboarded_at)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?)`).run(c.clientId, c.fingerprint, c.certificatePem, c.subject, c.keyType, c.notAfter, c.enrollment, c.onboardedAt)
+  }
+
+  setEnrollment(clientId: string, enrollment: Enrollment) {
+    this.db.query('UPDATE clients SET enrollment = ? WHERE client_id = ?').run(enrollment, clientId)
+  }
+
+  setCapabilities(clientId: string, json: string, at: string) {
+    this.db.query('UPDATE clients SET capabilities_json = ?, capabilities_at = ? WHERE client_id = ?').run(json, at, clientId)
+  }
+
+  setLabels(clientId: string, labels: Record<string, string>) {
+    this.db.query('UPDATE clients SET labels_json = ? WHERE client_id = ?').run(JSON.stringify(labels), clientId)
+  }
+
+  setLastSeen(entries: Iterable<[clientId: string, at: string]>) {
+    const q = this.db.query('UPDATE clients SET last_seen_at = ? WHERE client_id = ? AND (last_seen_at IS NULL OR last_seen_at < ?)')
+    this.transaction(() => { for (const [id, at] of entries) q.run(at, id, at) })
+  }
+
+  setManifestVersion(clientId: string, version: number) {
+    this.db.query('UPDATE clients SET manifest_version = ? WHERE client_id = ?').run(version, clientId)
+  }
+
+  // ---- enrollment lists ----------------------------------------------------------------------
+
+  addPreregistered(fingerprint: string, at: string) {
+    this.db.query('INSERT OR IGNORE INTO preregistered (fingerprint, created_at) VALUES (?, ?)').run(fingerprint, at)
+  }
+
+  isPreregistered(fingerprint: string): boolean {
+    return this.db.query('SELECT 1 FROM preregistered WHERE fingerprint = ?').get(fingerprint) !== null
+  }
+
+  addDenied(value: string, at: string) {
+    this.db.query('INSERT OR IGNORE INTO denied_certificates (value, created_at) VALUES (?, ?)').run(value, at)
+  }
+
+  removeDenied(value: string) {
+    this.db.query('DELETE FROM denied_certificates WHERE value = ?').run(value)
+  }
+
+  listDenied(): {value: string, createdAt: string}[] {
+    return (this.db.query('SELECT value, created_at FROM denied_certificates ORDER BY created_at').all() as Record<string, unknown>[]).map(r => mapRow(r)!)
+  }
+
+  isDenied(...values: string[]): boolean {
+    const q = this.db.query('SELECT 1 FROM denied_certificates WHERE value = ?')
+    return values.some(v => q.get(v) !== null)
+  }
+
+  // ---- catalog ----------------------------------------------------------------------------
+
+  putAppVersion(a: AppVersionRecord & {packageBytes: Uint8Array | null}) {
+    this.db.query(`INSERT INTO app_versions (app_id, version, name, description_yaml, description_json, package_digest, package_bytes, published_at)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?)`).run(a.appId, a.version, a.name, a.descriptionYaml, a.descriptionJson, a.packageDigest, a.packageBytes, a.publishedAt)
+  }
+
+  getAppVersion(appId: string, version: string): AppVersionRecord | null {
+    return mapRow(this.db.query(`SELECT app_id, version, name, description_yaml, description_json, package_digest, published_at
+      FROM app_versions WHERE app_id = ? AND version = ?`).get(appId, version) as Record<string, unknown> | null)
+  }
+
+  listAppVersions(appId?: string): AppVersionRecord[] {
+    const sql = `SELECT app_id, version, name, description_yaml, description_json, package_digest, published_at FROM app_versions
+      ${appId ? 'WHERE app_id = ?' : ''} ORDER BY app_id, published_at, version`
+    const rows = (appId ? this.db.query(sql).all(appId) : this.db.query(sql).all()) as Record<string, unknown>[]
+    return rows.map(r => mapRow<AppVersionRecord>(r)!)
+  }
+
+  // ---- deployments ----------------------------------------------------------------------------
+
+  insertDeployment(d: DeploymentRecord) {
+    this.db.query(`INSERT INTO deployments (deployment_id, client_id, app_id, app_version, profile_id, profile_type, values_json, digest, desired, created_at, updated_at)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(d.deploymentId, d.clientId, d.appId, d.appVersion, d.profileId, d.profileType, d.valuesJson, d.digest, d.desired, d.createdAt, d.updatedAt)
+  }
+
+  updateDeployment(d: DeploymentRecord) {
+    this.db.query(`UPDATE deployments SET app_version = ?, profile_id = ?, profile_type = ?, values_json = ?, digest = ?, desired = ?, updated_at = ?
+      WHERE deployment_id = ?`).run(d.appVersion, d.profileId, d.profileType, d.valuesJson, d.digest, d.desired, d.updatedAt, d.deploymentId)
+  }
+
+  getDeployment(deploymentId: string): DeploymentRecord | null {
+    return mapRow(this.db.query('SELECT * FROM deployments WHERE deployment_id = ?').get(deploymentId) as Record<string, unknown> | null)
+  }
+
+  listDeployments(filter: {clientId?: string, appId?: string, desired?: Desired} = {}): DeploymentRecord[] {
+    const where: string[] = []
+    const args: string[] = []
+    if (filter.clientId) { where.push('client_id = ?'); args.push(filter.clientId) }
+    if (filter.appId) { where.push('app_id = ?'); args.push(filter.appId) }
+    if (filter.desired) { where.push('desired = ?'); args.push(filter.desired) }
+    const sql = `SELECT * FROM deployments ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY created_at, deployment_id`
+    return (this.db.query(sql).all(...args) as Record<string, unknown>[]).map(r => mapRow<DeploymentRecord>(r)!)
+  }
+
+  // ---- artifacts and manifests ----------------------------------------------------------------
+
+  putArtifact(digest: string, mediaType: string, bytes: Uint8Array, at: string) {
+    this.db.query('INSERT OR IGNORE INTO artifacts (digest, media_type, bytes, created_at) VALUES (?, ?, ?, ?)').run(digest, mediaType, bytes, at)
+  }
+
+  getArtifact(digest: string): {mediaType: string, bytes: Uint8Array} | null {
+    const row = this.db.query('SELECT media_type, bytes FROM artifacts WHERE digest = ?').get(digest) as {media_type: string, bytes: unknown} | null
+    return row ? {mediaType: row.media_type, bytes: asBytes(row.bytes)} : null
+  }
+
+  currentManifest(clientId: string): ManifestRecord | null {
+    const row = mapRow<ManifestRecord>(this.db.query(`SELECT * FROM manifests WHERE client_id = ? ORDER BY manifest_version DESC LIMIT 1`)
+      .get(clientId) as Record<string, unknown> | null)
+    return row ? {...row, bytes: asBytes(row.bytes)} : null
+  }
+
+  manifestEntries(clientId: string, manifestVersion: number): {deploymentId: string, digest: string}[] {
+    return (this.db.query('SELECT deployment_id, digest FROM manifest_entries WHERE client_id = ? AND manifest_version = ? ORDER BY deployment_id')
+      .all(clientId, manifestVersion) as Record<string, unknown>[]).map(r => mapRow<{deploymentId: string, digest: string}>(r)!)
+  }
+
+  insertManifest(m: ManifestRecord, entries: {deploymentId: string, digest: string}[]) {
+    this.db.query('INSERT INTO manifests (client_id, manifest_version, bytes, etag, bundle_digest, created_at) VALUES (?, ?, ?, ?, ?, ?)')
+      .run(m.clientId, m.manifestVersion, m.bytes, m.etag, m.bundleDigest, m.createdAt)
+    const q = this.db.query('INSERT INTO manifest_entries (client_id, manifest_version, deployment_id, digest) VALUES (?, ?, ?, ?)')
+    for (const e of entries) q.run(m.clientId, m.manifestVersion, e.deploymentId, e.digest)
+    this.setManifestVersion(m.clientId, m.manifestVersion)
+  }
+
+  /** Forget manifests older than the retention window; their artifacts go if nothing else uses them. */
+  pruneManifests(clientId: string, keep = MANIFEST_RETENTION) {
+    const cutoff = this.db.query('SELECT manifest_version FROM manifests WHERE client_id = ? ORDER BY manifest_version DESC LIMIT 1 OFFSET ?')
+      .get(clientId, keep) as {manifest_version: number} | null
+    if (!cutoff) return
+    this.db.query('DELETE FROM manifest_entries WHERE client_id = ? AND manifest_version <= ?').run(clientId, cutoff.manifest_version)
+    this.db.query('DELETE FROM manifests WHERE client_id = ? AND manifest_version <= ?').run(clientId, cutoff.manifest_version)
+    this.db.exec(`DELETE FROM artifacts WHERE digest NOT IN (SELECT digest FROM manifest_entries)
+      AND digest NOT IN (SELECT bundle_digest FROM manifests WHERE bundle_digest IS NOT NULL)
+      AND digest NOT IN (SELECT digest FROM deployments)`)
+  }
+
+  /** A YAML is served to a client only if one of its retained manifests referenced it. */
+  hasDeploymentArtifact(clientId: string, deploymentId: string, digest: string): boolean {
+    return this.db.query('SELECT 1 FROM manifest_entries WHERE client_id = ? AND deployment_id = ? AND digest = ? LIMIT 1')
+      .get(clientId, deploymentId, digest) !== null
+  }
+
+  hasBundle(clientId: string, digest: string): boolean {
+    return this.db.query('SELECT 1 FROM manifests WHERE client_id = ? AND bundle_digest = ? LIMIT 1').get(clientId, digest) !== null
+  }
+
+  // ---- status -----------------------------------------------------------------------------
+
+  insertStatusReport(r: Omit<StatusReportRecord, 'id'>): number {
+    const res = this.db.query(`INSERT INTO status_reports (deployment_id, client_id, state, error_json, components_json, received_at)
+      VALUES (?, ?, ?, ?, ?, ?)`).run(r.deploymentId, r.clientId, r.state, r.errorJson, r.componentsJson, r.receivedAt)
+    return Number(res.lastInsertRowid)
+  }
+
+  latestStatus(deploymentId: string): StatusReportRecord | null {
+    return mapRow(this.db.query('SELECT * FROM status_reports WHERE deployment_id = ? ORDER BY id DESC LIMIT 1').get(deploymentId) as Record<string, unknown> | null)
+  }
+
+  statusTimeline(deploymentId: string, limit = 200): StatusReportRecord[] {
+    const rows = this.db.query('SELECT * FROM status_reports WHERE deployment_id = ? ORDER BY id DESC LIMIT ?').all(deploymentId, limit) as Record<string, unknown>[]
+    return rows.map(r => mapRow<StatusReportRecord>(r)!).reverse()
+  }
+}
