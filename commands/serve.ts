@@ -27,12 +27,18 @@ On first start it creates a root CA, a server certificate and an operator token 
     'max-body-bytes': Flags.integer({description: 'Largest device request body accepted (larger gets 413)', default: 1024 * 1024, min: 1024}),
     'signature-max-age': Flags.integer({description: 'Oldest accepted RFC 9421 "created", in seconds', default: 300, min: 1}),
     'signature-skew': Flags.integer({description: 'Allowed clock skew for "created" in the future, in seconds', default: 60, min: 0}),
+    'tls-min-version': Flags.string({description: 'Lowest TLS version accepted (the Margo specification requires 1.3)', options: ['1.3', '1.2'], default: '1.3'}),
     'log-level': Flags.string({options: ['debug', 'info', 'warn', 'error'], default: 'info'}),
     'log-format': Flags.string({options: ['text', 'json'], description: 'Log format (default: text on a terminal, json otherwise)'}),
   }
 
   async run(): Promise<void> {
     const {flags} = await this.parse(Serve)
+    // Listen for the stop signal before anything starts, so a signal during start-up is not fatal.
+    const stopRequested = new Promise<void>(resolve => {
+      process.once('SIGTERM', resolve)
+      process.once('SIGINT', resolve)
+    })
     let server
     try {
       server = await startServer({
@@ -48,6 +54,7 @@ On first start it creates a root CA, a server certificate and an operator token 
         maxBodyBytes: flags['max-body-bytes'],
         signatureMaxAgeSeconds: flags['signature-max-age'],
         signatureSkewSeconds: flags['signature-skew'],
+        tlsMinVersion: flags['tls-min-version'] as '1.2' | '1.3',
         logLevel: flags['log-level'] as 'info',
         logFormat: flags['log-format'] as 'text' | 'json' | undefined,
         version: pjson.version,
@@ -58,10 +65,7 @@ On first start it creates a root CA, a server certificate and an operator token 
       throw err
     }
     process.stdout.write(`margo ${pjson.version} serving ${server.deviceApiUrl} (operator API ${server.operatorUrl}, data ${flags['data-dir']})\n`)
-    await new Promise<void>(resolve => {
-      process.once('SIGTERM', resolve)
-      process.once('SIGINT', resolve)
-    })
+    await stopRequested
     await server.stop()
   }
 }

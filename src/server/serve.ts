@@ -1,3 +1,4 @@
+import {constants} from 'node:crypto'
 import {rmSync} from 'node:fs'
 import {dataDirFiles} from '../config/paths.ts'
 import {writeFileAtomic} from '../util/fs.ts'
@@ -23,6 +24,8 @@ export interface ServeOptions {
   maxBodyBytes: number
   signatureMaxAgeSeconds: number
   signatureSkewSeconds: number
+  /** Lowest TLS version offered: the Margo specification asks for 1.3; 1.2 is a deliberate fallback. */
+  tlsMinVersion: '1.2' | '1.3'
   logLevel: LogLevel
   logFormat?: LogFormat
   version: string
@@ -95,7 +98,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   })
 
   try {
-    app.listen({hostname, port, tls: {cert: tls.certPem, key: tls.keyPem}, maxRequestBodySize: Math.max(opts.maxBodyBytes, 64 * 1024 * 1024) + 1024})
+    app.listen({hostname, port, tls: {cert: tls.certPem, key: tls.keyPem, secureOptions: opts.tlsMinVersion === '1.3' ? constants.SSL_OP_NO_TLSv1_2 | constants.SSL_OP_NO_TLSv1_1 | constants.SSL_OP_NO_TLSv1 : constants.SSL_OP_NO_TLSv1_1 | constants.SSL_OP_NO_TLSv1}, maxRequestBodySize: Math.max(opts.maxBodyBytes, 64 * 1024 * 1024) + 1024})
   } catch (err) {
     store.close()
     const msg = err instanceof Error ? err.message : String(err)

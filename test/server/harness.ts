@@ -71,15 +71,24 @@ export interface SendOptions {
   key?: KeyObject
 }
 
-/** A device with its own key and self-signed certificate, talking to a harness. */
+/** Where a test device sends its requests: the in-process app, or a real server over HTTPS. */
+export interface Transport {
+  base: string
+  handle(request: Request): Promise<Response>
+}
+
+export const inProcess = (h: Harness): Transport => ({base: h.base, handle: r => h.app.handle(r)})
+
+/** A device with its own key and self-signed certificate. */
 export class TestDevice {
   clientId = ''
-  private constructor(readonly h: Harness, readonly privateKey: KeyObject, readonly certPem: string, readonly keyType: KeyType) {}
+  private constructor(readonly t: Transport, readonly privateKey: KeyObject, readonly certPem: string, readonly keyType: KeyType) {}
 
-  static async create(h: Harness, keyType: KeyType = 'p256') {
+  static async create(target: Harness | Transport, keyType: KeyType = 'p256') {
+    const t = 'app' in target ? inProcess(target) : target
     const keys = generateKeyPair(keyType)
     const certPem = await createSelfSignedDeviceCertificate({...keys, subject: `CN=test-device-${keyType}-${crypto.randomUUID().slice(0, 8)}`})
-    return new TestDevice(h, keys.privateKey, certPem, keyType)
+    return new TestDevice(t, keys.privateKey, certPem, keyType)
   }
 
   get fingerprint() {
@@ -100,7 +109,7 @@ export class TestDevice {
   }
 
   async send(method: string, path: string, opts: SendOptions = {}): Promise<Response> {
-    const url = this.h.base + path.replace('{clientId}', this.clientId)
+    const url = (path.startsWith('/api/') ? this.t.base : '') + path.replace('{clientId}', this.clientId)
     const body = opts.body === undefined ? '' : typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body)
     let headers: Record<string, string> = {...(body ? {'content-type': 'application/json'} : {}), ...opts.headers}
     if (!opts.unsigned) {
@@ -113,7 +122,7 @@ export class TestDevice {
     }
     const req = {headers, body}
     opts.tamper?.(req)
-    return this.h.app.handle(new Request(url, {method, headers: req.headers, body: req.body === '' ? undefined : req.body}))
+    return this.t.handle(new Request(url, {method, headers: req.headers, body: req.body === '' ? undefined : req.body}))
   }
 }
 

@@ -154,3 +154,14 @@ describe('enrollment policies', () => {
     expect(d.fingerprint).toBe('sha256:' + createHash('sha256').update(der).digest('hex'))
   })
 })
+
+describe('onboarding error members', () => {
+  test('a field error names the field in the error member (apiVersion)', async () => {
+    const d = await TestDevice.create(h)
+    const res = await d.send('POST', '/api/v1/onboarding', {body: {...d.onboardingBody(), apiVersion: 'v1'}})
+    expect(res.status).toBe(400)
+    const body = (await res.json()) as {error: string, errors: {field: string}[]}
+    expect(body.error).toContain('apiVersion')
+    expect(body.errors.map(e => e.field)).toEqual(['apiVersion'])
+  })
+})

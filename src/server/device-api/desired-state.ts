@@ -18,13 +18,14 @@ export async function getManifest(ctx: DeviceApiContext, request: Request, clien
   if (!negotiate(request.headers.get('accept'), MANIFEST_MEDIA_TYPE)) {
     return problemResponse('server-cannot-generate-response', `Server cannot generate a response for Accept: ${request.headers.get('accept')}; ask for ${MANIFEST_MEDIA_TYPE}.`)
   }
+  const etag = ctx.store.currentManifestEtag(clientId)
+  if (etag && ifNoneMatchHits(request.headers.get('if-none-match'), etag)) {
+    return new Response(null, {status: 304, headers: {etag, 'cache-control': MANIFEST_CACHE_CONTROL}})
+  }
   const manifest = ctx.store.currentManifest(clientId)
   if (!manifest) {
     // Every onboarded client gets manifest 1 in the onboarding transaction; reaching this is a server fault.
     throw new Error(`client ${clientId} has no manifest`)
-  }
-  if (ifNoneMatchHits(request.headers.get('if-none-match'), manifest.etag)) {
-    return new Response(null, {status: 304, headers: {etag: manifest.etag, 'cache-control': MANIFEST_CACHE_CONTROL}})
   }
   return new Response(manifest.bytes, {
     status: 200,

@@ -33,8 +33,11 @@ export async function onboard(ctx: DeviceApiContext, request: Request, body: Uin
   }
   const parsed = parseOnboardingRequest(json)
   if (!parsed.ok) {
+    // The `error` member names the offending fields, so a device can tell what to fix.
     const fields = parsed.errors.map(e => `${e.field}: ${e.message}`).join('; ')
-    return problemResponse('invalid-request', `Invalid OnboardingRequest: ${fields}`, {...INVALID_CERTIFICATE, errors: parsed.errors})
+    const onlyCertificate = parsed.errors.every(e => e.field === 'certificate')
+    return problemResponse(onlyCertificate ? 'invalid-certificate-format' : 'invalid-request', `Invalid OnboardingRequest: ${fields}`,
+      {error: onlyCertificate ? INVALID_CERTIFICATE.error : `Invalid request: ${fields}`, errors: parsed.errors})
   }
   const cert = parseCertificate(parsed.value.certificate)
   if (!cert.ok) {

@@ -1,5 +1,5 @@
 import {Database} from 'bun:sqlite'
-import {mkdirSync} from 'node:fs'
+import {chmodSync, closeSync, mkdirSync, openSync} from 'node:fs'
 import {dirname} from 'node:path'
 import {MIGRATIONS} from './schema.ts'
 
@@ -92,7 +92,12 @@ export class Store {
   readonly db: Database
 
   constructor(path: string) {
-    if (path !== ':memory:') mkdirSync(dirname(path), {recursive: true})
+    if (path !== ':memory:') {
+      // Device certificates and deployment values (which may hold secrets) live here: owner only.
+      mkdirSync(dirname(path), {recursive: true, mode: 0o700})
+      closeSync(openSync(path, 'a', 0o600))
+      chmodSync(path, 0o600)
+    }
     this.db = new Database(path, {create: true, strict: true})
     this.db.exec('PRAGMA journal_mode = WAL')
     this.db.exec('PRAGMA synchronous = FULL')
@@ -246,6 +251,12 @@ export class Store {
     const row = mapRow<ManifestRecord>(this.db.query(`SELECT * FROM manifests WHERE client_id = ? ORDER BY manifest_version DESC LIMIT 1`)
       .get(clientId) as Record<string, unknown> | null)
     return row ? {...row, bytes: asBytes(row.bytes)} : null
+  }
+
+  /** Version and ETag only: the 304 path of a poll needs nothing more. */
+  currentManifestEtag(clientId: string): string | null {
+    const row = this.db.query('SELECT etag FROM manifests WHERE client_id = ? ORDER BY manifest_version DESC LIMIT 1').get(clientId) as {etag: string} | null
+    return row?.etag ?? null
   }
 
   manifestEntries(clientId: string, manifestVersion: number): {deploymentId: string, digest: string}[] {

@@ -1,0 +1,77 @@
+import {mkdtempSync, readdirSync, readFileSync, statSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import type {Subprocess} from 'bun'
+import type {Transport} from '../server/harness.ts'
+
+const ROOT = join(import.meta.dir, '../..')
+export const BIN = join(ROOT, 'dist/margo')
+
+function newestSource(dir: string): number {
+  let newest = 0
+  for (const entry of readdirSync(dir, {withFileTypes: true})) {
+    const path = join(dir, entry.name)
+    newest = Math.max(newest, entry.isDirectory() ? newestSource(path) : statSync(path).mtimeMs)
+  }
+  return newest
+}
+
+/** The compiled binary, rebuilt when a source file is newer than it (so `bun test` alone never tests a stale build). */
+export function ensureBinary(): string {
+  let built = 0
+  try { built = statSync(BIN).mtimeMs } catch { /* not built yet */ }
+  const sources = Math.max(newestSource(join(ROOT, 'src')), newestSource(join(ROOT, 'commands')), statSync(join(ROOT, 'package.json')).mtimeMs)
+  if (built < sources) {
+    const r = Bun.spawnSync([process.execPath, 'run', join(ROOT, 'scripts/build.ts')], {cwd: ROOT, stdout: 'pipe', stderr: 'pipe'})
+    if (r.exitCode !== 0) throw new Error(`building dist/margo failed:\n${r.stderr.toString()}`)
+  }
+  return BIN
+}
+
+export interface ServeProcess {
+  url: string
+  port: number
+  dataDir: string
+  ca: string
+  proc: Subprocess<'ignore', 'pipe', 'pipe'>
+  stderr(): string
+  transport(): Transport
+  stop(): Promise<number>
+}
+
+/** Start `margo serve` on a free loopback port; resolves when it prints its URL. */
+export async function startServe(args: string[] = [], dataDir = mkdtempSync(join(tmpdir(), 'margo-e2e-'))): Promise<ServeProcess> {
+  ensureBinary()
+  const proc = Bun.spawn([BIN, 'serve', '--listen', '127.0.0.1:0', '--data-dir', dataDir, '--log-format', 'json', ...args], {stdin: 'ignore', stdout: 'pipe', stderr: 'pipe'})
+  let err = ''
+  void (async () => { for await (const chunk of proc.stderr) err += new TextDecoder().decode(chunk) })()
+  const reader = proc.stdout.getReader()
+  let out = ''
+  const deadline = Date.now() + 15000
+  while (!/serving (\S+)/.test(out)) {
+    if (Date.now() > deadline) throw new Error(`margo serve did not start:\n${out}\n${err}`)
+    const {value, done} = await reader.read()
+    if (done) throw new Error(`margo serve exited:\n${out}\n${err}`)
+    out += new TextDecoder().decode(value)
+  }
+  reader.releaseLock()
+  const url = /serving (\S+)/.exec(out)![1]!
+  const ca = readFileSync(join(dataDir, 'tls/ca.pem'), 'utf8')
+  return {
+    url, dataDir, ca, proc,
+    port: Number(new URL(url).port),
+    stderr: () => err,
+    transport: () => ({base: url, handle: (r: Request) => fetch(r, {tls: {ca}})}),
+    async stop() {
+      proc.kill('SIGTERM')
+      return proc.exited
+    },
+  }
+}
+
+/** Run an operator command against a data dir; `--json` output parsed when asked. */
+export function cli(dataDir: string, ...args: string[]) {
+  const r = Bun.spawnSync([BIN, ...args, '--data-dir', dataDir], {stdout: 'pipe', stderr: 'pipe', env: {...process.env, NO_COLOR: '1'}})
+  const stdout = r.stdout.toString()
+  return {code: r.exitCode, stdout, stderr: r.stderr.toString(), json: <T = unknown>() => JSON.parse(stdout) as T}
+}
