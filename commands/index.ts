@@ -1,3 +1,5 @@
+import Agent from './agent.ts'
+import AgentStatus from './agent/status.ts'
 import AppList from './app/list.ts'
 import AppPublish from './app/publish.ts'
 import AppShow from './app/show.ts'
@@ -13,6 +15,8 @@ import Undeploy from './undeploy.ts'
 
 export const COMMANDS = {
   serve: Serve,
+  agent: Agent,
+  'agent:status': AgentStatus,
   'device:list': DeviceList,
   'device:show': DeviceShow,
   'device:approve': DeviceApprove,

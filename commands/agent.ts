@@ -1,0 +1,61 @@
+import {Command, Flags} from '@oclif/core'
+import pjson from '../package.json' with {type: 'json'}
+import {exitCodeFor, formatError, isExitRequest} from '../src/cli/errors.ts'
+
+export default class Agent extends Command {
+  static override summary = 'Run the device agent: onboard, sync desired state, apply workloads, report status'
+  static override description = `The Margo device management client. On first start it creates the device key and a self-signed X.509 certificate in the state directory, establishes trust in the WFM's root CA, onboards, and reports capabilities. It then polls the desired state, verifies every digest, applies deployments with helm (helm.v3) or docker compose (compose), and reports status through the six lifecycle states.
+
+Settings come from flags, then MARGO_* environment variables, then the YAML config file (see --print-config), then defaults. Polling periods and downtime windows are set in the config file.`
+  static override examples = [
+    {description: 'Trust the WFM CA by its fingerprint (shown by the server operator)', command: '<%= config.bin %> agent --server https://wfm.example.com --ca-fingerprint sha256:3f0c…'},
+    {description: 'Lab use: trust the CA on first use', command: '<%= config.bin %> agent --server https://127.0.0.1:8443 --insecure-tofu --poll-interval 10s'},
+    {description: 'Show the effective configuration and where each value comes from', command: '<%= config.bin %> agent --server https://wfm.example.com --print-config'},
+  ]
+  static override flags = {
+    server: Flags.string({description: 'WFM root URL (may include a prefix such as /v1alpha2/margo)'}),
+    'state-dir': Flags.string({description: 'Where the key, certificate, clientId, adopted manifest and outbox live'}),
+    config: Flags.string({description: 'Agent configuration file (YAML)'}),
+    'key-type': Flags.string({description: 'Key to generate on first start', options: ['p256', 'p384', 'rsa2048']}),
+    key: Flags.string({description: 'Use this private key (PEM) instead of generating one'}),
+    cert: Flags.string({description: 'Certificate (PEM) of --key'}),
+    'ca-file': Flags.string({description: 'Trust this root CA (PEM) for the WFM'}),
+    'ca-fingerprint': Flags.string({description: 'Download the WFM root CA and trust it only if its SHA-256 fingerprint matches'}),
+    'insecure-tofu': Flags.boolean({description: 'Trust the downloaded WFM root CA on first use (then remember it)', allowNo: false}),
+    'poll-interval': Flags.string({description: 'How often to poll for desired state (e.g. 300, 5m, PT5M)'}),
+    'poll-period': Flags.string({description: 'Daily window(s) when polling is allowed, e.g. 06:00-22:00 (comma-separated)'}),
+    timezone: Flags.string({description: 'IANA time zone for polling periods and downtime windows'}),
+    'workload-dir': Flags.string({description: 'Where drivers keep per-deployment files (values, .env, packages)'}),
+    helm: Flags.string({description: 'Path of the helm binary (default: found on PATH)'}),
+    docker: Flags.string({description: 'Path of the docker binary (default: found on PATH)'}),
+    'log-format': Flags.string({options: ['text', 'json'], description: 'Log format (default: text on a terminal, json otherwise)'}),
+    'log-level': Flags.string({options: ['debug', 'info', 'warn', 'error']}),
+    'print-config': Flags.boolean({description: 'Print the effective configuration with its sources and exit'}),
+    once: Flags.boolean({description: 'Run one cycle (onboard, report, poll, apply, send status) and exit'}),
+  }
+
+  async run(): Promise<void> {
+    const {flags} = await this.parse(Agent)
+    const {agentMain} = await import('../src/agent/main.ts')
+    await agentMain({
+      flags: {
+        server: flags.server, stateDir: flags['state-dir'], configPath: flags.config, keyType: flags['key-type'], keyFile: flags.key, certFile: flags.cert,
+        caFile: flags['ca-file'], caFingerprint: flags['ca-fingerprint'], insecureTofu: flags['insecure-tofu'] || undefined,
+        pollingIntervalRate: flags['poll-interval'], pollingIntervalPeriod: flags['poll-period']?.split(',').map(s => s.trim()),
+        timezone: flags.timezone, workloadDir: flags['workload-dir'], helm: flags.helm, docker: flags.docker,
+        logFormat: flags['log-format'], logLevel: flags['log-level'],
+      },
+      env: process.env,
+      printConfig: flags['print-config'],
+      once: flags.once,
+      write: text => process.stdout.write(text.endsWith('\n') ? text : `${text}\n`),
+      version: pjson.version,
+    })
+  }
+
+  override async catch(err: Error & {exitCode?: number}): Promise<never> {
+    if (isExitRequest(err)) throw err
+    process.stderr.write(`${formatError(err, {verbose: this.argv.includes('--verbose'), command: 'agent'})}\n`)
+    this.exit(exitCodeFor(err))
+  }
+}

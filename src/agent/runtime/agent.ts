@@ -1,0 +1,214 @@
+import {join} from 'node:path'
+import type {ProfileType} from '../../margo/vocabulary.ts'
+import type {Logger} from '../../util/log.ts'
+import type {AgentConfig} from '../config.ts'
+import {DeviceClient, TransportError, parseOnboardingResponse} from '../device-client.ts'
+import {clientIdFor, ensureIdentity, loadClientId, saveClientId, type Identity} from '../identity.ts'
+import {backoffDelay, parseRetryAfter} from '../schedule/backoff.ts'
+import {mayPoll, nextWake, type PlannerConfig} from '../schedule/planner.ts'
+import {downtimeEnd, inDowntime, parseWindows} from '../schedule/windows.ts'
+import {Outbox} from '../state/outbox.ts'
+import {StateDir} from '../state/state-dir.ts'
+import {WorkloadStore} from '../state/workloads.ts'
+import {TrustError, resolveTrust} from '../trust.ts'
+import type {Driver} from '../types.ts'
+import {reportCapabilities} from './capabilities-reporter.ts'
+import type {AgentContext} from './context.ts'
+import {downloader} from './download.ts'
+import {WfmResponseError, problemOf} from './errors.ts'
+import {Reconciler} from './reconciler.ts'
+import {flushOutbox} from './status-sender.ts'
+import {syncOnce} from './sync-cycle.ts'
+import {SYNC_FILE, type SyncRecord} from '../status-view.ts'
+
+/** How often the host is checked for capability changes (a cheap local check; PUT only on change). */
+const CAPABILITIES_CHECK_MS = 10 * 60 * 1000
+/** Onboarding while enrollment is pending or refused is retried at most this far apart. */
+const ONBOARDING_RETRY_CAP_MS = 15 * 60 * 1000
+/** setTimeout overflows past ~24.8 days; long waits are slept in pieces. */
+const MAX_SLEEP_MS = 60 * 60 * 1000
+
+export interface RunAgentOptions {
+  config: AgentConfig
+  log: Logger
+  drivers: Record<ProfileType, Driver>
+  signal: AbortSignal
+  /** Run one cycle (onboard, report, poll, reconcile, flush) and return: for scripts and tests. */
+  once?: boolean
+  now?: () => Date
+  rng?: () => number
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  if (signal.aborted || ms <= 0) return Promise.resolve()
+  return new Promise(resolve => {
+    const timer = setTimeout(done, Math.min(ms, MAX_SLEEP_MS))
+    function done() {
+      clearTimeout(timer)
+      signal.removeEventListener('abort', done)
+      resolve()
+    }
+    signal.addEventListener('abort', done, {once: true})
+  })
+}
+
+async function sleepUntil(at: Date, now: () => Date, signal: AbortSignal) {
+  while (!signal.aborted && at.getTime() > now().getTime()) await sleep(at.getTime() - now().getTime(), signal)
+}
+
+const isCommunicationFailure = (err: unknown): err is TransportError | WfmResponseError | TrustError =>
+  err instanceof TransportError || err instanceof WfmResponseError || (err instanceof TrustError && err.retryable)
+
+/**
+ * The device agent: a loop of pure decisions (schedule, manifest checks, reconcile plan) around
+ * thin effects (HTTP, drivers, state files). It keeps running the last adopted desired state
+ * while the WFM is unreachable, indefinitely; inside a downtime window it sends nothing and
+ * retries nothing; SIGTERM stops it between steps.
+ */
+export async function runAgent(opts: RunAgentOptions): Promise<void> {
+  const {config, log, signal} = opts
+  const now = opts.now ?? (() => new Date())
+  const rng = opts.rng ?? Math.random
+  const windows = parseWindows({timezone: config.timezone, pollingPeriods: config.pollingIntervalPeriod, downtime: config.downtimeWindows})
+  const planner: PlannerConfig = {...windows, pollIntervalMs: config.pollingIntervalRate}
+  const quiet = () => inDowntime(now(), windows)
+
+  const identity = await ensureIdentity(config.stateDir, {keyType: config.keyType, keyFile: config.keyFile, certFile: config.certFile})
+  for (const warning of identity.warnings) log.warn('identity.warning', {warning})
+  if (identity.created) log.info('identity.created', {fingerprint: identity.fingerprint, keyType: identity.keyType})
+
+  const state = new StateDir(config.stateDir)
+  const workloads = new WorkloadStore(state)
+  const outbox = new Outbox(state)
+  let client: DeviceClient | undefined
+  const ctx: AgentContext = {
+    get client() {
+      if (!client) throw new Error('the device client is not ready yet')
+      return client
+    },
+    state, workloads, outbox, drivers: opts.drivers, log, now, rng, quiet,
+    driverContext: (deploymentId: string) => ({
+      workDir: join(config.workloadDir, deploymentId),
+      binaries: {helm: config.helm, docker: config.docker},
+      otel: config.otel,
+      download: downloader(),
+      log,
+    }),
+  }
+  const reconciler = new Reconciler(ctx)
+
+  // Waits out downtime and back-off between attempts of a step that must eventually succeed.
+  const persist = async <T>(what: string, attempt: () => Promise<T | undefined>, capMs: number): Promise<T | undefined> => {
+    for (let failures = 0; !signal.aborted;) {
+      if (quiet()) {
+        await sleepUntil(downtimeEnd(now(), windows) ?? new Date(now().getTime() + MAX_SLEEP_MS), now, signal)
+        continue
+      }
+      let retryAfterMs: number | null = null
+      try {
+        const result = await attempt()
+        if (result !== undefined) return result
+      } catch (err) {
+        if (!isCommunicationFailure(err)) throw err
+        if (!quiet()) log.warn(`${what}.retrying`, {reason: err.message, failures: failures + 1})
+        retryAfterMs = err instanceof WfmResponseError ? parseRetryAfter(err.retryAfter, now()) : null
+      }
+      if (opts.once) return undefined
+      failures++
+      await sleep(backoffDelay(failures, {capMs, retryAfterMs, rng}), signal)
+    }
+    return undefined
+  }
+
+  // What a crash interrupted is finished first, from local state only: no network needed.
+  await reconciler.run(signal)
+
+  const trust = await persist('trust', () => resolveTrust(config.stateDir, {server: config.server, caFile: config.caFile, caFingerprint: config.caFingerprint, insecureTofu: config.insecureTofu, log}), ONBOARDING_RETRY_CAP_MS)
+  if (!trust) return
+  client = new DeviceClient({server: config.server, caPem: trust.caPem, privateKey: identity.privateKey, alg: identity.alg})
+
+  const clientId = await persist('onboarding', () => onboard(client!, identity, config, log, now), ONBOARDING_RETRY_CAP_MS)
+  if (!clientId) return
+  client.clientId = clientId
+  log.info('agent.ready', {clientId, server: config.server, stateDir: config.stateDir})
+
+  let lastPollAt: Date | null = null
+  let nextPollAt = 0
+  let failures = 0
+  let retryAfterMs: number | null = null
+  let capabilitiesCheckedAt = 0
+  let wasQuiet = false
+  while (!signal.aborted) {
+    const t = now()
+    if (quiet()) {
+      if (!wasQuiet) log.info('downtime.entered', {until: downtimeEnd(t, windows)?.toISOString() ?? null})
+      wasQuiet = true
+    } else {
+      if (wasQuiet) log.info('downtime.left', {})
+      wasQuiet = false
+      try {
+        if (t.getTime() - capabilitiesCheckedAt >= CAPABILITIES_CHECK_MS) {
+          await reportCapabilities(ctx, clientId, {workloadDir: config.workloadDir, overrides: config.capabilities})
+          capabilitiesCheckedAt = t.getTime()
+        }
+        await flushOutbox(ctx)
+        if (mayPoll(t, windows) && t.getTime() >= nextPollAt) {
+          lastPollAt = t
+          const outcome = await syncOnce(ctx)
+          recordSync(state, t, outcome.kind, 'reason' in outcome ? outcome.reason : undefined)
+        }
+        failures = 0
+        retryAfterMs = null
+      } catch (err) {
+        if (!isCommunicationFailure(err)) throw err
+        failures++
+        lastPollAt = t
+        retryAfterMs = err instanceof WfmResponseError ? parseRetryAfter(err.retryAfter, t) : null
+        recordSync(state, t, 'failed', err.message)
+        if (err instanceof WfmResponseError && err.pendingEnrollment) log.warn('enrollment.pending', {clientId, hint: 'an operator must approve this device: margo device approve ' + clientId})
+        else if (!quiet()) log.warn('wfm.unreachable', {reason: err.message, failures})
+      }
+    }
+    // Local work goes on whether or not the WFM answered: failed deployments are retried offline too.
+    await reconciler.run(signal)
+    if (!quiet()) {
+      try { await flushOutbox(ctx) } catch (err) { if (!isCommunicationFailure(err)) throw err }
+    }
+    if (opts.once) break
+
+    const wake = nextWake(now(), planner, {lastPollAt, failures, retryAfterMs}, rng)
+    nextPollAt = wake.at.getTime()
+    const retryAt = workloads.all().map(w => w.nextAttemptAt).filter((v): v is string => v !== null).map(v => Date.parse(v)).reduce((a, b) => Math.min(a, b), Infinity)
+    await sleepUntil(new Date(Math.min(wake.at.getTime(), retryAt)), now, signal)
+  }
+  await reconciler.settled()
+  log.info('agent.stopped', {})
+}
+
+/** Writes the last poll's outcome for `margo agent status`, at most once a minute unless the outcome changes. */
+const lastRecorded = new WeakMap<StateDir, SyncRecord>()
+function recordSync(state: StateDir, at: Date, outcome: string, detail?: string) {
+  const prev = lastRecorded.get(state)
+  if (prev && prev.outcome === outcome && at.getTime() - Date.parse(prev.at) < 60_000) return
+  const record: SyncRecord = detail ? {at: at.toISOString(), outcome, detail} : {at: at.toISOString(), outcome}
+  state.writeJson(SYNC_FILE, record)
+  lastRecorded.set(state, record)
+}
+
+/** One onboarding attempt; undefined means "try again later" (pending approval, refused, unreachable). */
+async function onboard(client: DeviceClient, identity: Identity, config: AgentConfig, log: Logger, now: () => Date): Promise<string | undefined> {
+  const stored = clientIdFor(loadClientId(config.stateDir), {server: config.server, fingerprint: identity.fingerprint})
+  if (stored) return stored
+  const res = await client.onboard(identity.certPem)
+  if (res.status === 201 || res.status === 200) {
+    const parsed = parseOnboardingResponse(res.body)
+    if (!parsed.ok) throw new WfmResponseError(502, null, {detail: parsed.reason}, 'onboarding')
+    saveClientId(config.stateDir, {clientId: parsed.clientId, server: config.server, fingerprint: identity.fingerprint, onboardedAt: now().toISOString()})
+    log.info('onboarding.accepted', {clientId: parsed.clientId})
+    return parsed.clientId
+  }
+  const problem = problemOf(res.body)
+  if (res.status === 403) log.warn('onboarding.refused', {detail: problem?.detail, hint: 'the WFM does not trust this certificate yet: an operator can pre-register or approve it'})
+  else if (res.status === 400) log.error('onboarding.invalid', {detail: problem?.detail})
+  throw new WfmResponseError(res.status, res.retryAfter, problem, 'onboarding')
+}

@@ -1,0 +1,24 @@
+/** A WFM answer that is neither success nor "not modified": carries what the back-off needs. */
+export class WfmResponseError extends Error {
+  constructor(readonly status: number, readonly retryAfter: string | null, readonly problem: {type?: string, detail?: string} | null, what: string) {
+    super(`${what}: the server answered ${status}${problem?.detail ? ` (${problem.detail})` : ''}`)
+  }
+
+  /** 429 and 5xx are the server's trouble: retry with back-off. Other 4xx need a person or a new cycle. */
+  get retryable(): boolean {
+    return this.status === 429 || this.status >= 500
+  }
+
+  get pendingEnrollment(): boolean {
+    return this.status === 403 && /pending/i.test(this.problem?.detail ?? '')
+  }
+}
+
+export function problemOf(body: Uint8Array): {type?: string, detail?: string} | null {
+  try {
+    const v = JSON.parse(new TextDecoder().decode(body)) as {type?: unknown, detail?: unknown}
+    return {type: typeof v.type === 'string' ? v.type : undefined, detail: typeof v.detail === 'string' ? v.detail : undefined}
+  } catch {
+    return null
+  }
+}

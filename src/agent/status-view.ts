@@ -1,0 +1,75 @@
+import {existsSync} from 'node:fs'
+import {loadClientId} from './identity.ts'
+import {loadAccepted} from './state/accepted.ts'
+import {Outbox} from './state/outbox.ts'
+import {StateDir} from './state/state-dir.ts'
+import {WorkloadStore} from './state/workloads.ts'
+
+export const SYNC_FILE = 'sync.json'
+
+/** The last poll: written by the agent (throttled), read by `margo agent status`. */
+export interface SyncRecord {
+  at: string
+  outcome: string
+  detail?: string
+}
+
+export interface AgentStatus {
+  stateDir: string
+  clientId: string | null
+  server: string | null
+  onboardedAt: string | null
+  lastSync: SyncRecord | null
+  manifestVersion: number | null
+  adoptedAt: string | null
+  deployments: {deploymentId: string, state: string, digest: string, profile: string | null, components: {name: string, state: string}[], error: {code: string, message: string} | null, busy: string | null, nextAttemptAt: string | null}[]
+  pendingReports: number
+}
+
+export class NoAgentStateError extends Error {}
+
+/** What the agent knows, read from its state dir only: works while the agent runs or is stopped. */
+export function readAgentStatus(stateDir: string): AgentStatus {
+  if (!existsSync(stateDir)) throw new NoAgentStateError(`no agent state in ${stateDir} — has margo agent run here? (pass --state-dir)`)
+  const sd = new StateDir(stateDir)
+  const identity = loadClientId(stateDir)
+  const accepted = loadAccepted(sd)
+  const workloads = new WorkloadStore(sd).all()
+  return {
+    stateDir,
+    clientId: identity?.clientId ?? null,
+    server: identity?.server ?? null,
+    onboardedAt: identity?.onboardedAt ?? null,
+    lastSync: sd.readJson<SyncRecord>(SYNC_FILE),
+    manifestVersion: accepted?.manifestVersion ?? null,
+    adoptedAt: accepted?.acceptedAt ?? null,
+    deployments: workloads.map(w => ({
+      deploymentId: w.deploymentId, state: w.state, digest: w.digest, profile: w.profileType,
+      components: w.components.map(c => ({name: c.name, state: c.state})),
+      error: w.lastError ?? null,
+      busy: w.intent ? `${w.intent.action} since ${w.intent.since}` : null,
+      nextAttemptAt: w.nextAttemptAt,
+    })),
+    pendingReports: new Outbox(sd).pending().length,
+  }
+}
+
+export function renderAgentStatus(s: AgentStatus): string {
+  const lines = [
+    `client:            ${s.clientId ?? '(not onboarded)'}`,
+    `server:            ${s.server ?? '-'}`,
+    `state dir:         ${s.stateDir}`,
+    `last sync:         ${s.lastSync ? `${s.lastSync.at} (${s.lastSync.outcome}${s.lastSync.detail ? `: ${s.lastSync.detail}` : ''})` : '-'}`,
+    `manifest version:  ${s.manifestVersion ?? '-'}${s.adoptedAt ? ` (adopted ${s.adoptedAt})` : ''}`,
+    `pending reports:   ${s.pendingReports}`,
+    '',
+  ]
+  if (s.deployments.length === 0) lines.push('no deployments')
+  else {
+    const rows = s.deployments.map(d => [d.deploymentId, d.state, d.profile ?? '-', d.components.map(c => `${c.name}=${c.state}`).join(' '), d.error ? `${d.error.code}: ${d.error.message}` : d.busy ?? ''])
+    const header = ['DEPLOYMENT', 'STATE', 'PROFILE', 'COMPONENTS', 'NOTE']
+    const widths = header.map((h, i) => Math.max(h.length, ...rows.map(r => r[i]!.length)))
+    for (const r of [header, ...rows]) lines.push(r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd())
+  }
+  return lines.join('\n')
+}
