@@ -40,9 +40,9 @@ export interface ServeProcess {
 }
 
 /** Start `margo serve` on a free loopback port; resolves when it prints its URL. */
-export async function startServe(args: string[] = [], dataDir = mkdtempSync(join(tmpdir(), 'margo-e2e-'))): Promise<ServeProcess> {
+export async function startServe(args: string[] = [], dataDir = mkdtempSync(join(tmpdir(), 'margo-e2e-')), listen = '127.0.0.1:0'): Promise<ServeProcess> {
   ensureBinary()
-  const proc = Bun.spawn([BIN, 'serve', '--listen', '127.0.0.1:0', '--data-dir', dataDir, '--log-format', 'json', ...args], {stdin: 'ignore', stdout: 'pipe', stderr: 'pipe'})
+  const proc = Bun.spawn([BIN, 'serve', '--listen', listen, '--data-dir', dataDir, '--log-format', 'json', ...args], {stdin: 'ignore', stdout: 'pipe', stderr: 'pipe'})
   let err = ''
   void (async () => { for await (const chunk of proc.stderr) err += new TextDecoder().decode(chunk) })()
   const reader = proc.stdout.getReader()
@@ -74,4 +74,52 @@ export function cli(dataDir: string, ...args: string[]) {
   const r = Bun.spawnSync([BIN, ...args, '--data-dir', dataDir], {stdout: 'pipe', stderr: 'pipe', env: {...process.env, NO_COLOR: '1'}})
   const stdout = r.stdout.toString()
   return {code: r.exitCode, stdout, stderr: r.stderr.toString(), json: <T = unknown>() => JSON.parse(stdout) as T}
+}
+
+export interface AgentProcess {
+  proc: Subprocess<'ignore', 'pipe', 'pipe'>
+  stateDir: string
+  log(): string
+  /** Resolves when a log line matching `pattern` has appeared (checked every 50 ms). */
+  waitForLog(pattern: RegExp, timeoutMs?: number): Promise<void>
+  stop(): Promise<number>
+}
+
+/** Start `margo agent` with the recording fakes of helm and docker first on PATH. */
+export function startAgent(server: {url: string, dataDir: string}, stateDir: string, env: Record<string, string> = {}, args: string[] = []): AgentProcess {
+  ensureBinary()
+  const fakes = join(ROOT, 'test/fixtures/bin')
+  const proc = Bun.spawn([BIN, 'agent', '--server', server.url, '--ca-file', join(server.dataDir, 'tls/ca.pem'), '--state-dir', stateDir,
+    '--poll-interval', '1s', '--log-format', 'json', '--log-level', 'debug', ...args], {
+    stdin: 'ignore', stdout: 'pipe', stderr: 'pipe',
+    env: {...process.env, PATH: `${fakes}:${process.env.PATH}`, ...env},
+  })
+  let out = ''
+  void (async () => { for await (const chunk of proc.stderr) out += new TextDecoder().decode(chunk) })()
+  return {
+    proc, stateDir,
+    log: () => out,
+    async waitForLog(pattern, timeoutMs = 20000) {
+      const deadline = Date.now() + timeoutMs
+      while (!pattern.test(out)) {
+        if (Date.now() > deadline) throw new Error(`agent log never matched ${pattern}:\n${out.slice(-4000)}`)
+        await Bun.sleep(50)
+      }
+    },
+    async stop() {
+      proc.kill('SIGTERM')
+      return proc.exited
+    },
+  }
+}
+
+/** Poll `check` until it returns a value (not undefined), or fail with the last value seen. */
+export async function eventually<T>(what: string, check: () => T | undefined | Promise<T | undefined>, timeoutMs = 20000): Promise<T> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const v = await check()
+    if (v !== undefined) return v
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await Bun.sleep(100)
+  }
 }

@@ -12,8 +12,8 @@ async function margo(args: string[]) {
 }
 
 describe('command registry', () => {
-  test('every operator command is registered next to serve', () => {
-    expect(Object.keys(COMMANDS).sort()).toEqual([...OPERATOR_COMMANDS, 'serve'].sort())
+  test('every operator command is registered next to serve and agent', () => {
+    expect(Object.keys(COMMANDS).sort()).toEqual([...OPERATOR_COMMANDS, 'serve', 'agent', 'agent:status'].sort())
   })
 
   test('every command has a summary, a description and an example', () => {
