@@ -48,5 +48,5 @@ if [ "${1:-}" = "--agent" ]; then
   install -m 0644 deploy/margo-agent.service /etc/systemd/system/margo-agent.service
   mkdir -p /etc/margo
   [ -f /etc/margo/agent.yaml ] || { install -m 0600 deploy/agent.example.yaml /etc/margo/agent.yaml; say "edit /etc/margo/agent.yaml (server URL and trust), then: systemctl enable --now margo-agent"; }
-  command -v systemctl >/dev/null 2>&1 && systemctl daemon-reload || say "systemd not running here; the unit is installed for the next boot"
+  if command -v systemctl >/dev/null 2>&1 && systemctl daemon-reload 2>/dev/null; then say "then: systemctl enable --now margo-agent"; else say "systemd is not running here; the unit is installed for the next boot"; fi
 fi

@@ -126,7 +126,8 @@ test('margo serve + margo agent: deploy, update, undeploy, outage, crash, tamper
   const adoptedVersion = status.manifestVersion
 
   // A tampered artifact (digest mismatch) is refused and the running workload is untouched.
-  await agent.stop()
+  expect(await agent.stop()).toBe(0) // SIGTERM: a clean stop between steps
+  expect(agent.log()).toContain('"agent.stopped"')
   const tamperedAt = stamp()
   const tampered = await api<DeploymentView>(server, 'PATCH', `/deployments/${helm.deploymentId}`, {values: {greeting: 'Tampered'}})
   const store = new Database(join(server.dataDir, 'margo.db'))

@@ -1,4 +1,4 @@
-import {mkdtempSync, readdirSync, readFileSync, statSync} from 'node:fs'
+import {mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import type {Subprocess} from 'bun'
@@ -89,7 +89,10 @@ export interface AgentProcess {
 export function startAgent(server: {url: string, dataDir: string}, stateDir: string, env: Record<string, string> = {}, args: string[] = []): AgentProcess {
   ensureBinary()
   const fakes = join(ROOT, 'test/fixtures/bin')
-  const proc = Bun.spawn([BIN, 'agent', '--server', server.url, '--ca-file', join(server.dataDir, 'tls/ca.pem'), '--state-dir', stateDir,
+  // An explicit, empty config file: the host's /etc/margo/agent.yaml must not leak into a test.
+  const configFile = join(stateDir + '.config.yaml')
+  writeFileSync(configFile, '{}\n')
+  const proc = Bun.spawn([BIN, 'agent', '--config', configFile, '--server', server.url, '--ca-file', join(server.dataDir, 'tls/ca.pem'), '--state-dir', stateDir,
     '--poll-interval', '1s', '--log-format', 'json', '--log-level', 'debug', ...args], {
     stdin: 'ignore', stdout: 'pipe', stderr: 'pipe',
     env: {...process.env, PATH: `${fakes}:${process.env.PATH}`, ...env},
