@@ -25,7 +25,7 @@ describe('compiled margo serve, end to end over HTTPS', () => {
     await expect(fetch(`${server.url}/api/v1/onboarding/certificate`)).rejects.toThrow()
   })
 
-  test('three devices (P-256, P-384, RSA-2048): onboard, capabilities, deploy, fetch, status, undeploy', async () => {
+  test('WFM-01: three devices (P-256, P-384, RSA-2048): onboard, capabilities, deploy, fetch, status, undeploy', async () => {
     const t = server.transport()
     const devices = await Promise.all((['p256', 'p384', 'rsa2048'] as const).map(k => TestDevice.create(t, k)))
     for (const d of devices) {

@@ -110,6 +110,18 @@ describe('state manifest (E5)', () => {
     expect((await manifest()).body).toEqual({manifestVersion: 4, bundle: null, deployments: []})
   })
 
+  test('WFM-19: the desired-state files live in the store and are served byte for byte after a restart', async () => {
+    await deploy()
+    const before = await manifest()
+    const yamlBefore = new Uint8Array(await (await d.send('GET', before.body.deployments[0]!.url)).arrayBuffer())
+    const {Store} = await import('../../src/server/store/store.ts')
+    const reopened = new Store(`${h.dir}/margo.db`)
+    expect(reopened.currentManifest(d.clientId)!.bytes).toEqual(before.bytes)
+    expect(reopened.getArtifact(before.body.deployments[0]!.digest)!.bytes).toEqual(yamlBefore)
+    expect(reopened.getArtifact(before.body.bundle!.digest)).not.toBeNull()
+    reopened.close()
+  })
+
   test('WFM-27: the version survives a restart of the store (durable counter)', async () => {
     await deploy()
     const before = (await manifest()).body.manifestVersion

@@ -93,6 +93,16 @@ describe('operator API', () => {
     expect(h.store.listDeployments()).toHaveLength(1)
   })
 
+  test('WFM-45: every setting of the configuration can be given a value, and each reaches the deployment', async () => {
+    await publish()
+    const d = await device()
+    const res = await h.operator('POST', '/deployments', {appId: 'com-northstartida-hello-world', clientId: d.clientId, values: {greeting: 'Ahoj', siteId: 'SID-42', replicas: 4}})
+    expect(res.status).toBe(201)
+    const dep = (await res.json()) as {deploymentId: string, digest: string}
+    const yaml = parse(await (await d.send('GET', `/api/v1/clients/{clientId}/deployments/${dep.deploymentId}/${dep.digest}`)).text()) as {spec: {parameters: Record<string, {value: unknown}>}}
+    expect(Object.fromEntries(Object.entries(yaml.spec.parameters).map(([k, v]) => [k, v.value]))).toEqual({greeting: 'Ahoj', siteId: 'SID-42'})
+  })
+
   test('WFM-46/49: updates keep the deploymentId and change the digest; immutable settings cannot change', async () => {
     await publish()
     const d = await device()

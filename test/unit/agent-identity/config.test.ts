@@ -93,7 +93,7 @@ describe('agent config precedence: flag > env > file > default', () => {
     expect(err.message).toContain('--config')
   })
 
-  test('file settings for windows, capabilities and otel are validated and kept', () => {
+  test('WFM-52/CL-34: the user configures polling rate, polling period and downtime windows (with capabilities and otel), validated and kept', () => {
     writeFileSync(file, `
 server: https://wfm.example
 pollingIntervalPeriod: ['06:00-12:00', '22:00-02:00']
