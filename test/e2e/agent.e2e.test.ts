@@ -36,7 +36,7 @@ const fakeCalls = () => readFileSync(fakeLog, 'utf8').trim().split('\n').map(l =
 const helmUpgrades = () => fakeCalls().filter(c => c.tool === 'helm' && c.argv[0] === 'upgrade')
 const composeCalls = (verb: string) => fakeCalls().filter(c => c.tool === 'docker' && c.argv.includes(verb))
 
-test('margo serve + margo agent: deploy, update, undeploy, outage, crash, tampering and replay', async () => {
+test('CL-01: margo serve + margo agent: deploy, update, undeploy, outage, crash, tampering and replay', async () => {
   // A package server for the compose profile, on loopback.
   const packages = Bun.serve({hostname: '127.0.0.1', port: 0, fetch: () => new Response('services:\n  web:\n    image: local/busybox:1\n    network_mode: none\n')})
   running.push({stop: async () => { packages.stop(true); return 0 }})

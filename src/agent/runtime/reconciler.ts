@@ -48,11 +48,19 @@ export class Reconciler {
     return this.flushing
   }
 
+  /** The last report queued per deployment: a driver repeating a state must not produce a second, identical report. */
+  private lastReport = new Map<string, string>()
+
   private report(deploymentId: string, components: ComponentResult[], error?: ReportedError) {
-    this.ctx.outbox.put(buildStatusReport(deploymentId, components, error))
+    const report = buildStatusReport(deploymentId, components, error)
+    const text = JSON.stringify(report)
+    if (this.lastReport.get(deploymentId) === text) return this.flushing
+    this.lastReport.set(deploymentId, text)
+    this.ctx.outbox.put(report)
     this.flushing = this.flushing.then(() => tryFlushOutbox(this.ctx)).catch(err => {
       this.ctx.log.warn('status.flush_failed', {error: err instanceof Error ? err.message : String(err)})
     })
+    return this.flushing
   }
 
   private load(deploymentId: string, digest: string): {ok: true, doc: ApplicationDeployment} | {ok: false, error: ReportedError} {
@@ -81,13 +89,16 @@ export class Reconciler {
     }
     const doc = loaded.doc
     const type = doc.spec.deploymentProfile.type
-    const components: ComponentResult[] = doc.spec.deploymentProfile.components.map(c => ({name: c.name, state: 'pending'}))
+    // The first component starts: the deployment is `installing`. That report is sent (when the
+    // WFM is reachable) before the driver runs, so a fast apply cannot hide it behind its outcome.
+    const components: ComponentResult[] = doc.spec.deploymentProfile.components.map((c, i) => ({name: c.name, state: i === 0 ? 'installing' : 'pending'}))
     const record: WorkloadRecord = {
       deploymentId, digest, profileType: type, components, state: 'installing', attempts: previous?.attempts ?? 0, nextAttemptAt: null,
       intent: {action: 'apply', digest, since: ctx.now().toISOString()}, lastAction: previous?.lastAction ?? null,
     }
     ctx.workloads.put(record)
     ctx.log.info('deploy.installing', {deploymentId, digest, profile: type, reason})
+    await this.report(deploymentId, [...components])
 
     const onComponent = (result: ComponentResult) => {
       const i = components.findIndex(c => c.name === result.name)
@@ -130,7 +141,7 @@ export class Reconciler {
     }
     ctx.workloads.put(record)
     ctx.log.info('deploy.removing', {deploymentId, digest, reason})
-    this.report(deploymentId, [...components])
+    await this.report(deploymentId, [...components])
 
     const onComponent = (result: ComponentResult) => {
       const i = components.findIndex(c => c.name === result.name)

@@ -159,7 +159,7 @@ describe('agent config errors name the key, the source and what is accepted', ()
     expect(err.exitCode).toBe(2)
   })
 
-  test('http:// servers are refused: the fleet manager is only reached over HTTPS', () => {
+  test('CL-02/03: one WFM, and http:// servers are refused: the fleet manager is only reached over HTTPS', () => {
     const err = expectConfigError(() => load({flags: {server: 'http://wfm.example'}}))
     expect(err.key).toBe('server')
     expect(err.source).toBe('flag')
