@@ -25,7 +25,7 @@ export interface OperatorClientOptions {
 
 export type PackageMediaType = 'application/yaml' | 'application/gzip'
 
-interface RequestOptions extends Omit<RequestContext, 'method' | 'path'> {
+export interface RequestOptions extends Omit<RequestContext, 'method' | 'path'> {
   body?: unknown
   /** Raw body with its media type; otherwise `body` is sent as JSON. */
   raw?: {bytes: Uint8Array | string; contentType: string}
@@ -131,6 +131,11 @@ export class OperatorClient {
 
   status(): Promise<FleetStatus> {
     return this.json('GET', '/status')
+  }
+
+  /** Any operator endpoint, typed by the caller: modules in src/client add their resources through this. */
+  call<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
+    return this.json(method, path, options)
   }
 
   private async json<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {

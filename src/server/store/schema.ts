@@ -99,4 +99,37 @@ export const MIGRATIONS: string[] = [
   );
   CREATE INDEX status_reports_by_deployment ON status_reports(deployment_id, id);
   `,
+  `
+  -- Registries the catalog is filled from (OCI distribution or git), and what each sync found.
+  CREATE TABLE registries (
+    name              TEXT PRIMARY KEY,
+    kind              TEXT NOT NULL CHECK (kind IN ('oci', 'git')),
+    url               TEXT NOT NULL,
+    ref               TEXT,                             -- git branch or tag; OCI: unused
+    repositories_json TEXT NOT NULL DEFAULT '[]',       -- OCI repositories to read (catalog listing is optional in registries)
+    credentials_json  TEXT,                             -- basic or bearer credentials; never returned by the API
+    interval_seconds  INTEGER NOT NULL DEFAULT 3600,
+    created_at        TEXT NOT NULL,
+    last_sync_at      TEXT,
+    last_sync_json    TEXT                              -- {appsFound, versionsAdded, errors[]}
+  );
+  ALTER TABLE app_versions ADD COLUMN source TEXT;      -- 'upload' or 'registry:<name>'
+
+  -- Fleet-wide deploys: one app to a device list or a live label selector. Each matching device
+  -- gets (and keeps, while it matches) one ordinary deployment linked here.
+  CREATE TABLE rollouts (
+    rollout_id    TEXT PRIMARY KEY,
+    app_id        TEXT NOT NULL,
+    app_version   TEXT,                                 -- null: the latest version at each evaluation
+    selector      TEXT,                                 -- label selector; null when devices are listed
+    devices_json  TEXT NOT NULL DEFAULT '[]',
+    profile       TEXT,
+    values_json   TEXT NOT NULL DEFAULT '{}',
+    created_at    TEXT NOT NULL,
+    updated_at    TEXT NOT NULL,
+    deleted       INTEGER NOT NULL DEFAULT 0
+  );
+  ALTER TABLE deployments ADD COLUMN rollout_id TEXT;
+  CREATE INDEX deployments_by_rollout ON deployments(rollout_id);
+  `,
 ]

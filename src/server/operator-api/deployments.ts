@@ -1,0 +1,50 @@
+import {Elysia} from 'elysia'
+import {OPERATOR_PREFIX, operatorHandler, optionalObject, optionalString, queryString, readJson, type OperatorApiContext} from './context.ts'
+import {createDeployment, deleteDeployment, updateDeployment} from '../deployments/deployment-service.ts'
+import {badRequest, notFound} from './errors.ts'
+import {deploymentJson} from './views.ts'
+
+/** Deployments of an app to a device: create, inspect, update in place, delete. */
+export function deploymentRoutes(ctx: OperatorApiContext) {
+  const handle = operatorHandler(ctx)
+  const nowIso = () => ctx.now().toISOString()
+  return new Elysia({name: 'margo-operator-deployments', prefix: OPERATOR_PREFIX})
+    .get('/deployments', ({request, query}) => handle(request, () => {
+      const clientId = typeof query.clientId === 'string' && query.clientId ? query.clientId : undefined
+      const appId = typeof query.appId === 'string' && query.appId ? query.appId : undefined
+      return {deployments: ctx.store.listDeployments({clientId, appId}).map(d => deploymentJson(ctx.store, d))}
+    }))
+    .post('/deployments', ({request}) => handle(request, async () => {
+      const body = await readJson(request, ctx.maxBodyBytes)
+      const appId = optionalString(body.appId, 'appId')
+      const clientId = optionalString(body.clientId, 'clientId')
+      if (!appId || !clientId) throw badRequest('appId and clientId are required')
+      const d = createDeployment(ctx.store, ctx.events, {
+        appId, clientId,
+        version: optionalString(body.version, 'version'),
+        profile: optionalString(body.profile, 'profile'),
+        values: optionalObject(body.values, 'values'),
+      }, nowIso())
+      ctx.log.info('deployment.created', {deploymentId: d.deploymentId, clientId, appId, version: d.appVersion})
+      return deploymentJson(ctx.store, d)
+    }, 201), {parse: 'none'})
+    .get('/deployments/:deploymentId', ({request, params}) => handle(request, () => {
+      const d = ctx.store.getDeployment(params.deploymentId)
+      if (!d) throw notFound('deployment', params.deploymentId, 'run: margo status')
+      return deploymentJson(ctx.store, d, true)
+    }))
+    .patch('/deployments/:deploymentId', ({request, params}) => handle(request, async () => {
+      const body = await readJson(request, ctx.maxBodyBytes)
+      const d = updateDeployment(ctx.store, ctx.events, params.deploymentId, {
+        version: optionalString(body.version, 'version'),
+        values: optionalObject(body.values, 'values'),
+      }, nowIso())
+      ctx.log.info('deployment.updated', {deploymentId: d.deploymentId, digest: d.digest})
+      return deploymentJson(ctx.store, d)
+    }), {parse: 'none'})
+    .delete('/deployments/:deploymentId', ({request, params}) => handle(request, () => {
+      const d = deleteDeployment(ctx.store, ctx.events, params.deploymentId, nowIso())
+      ctx.log.info('deployment.deleted', {deploymentId: d.deploymentId})
+      return deploymentJson(ctx.store, d)
+    }), {parse: 'none'})
+}
