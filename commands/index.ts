@@ -1,16 +1,20 @@
+import {CONFORMANCE_AGENT_COMMANDS} from './_conformance-agent.ts'
+import {CONFORMANCE_WFM_COMMANDS} from './_conformance-wfm.ts'
+import {FLEET_COMMANDS} from './_fleet.ts'
+import {REGISTRY_COMMANDS} from './_registry.ts'
+import {TUI_COMMANDS} from './_tui.ts'
+import {WATCH_COMMANDS} from './_watch.ts'
 import Agent from './agent.ts'
 import AgentStatus from './agent/status.ts'
 import AppList from './app/list.ts'
 import AppPublish from './app/publish.ts'
 import AppShow from './app/show.ts'
-import Deploy from './deploy.ts'
 import DeviceApprove from './device/approve.ts'
 import DeviceList from './device/list.ts'
 import DeviceRevoke from './device/revoke.ts'
 import DeviceShow from './device/show.ts'
 import Login from './login.ts'
 import Serve from './serve.ts'
-import Status from './status.ts'
 import Undeploy from './undeploy.ts'
 
 export const COMMANDS = {
@@ -24,9 +28,13 @@ export const COMMANDS = {
   'app:publish': AppPublish,
   'app:list': AppList,
   'app:show': AppShow,
-  deploy: Deploy,
   undeploy: Undeploy,
-  status: Status,
   login: Login,
+  ...FLEET_COMMANDS,
+  ...REGISTRY_COMMANDS,
+  ...WATCH_COMMANDS,
+  ...TUI_COMMANDS,
+  ...CONFORMANCE_WFM_COMMANDS,
+  ...CONFORMANCE_AGENT_COMMANDS,
 }
 export default COMMANDS

@@ -3,6 +3,9 @@ import {appRoutes} from './apps.ts'
 import {OPERATOR_PREFIX, operatorHandler, type OperatorApiContext} from './context.ts'
 import {deploymentRoutes} from './deployments.ts'
 import {deviceRoutes} from './devices.ts'
+import {eventRoutes} from './events.ts'
+import {fleetRoutes} from './fleet.ts'
+import {registryRoutes} from './registries.ts'
 import {OPERATOR_OPENAPI} from './openapi.ts'
 import {statusRoutes} from './status.ts'
 
@@ -27,4 +30,7 @@ export function operatorApi(ctx: OperatorApiContext) {
     .use(appRoutes(ctx))
     .use(deploymentRoutes(ctx))
     .use(statusRoutes(ctx))
+    .use(fleetRoutes(ctx))
+    .use(registryRoutes(ctx))
+    .use(eventRoutes(ctx))
 }

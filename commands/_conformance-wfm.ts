@@ -1,0 +1,4 @@
+import type {Command} from '@oclif/core'
+
+/** Commands of this area, merged into commands/index.ts (ids use ':' between topic and verb). */
+export const CONFORMANCE_WFM_COMMANDS: Record<string, typeof Command> = {}

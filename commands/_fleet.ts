@@ -1,0 +1,5 @@
+import type {Command} from '@oclif/core'
+import Deploy from './deploy.ts'
+
+/** Commands of this area, merged into commands/index.ts (ids use ':' between topic and verb). */
+export const FLEET_COMMANDS: Record<string, typeof Command> = {deploy: Deploy}
