@@ -10,6 +10,7 @@ import AppList from './app/list.ts'
 import AppPublish from './app/publish.ts'
 import AppShow from './app/show.ts'
 import DeviceApprove from './device/approve.ts'
+import DeviceDeny from './device/deny.ts'
 import DeviceList from './device/list.ts'
 import DeviceRevoke from './device/revoke.ts'
 import DeviceShow from './device/show.ts'
@@ -25,6 +26,7 @@ export const COMMANDS = {
   'device:show': DeviceShow,
   'device:approve': DeviceApprove,
   'device:revoke': DeviceRevoke,
+  'device:deny': DeviceDeny,
   'app:publish': AppPublish,
   'app:list': AppList,
   'app:show': AppShow,

@@ -165,3 +165,21 @@ describe('onboarding error members', () => {
     expect(body.errors.map(e => e.field)).toEqual(['apiVersion'])
   })
 })
+
+describe('deny-list through the operator API', () => {
+  test('a denied certificate cannot onboard, its existing client is revoked, and an entry can be removed', async () => {
+    const d = await TestDevice.create(h)
+    await d.onboard()
+    const added = await h.operator('POST', '/denylist', {certificate: d.certPem})
+    expect(added.status).toBe(201)
+    expect(((await added.json()) as {revokedClientId: string}).revokedClientId).toBe(d.clientId)
+    expect((await d.send('GET', '/api/v1/clients/{clientId}/deployments')).status).toBe(403)
+    expect((await h.operator('POST', '/denylist', {value: 'rnd-key-7f3a91b2c4d8e6'})).status).toBe(201)
+    const stranger = await TestDevice.create(h)
+    expect((await stranger.send('POST', '/api/v1/onboarding', {unsigned: true, body: stranger.onboardingBody('rnd-key-7f3a91b2c4d8e6')})).status).toBe(403)
+    const list = (await (await h.operator('GET', '/denylist')).json()) as {entries: {value: string}[]}
+    expect(list.entries.map(e => e.value)).toEqual([d.fingerprint, 'rnd-key-7f3a91b2c4d8e6'])
+    expect((await h.operator('DELETE', `/denylist/${encodeURIComponent('rnd-key-7f3a91b2c4d8e6')}`)).status).toBe(200)
+    expect((await h.operator('POST', '/denylist', {})).status).toBe(400)
+  })
+})

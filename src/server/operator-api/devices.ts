@@ -37,4 +37,32 @@ export function deviceRoutes(ctx: OperatorApiContext) {
       if (existing?.enrollment === 'pending') ctx.store.setEnrollment(existing.clientId, 'active')
       return {fingerprint: cert.fingerprint}
     }, 201), {parse: 'none'})
+    // The deny-list: certificates (by fingerprint) or literal values refused at onboarding before any parsing.
+    .get('/denylist', ({request}) => handle(request, () => ({entries: ctx.store.listDenied()})))
+    .post('/denylist', ({request}) => handle(request, async () => {
+      const body = await readJson(request, ctx.maxBodyBytes)
+      const value = optionalString(body.value, 'value')
+      const certificate = optionalString(body.certificate, 'certificate')
+      if (!value && !certificate) throw badRequest('give "certificate" (PEM or base64) to deny a certificate, or "value" for a fingerprint or a literal value')
+      let entry = value!
+      if (certificate) {
+        const cert = parseCertificate(certificate)
+        if (!cert.ok) throw badRequest(`certificate: ${cert.reason}`)
+        entry = cert.fingerprint
+      }
+      ctx.store.addDenied(entry, nowIso())
+      const existing = ctx.store.getClientByFingerprint(entry)
+      if (existing && existing.enrollment !== 'revoked') {
+        ctx.store.setEnrollment(existing.clientId, 'revoked')
+        ctx.events.emit({type: 'device.updated', clientId: existing.clientId})
+      }
+      ctx.log.info('denylist.added', {value: entry})
+      return {value: entry, revokedClientId: existing?.clientId ?? null}
+    }, 201), {parse: 'none'})
+    .delete('/denylist/:value', ({request, params}) => handle(request, () => {
+      const value = decodeURIComponent(params.value)
+      if (!ctx.store.listDenied().some(e => e.value === value)) throw notFound('device', `deny-list entry ${value}`, 'run: margo device deny --list')
+      ctx.store.removeDenied(value)
+      return {value}
+    }), {parse: 'none'})
 }
