@@ -15,7 +15,7 @@ import {parse} from 'yaml'
 import {parseApplicationDescription} from './description.ts'
 import {normaliseRelativePath} from './paths.ts'
 import {Findings, type FieldError} from './result.ts'
-import {writeTarGz, type TarEntry} from './tar.ts'
+import {writeTarGz, type TarEntry} from '../../util/tar.ts'
 import type {ApplicationDescription} from './types.ts'
 
 export interface PackageFile {

@@ -1,6 +1,5 @@
-import {gzipSync} from 'node:zlib'
 import {isUuid} from '../../margo/uuid.ts'
-import {tarFiles} from './tar.ts'
+import {writeTarGz} from '../../util/tar.ts'
 
 export interface BundleEntry {
   deploymentId: string
@@ -22,9 +21,9 @@ export function buildBundle(entries: readonly BundleEntry[]): Uint8Array {
     if (!isUuid(deploymentId)) throw new Error(`deploymentId is not a UUID: ${JSON.stringify(deploymentId)}`)
     if (seen.has(deploymentId.toLowerCase())) throw new Error(`deployment ${deploymentId} appears twice`)
     seen.add(deploymentId.toLowerCase())
-    return {name: `${deploymentId}.yaml`, bytes: yaml}
+    return {path: `${deploymentId}.yaml`, bytes: yaml}
   })
-  files.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+  files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))
   // Node writes a zero mtime and no file name into the gzip header, so the output depends on the input only.
-  return new Uint8Array(gzipSync(tarFiles(files), {level: 9}))
+  return writeTarGz(files)
 }
