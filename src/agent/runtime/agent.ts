@@ -19,6 +19,8 @@ import {WfmResponseError, problemOf} from './errors.ts'
 import {Reconciler} from './reconciler.ts'
 import {flushOutbox} from './status-sender.ts'
 import {syncOnce} from './sync-cycle.ts'
+import {startMetricsExporter} from '../telemetry/exporter.ts'
+import pjson from '../../../package.json' with {type: 'json'}
 import {SYNC_FILE, type SyncRecord} from '../status-view.ts'
 
 /** How often the host is checked for capability changes (a cheap local check; PUT only on change). */
@@ -120,6 +122,12 @@ export async function runAgent(opts: RunAgentOptions): Promise<void> {
     return undefined
   }
 
+  // The agent's own resource usage goes to the device's collector (CL-35) when one is configured.
+  const stopMetrics = config.otel && !opts.once
+    ? startMetricsExporter({endpoint: config.otel.httpEndpoint, version: pjson.version, clientId: () => client?.clientId, log})
+    : () => {}
+  signal.addEventListener('abort', stopMetrics, {once: true})
+
   // What a crash interrupted is finished first, from local state only: no network needed.
   await reconciler.run(signal)
 
@@ -182,6 +190,7 @@ export async function runAgent(opts: RunAgentOptions): Promise<void> {
     await sleepUntil(new Date(Math.min(wake.at.getTime(), retryAt)), now, signal)
   }
   await reconciler.settled()
+  stopMetrics()
   log.info('agent.stopped', {})
 }
 
