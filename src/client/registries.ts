@@ -1,0 +1,107 @@
+/** Registries of the operator API (`/registries`) for the CLI and scripts. */
+import type {OperatorClient} from './operator-client.ts'
+import {UsageError} from './errors.ts'
+
+export type RegistryKind = 'oci' | 'git'
+export type SyncVersionStatus = 'added' | 'unchanged' | 'conflict' | 'invalid'
+
+export interface SyncVersionResult {
+  appId: string | null
+  version: string | null
+  status: SyncVersionStatus
+  error?: string
+  location: string
+}
+
+export interface SyncResult {
+  registry: string
+  startedAt: string
+  finishedAt: string
+  appsFound: number
+  versionsAdded: number
+  versions: SyncVersionResult[]
+  errors: string[]
+}
+
+export interface Registry {
+  name: string
+  kind: RegistryKind
+  url: string
+  ref?: string
+  repositories: string[]
+  hasCredentials: boolean
+  credentialsKind?: 'basic' | 'bearer'
+  intervalSeconds: number
+  createdAt: string
+  lastSyncAt: string | null
+  lastSync: SyncResult | null
+}
+
+export interface AddRegistryRequest {
+  name: string
+  kind: RegistryKind
+  url: string
+  ref?: string
+  repositories?: string[]
+  username?: string
+  password?: string
+  token?: string
+  intervalSeconds?: number
+}
+
+const enc = encodeURIComponent
+
+export async function listRegistries(client: OperatorClient): Promise<Registry[]> {
+  return (await client.call<{registries: Registry[]}>('GET', '/registries')).registries
+}
+
+export function getRegistry(client: OperatorClient, name: string): Promise<Registry> {
+  return client.call('GET', `/registries/${enc(name)}`)
+}
+
+export function addRegistry(client: OperatorClient, request: AddRegistryRequest): Promise<Registry> {
+  return client.call('POST', '/registries', {body: request, inputHint: 'fix the registry settings and add it again'})
+}
+
+export function removeRegistry(client: OperatorClient, name: string): Promise<Registry> {
+  return client.call('DELETE', `/registries/${enc(name)}`)
+}
+
+export function syncRegistry(client: OperatorClient, name: string): Promise<SyncResult> {
+  return client.call('POST', `/registries/${enc(name)}/sync`)
+}
+
+export interface AddRegistryFlags {
+  kind?: string
+  ref?: string
+  repository?: string[]
+  username?: string
+  password?: string
+  'registry-token'?: string
+  interval?: number
+}
+
+/**
+ * The request `margo registry add NAME URL` sends. Without --kind, a URL ending in `.git`, a
+ * `file://` URL or an absolute path is a git registry; anything else an OCI registry.
+ */
+export function addRegistryRequest(name: string, url: string, flags: AddRegistryFlags): AddRegistryRequest {
+  const kind = flags.kind ?? (/\.git\/?$/.test(url) || url.startsWith('file://') || url.startsWith('/') ? 'git' : 'oci')
+  if (kind !== 'oci' && kind !== 'git') throw new UsageError(`--kind must be oci or git, not ${kind}`)
+  if ((flags.username === undefined) !== (flags.password === undefined)) throw new UsageError('--username and --password go together')
+  if (flags['registry-token'] !== undefined && flags.username !== undefined) throw new UsageError('pass either --registry-token or --username/--password, not both')
+  return {
+    name, kind, url,
+    ...(flags.ref !== undefined ? {ref: flags.ref} : {}),
+    ...(flags.repository?.length ? {repositories: flags.repository} : {}),
+    ...(flags.username !== undefined ? {username: flags.username, password: flags.password!} : {}),
+    ...(flags['registry-token'] !== undefined ? {token: flags['registry-token']} : {}),
+    ...(flags.interval !== undefined ? {intervalSeconds: flags.interval} : {}),
+  }
+}
+
+/** Adds the registry and, unless asked not to, syncs it once right away. */
+export async function addAndSync(client: OperatorClient, request: AddRegistryRequest, sync: boolean): Promise<{registry: Registry, sync: SyncResult | null}> {
+  const registry = await addRegistry(client, request)
+  return {registry, sync: sync ? await syncRegistry(client, request.name) : null}
+}

@@ -1,0 +1,7 @@
+export {OciClient, checkRegistryUrl, registryUrl, MAX_MANIFEST_BYTES, type OciClientOptions, type FetchedManifest} from './client.ts'
+export {OciError, type OciErrorKind} from './errors.ts'
+export {parseChallenge, type RegistryCredentials} from './auth.ts'
+export {buildArtifact, readManifest, type Artifact, type ImageManifest, type Descriptor, type ManifestReading} from './layout.ts'
+export {pushPackage, pullPackage, type PushResult, type PulledPackage, type PushablePackage} from './package.ts'
+export {parseReference, isLoopbackHost, hostOf, REPOSITORY_PATTERN, TAG_PATTERN, type OciReference} from './reference.ts'
+export * from './media-types.ts'
