@@ -1,34 +1,58 @@
 import {Args, Flags} from '@oclif/core'
-import {deploy} from '../src/client/deploy.ts'
 import {BaseCommand} from '../src/cli/base-command.ts'
-import {renderDeployResult} from '../src/cli/render/results.ts'
+import {deployJson, progressPrinter, renderRolloutResult, renderWaitSummary} from '../src/cli/fleet/render.ts'
+import {jsonDocument} from '../src/cli/output.ts'
+import {DEFAULT_WAIT_TIMEOUT, deployToFleet} from '../src/client/rollouts.ts'
 
 export default class Deploy extends BaseCommand {
-  static override summary = 'Deploy an application to a device'
-  static override description =
-    'Creates a deployment of APP (latest version, or APP@VERSION) on one device. Parameter values come from --values (a YAML mapping) and --set key=value (repeatable, wins over --values); the server checks them against the app\'s parameter schema. --profile picks the deployment profile by type (helm.v3, compose) or id when the app has several.'
+  static override summary = 'Deploy an application to devices or to a live label selector'
+  static override description = [
+    'Creates a rollout of APP (APP@VERSION pins a version; without one the rollout follows the latest) to the devices named with --device, or to every device whose labels match --selector. A selector stays live: devices that come to match later get the deployment, devices that stop matching lose it. --selector= (empty) targets every device, now and later.',
+    'Each device gets the profile it runs (helm.v3 on cluster roles, compose on standalone devices; --profile forces one), and devices whose reported resources do not fit the app are listed with the reason. A device that already has the app is updated in place (same deployment id). Parameter values come from --values (a YAML mapping) and --set key=value (repeatable, wins over --values); all are checked before anything changes.',
+    '--dry-run shows which device gets which YAML (a diff for updates) without changing anything. --wait follows the rollout until every device reports installed (exit 0) or one fails (exit 1).',
+  ].join('\n\n')
   static override examples = [
     '<%= config.bin %> deploy com-northstartida-hello-world --device 3f0c2a9e-5b1d-4c1e-9a51-0d1e2f3a4b5c',
-    '<%= config.bin %> deploy com-northstartida-hello-world@1.0 --device 3f0c2a9e-5b1d-4c1e-9a51-0d1e2f3a4b5c --profile compose --set greeting=Hi',
-    '<%= config.bin %> deploy com-northstartida-hello-world --device 3f0c2a9e-5b1d-4c1e-9a51-0d1e2f3a4b5c --values values.yaml',
+    "<%= config.bin %> deploy com-northstartida-hello-world@1.0 --selector 'site=plant-7,line in (1,2)' --set greeting=Hi --wait",
+    "<%= config.bin %> deploy com-northstartida-hello-world --selector site=plant-7 --values values.yaml --dry-run",
+    '<%= config.bin %> deploy com-northstartida-hello-world --selector= --profile compose',
   ]
   static override args = {app: Args.string({description: 'Application id, optionally with @version (see: margo app list)', required: true})}
   static override flags = {
-    device: Flags.string({char: 'd', summary: 'Client id of the target device (see: margo device list).', required: true}),
+    device: Flags.string({char: 'd', summary: 'Client id of a target device (see: margo device list); repeatable.', multiple: true}),
+    selector: Flags.string({char: 'l', summary: "Label selector of the target devices, e.g. 'site=plant-7,line in (1,2)'; stays live. Empty: every device."}),
     profile: Flags.string({summary: 'Deployment profile: helm.v3, compose or a profile id.'}),
     set: Flags.string({summary: 'Parameter value as key=value; repeatable. Values are sent as strings.', multiple: true}),
     values: Flags.string({summary: 'YAML file mapping parameter names to values.'}),
+    'dry-run': Flags.boolean({summary: 'Show which devices get which YAML, and which are skipped and why; change nothing.'}),
+    wait: Flags.boolean({summary: 'Wait until every target is installed (exit 0) or one failed (exit 1).'}),
+    timeout: Flags.string({summary: `How long --wait waits: seconds or 90s, 5m (default ${DEFAULT_WAIT_TIMEOUT}).`}),
   }
 
   async run(): Promise<void> {
     const {args, flags} = await this.parse(Deploy)
-    const deployment = await deploy(this.client(flags), {
+    const ctx = this.outputContext()
+    const progress = progressPrinter(ctx, text => process.stdout.write(text))
+    const outcome = await deployToFleet(this.client(flags), {
       app: args.app,
-      clientId: flags.device,
+      ...(flags.device ? {devices: flags.device} : {}),
+      ...(flags.selector !== undefined ? {selector: flags.selector} : {}),
       ...(flags.profile ? {profile: flags.profile} : {}),
       ...(flags.set ? {set: flags.set} : {}),
       ...(flags.values ? {valuesFile: flags.values} : {}),
+      dryRun: flags['dry-run'],
+      wait: flags.wait,
+      ...(flags.timeout ? {timeout: flags.timeout} : {}),
+    }, flags.json ? {} : {
+      onResult: result => this.emit(flags, result, renderRolloutResult),
+      onProgress: p => progress.update(p),
     })
-    this.emit(flags, deployment, renderDeployResult)
+    if (flags.json) process.stdout.write(jsonDocument(deployJson(outcome, {singleDevice: flags.device?.length === 1})))
+    else {
+      progress.end()
+      const summary = renderWaitSummary(outcome, ctx)
+      if (summary) process.stdout.write(`${summary}\n`)
+    }
+    if (outcome.failure) throw outcome.failure
   }
 }

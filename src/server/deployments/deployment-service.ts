@@ -20,7 +20,8 @@ export interface StoredValues {
 
 export const readValues = (d: DeploymentRecord): StoredValues => JSON.parse(d.valuesJson) as StoredValues
 
-function deviceView(client: ClientRecord) {
+/** What the device reported, as profile matching reads it; null until it reports (or if unreadable). */
+export function deviceView(client: ClientRecord) {
   if (!client.capabilitiesJson) return null
   const parsed = parseCapabilities(JSON.parse(client.capabilitiesJson))
   return parsed.ok ? parsed.value : null

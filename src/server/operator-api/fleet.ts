@@ -1,7 +1,172 @@
 import {Elysia} from 'elysia'
-import {OPERATOR_PREFIX, type OperatorApiContext} from './context.ts'
+import {OPERATOR_PREFIX, operatorHandler, optionalObject, optionalString, queryString, readJson, type OperatorApiContext} from './context.ts'
+import {badRequest, invalid, notFound} from './errors.ts'
+import {deploymentJson, deviceJson} from './views.ts'
+import {labelMapProblems, mergeLabels, sortLabels} from '../rollouts/labels.ts'
+import {createRollout, deleteRollout, listRolloutSummaries, rolloutDetail, updateRollout} from '../rollouts/rollout-service.ts'
+
+function labelsOf(body: Record<string, unknown>, allowNull: boolean): Record<string, string | null> {
+  const labels = optionalObject(body.labels, 'labels')
+  if (!labels) throw badRequest('the body must be {"labels": {"key": "value"}}')
+  const problems = labelMapProblems(labels, {allowNull})
+  if (problems.length > 0) throw invalid('invalid_labels', `${problems.length} label(s) are invalid — keys are [prefix/]name, values at most 63 characters of letters, digits, '-', '_' and '.'`, problems)
+  return labels as Record<string, string | null>
+}
+
+function stringList(v: unknown, field: string): string[] | undefined {
+  if (v === undefined || v === null) return undefined
+  if (!Array.isArray(v) || v.some(x => typeof x !== 'string' || x === '')) throw badRequest(`${field} must be a list of client ids`)
+  return v as string[]
+}
+
+/** `selector` may be the empty string (every device), unlike other string fields. */
+function selectorOf(v: unknown): string | undefined {
+  if (v === undefined || v === null) return undefined
+  if (typeof v !== 'string') throw badRequest('selector must be a string, e.g. "site=plant-7,line in (1,2)"; "" selects every device')
+  return v
+}
+
+function booleanOf(v: unknown, field: string): boolean {
+  if (v === undefined || v === null) return false
+  if (typeof v !== 'boolean') throw badRequest(`${field} must be true or false`)
+  return v
+}
+
+/** Values in a PATCH: null removes a value, so the object may hold nulls. */
+function patchValues(v: unknown): Record<string, unknown> | undefined {
+  return optionalObject(v, 'values')
+}
 
 /** Device labels and fleet-wide rollouts. */
-export function fleetRoutes(_ctx: OperatorApiContext) {
+export function fleetRoutes(ctx: OperatorApiContext) {
+  const handle = operatorHandler(ctx)
+  const nowIso = () => ctx.now().toISOString()
+  const device = (clientId: string) => {
+    const c = ctx.store.getClient(clientId)
+    if (!c) throw notFound('device', clientId, 'run: margo device list')
+    return c
+  }
+  const setLabels = (clientId: string, labels: Record<string, string>) => {
+    ctx.store.setLabels(clientId, sortLabels(labels))
+    ctx.log.info('device.labelled', {clientId, labels: Object.keys(labels)})
+    ctx.events.emit({type: 'device.updated', clientId})
+    return deviceJson(device(clientId))
+  }
   return new Elysia({name: 'margo-operator-fleet', prefix: OPERATOR_PREFIX})
+    .put('/devices/:clientId/labels', ({request, params}) => handle(request, async () => {
+      device(params.clientId)
+      const labels = labelsOf(await readJson(request, ctx.maxBodyBytes), false) as Record<string, string>
+      return setLabels(params.clientId, labels)
+    }), {parse: 'none'})
+    .patch('/devices/:clientId/labels', ({request, params}) => handle(request, async () => {
+      const current = device(params.clientId)
+      const patch = labelsOf(await readJson(request, ctx.maxBodyBytes), true)
+      return setLabels(params.clientId, mergeLabels(current.labels, patch))
+    }), {parse: 'none'})
+    .get('/rollouts', ({request, query}) => handle(request, () => ({rollouts: listRolloutSummaries(ctx.store, {appId: queryString(query.appId)})})))
+    .post('/rollouts', ({request}) => handle(request, async () => {
+      const body = await readJson(request, ctx.maxBodyBytes)
+      const appId = optionalString(body.appId, 'appId')
+      if (!appId) throw badRequest('appId is required')
+      const dryRun = booleanOf(body.dryRun, 'dryRun')
+      const result = createRollout(ctx.store, ctx.events, {
+        appId,
+        version: optionalString(body.version, 'version'),
+        devices: stringList(body.devices, 'devices'),
+        selector: selectorOf(body.selector),
+        profile: optionalString(body.profile, 'profile'),
+        values: optionalObject(body.values, 'values'),
+      }, nowIso(), {dryRun})
+      if (!dryRun) ctx.log.info('rollout.created', {rolloutId: result.rolloutId, appId, targets: result.targets.length, skipped: result.skipped.length})
+      return Response.json(result, {status: dryRun ? 200 : 201})
+    }), {parse: 'none'})
+    .get('/rollouts/:rolloutId', ({request, params}) => handle(request, () =>
+      rolloutDetail(ctx.store, params.rolloutId, nowIso(), d => deploymentJson(ctx.store, d))))
+    .patch('/rollouts/:rolloutId', ({request, params}) => handle(request, async () => {
+      const body = await readJson(request, ctx.maxBodyBytes)
+      if (body.version !== null && body.version !== undefined && (typeof body.version !== 'string' || body.version === '')) {
+        throw badRequest('version must be a version string, or null to follow the latest')
+      }
+      const dryRun = booleanOf(body.dryRun, 'dryRun')
+      const result = updateRollout(ctx.store, ctx.events, params.rolloutId, {
+        ...(body.version !== undefined ? {version: body.version as string | null} : {}),
+        ...(body.values !== undefined ? {values: patchValues(body.values)} : {}),
+        ...(body.selector !== undefined ? {selector: selectorOf(body.selector)} : {}),
+      }, nowIso(), {dryRun})
+      if (!dryRun) ctx.log.info('rollout.updated', {rolloutId: params.rolloutId, targets: result.targets.length, removed: result.removed.length})
+      return result
+    }), {parse: 'none'})
+    .delete('/rollouts/:rolloutId', ({request, params}) => handle(request, () => {
+      const result = deleteRollout(ctx.store, ctx.events, params.rolloutId, nowIso())
+      ctx.log.info('rollout.deleted', {rolloutId: params.rolloutId, removed: result.removed.length})
+      return result
+    }), {parse: 'none'})
 }
+
+const ref = (name: string) => ({$ref: `#/components/schemas/${name}`})
+const json = (schema: object, description = 'OK') => ({description, content: {'application/json': {schema}}})
+const body = (schema: object) => ({required: true, content: {'application/json': {schema}}})
+const errors = Object.fromEntries(['400', '401', '404', '409', '422'].map(s => [s, {$ref: '#/components/responses/Error'}]))
+const idParam = (name: string) => ({name, in: 'path', required: true, schema: {type: 'string'}})
+
+const target = {
+  type: 'object', required: ['clientId', 'deploymentId', 'action', 'digest'],
+  properties: {
+    clientId: {type: 'string'}, deploymentId: {type: ['string', 'null'], description: 'null for a deployment a dry run would create'},
+    action: {enum: ['create', 'update', 'unchanged']}, appVersion: {type: 'string'}, profile: {type: 'object'}, digest: {type: 'string'},
+    yaml: {type: 'string', description: 'dry run: the ApplicationDeployment YAML the device would get'},
+    diff: {type: 'string', description: 'dry run, updates: unified diff from the current YAML'},
+  },
+}
+const skipped = {type: 'array', items: {type: 'object', required: ['clientId', 'reason'], properties: {clientId: {type: 'string'}, reason: {type: 'string'}}}}
+const removed = {type: 'array', items: {type: 'object', properties: {clientId: {type: 'string'}, deploymentId: {type: 'string'}}}}
+const rolloutResult = {
+  type: 'object', required: ['rolloutId', 'dryRun', 'appId', 'targets', 'skipped'],
+  properties: {
+    rolloutId: {type: ['string', 'null']}, dryRun: {type: 'boolean'}, appId: {type: 'string'}, version: {type: ['string', 'null']}, appVersion: {type: 'string'},
+    selector: {type: ['string', 'null']}, devices: {type: 'array', items: {type: 'string'}}, targets: {type: 'array', items: target}, removed, skipped,
+  },
+}
+const rollout = {
+  type: 'object',
+  properties: {
+    rolloutId: {type: 'string'}, appId: {type: 'string'}, version: {type: ['string', 'null'], description: 'null: follows the latest version'},
+    appVersion: {type: ['string', 'null']}, selector: {type: ['string', 'null']}, devices: {type: 'array', items: {type: 'string'}},
+    profile: {type: ['string', 'null']}, values: {type: 'object'}, createdAt: {type: 'string'}, updatedAt: {type: 'string'},
+    targets: {type: 'array', items: ref('Deployment')}, skipped,
+  },
+}
+const labels = {type: 'object', required: ['labels'], properties: {labels: {type: 'object', additionalProperties: {type: ['string', 'null']}}}}
+
+/** OpenAPI path objects of this plugin, to merge into the operator API document. */
+export const FLEET_OPENAPI_PATHS = {
+  '/devices/{clientId}/labels': {
+    put: {summary: "Replace a device's labels", parameters: [idParam('clientId')], requestBody: body(labels), responses: {'200': json(ref('Device')), ...errors}},
+    patch: {summary: "Merge into a device's labels (null removes a label)", parameters: [idParam('clientId')], requestBody: body(labels), responses: {'200': json(ref('Device')), ...errors}},
+  },
+  '/rollouts': {
+    get: {summary: 'List live rollouts', parameters: [{name: 'appId', in: 'query', schema: {type: 'string'}}], responses: {'200': json({type: 'object', properties: {rollouts: {type: 'array', items: rollout}}}), ...errors}},
+    post: {
+      summary: 'Deploy an app to devices or a live label selector (dryRun: preview only)',
+      requestBody: body({
+        type: 'object', required: ['appId'],
+        properties: {
+          appId: {type: 'string'}, version: {type: 'string', description: 'absent: follow the latest version'},
+          devices: {type: 'array', items: {type: 'string'}}, selector: {type: 'string', description: 'label selector; "" selects every device'},
+          profile: {type: 'string'}, values: {type: 'object'}, dryRun: {type: 'boolean'},
+        },
+      }),
+      responses: {'201': json(rolloutResult, 'Created'), '200': json(rolloutResult, 'Dry run'), ...errors},
+    },
+  },
+  '/rollouts/{rolloutId}': {
+    get: {summary: 'One rollout with its deployments and the devices it skips, with reasons', parameters: [idParam('rolloutId')], responses: {'200': json(rollout), ...errors}},
+    patch: {
+      summary: 'Change version, values or selector; deployments are updated in place',
+      parameters: [idParam('rolloutId')],
+      requestBody: body({type: 'object', properties: {version: {type: ['string', 'null']}, values: {type: 'object'}, selector: {type: 'string'}, dryRun: {type: 'boolean'}}}),
+      responses: {'200': json(rolloutResult), ...errors},
+    },
+    delete: {summary: 'Delete a rollout and its deployments', parameters: [idParam('rolloutId')], responses: {'200': json({type: 'object', properties: {rolloutId: {type: 'string'}, removed}}), ...errors}},
+  },
+} as const

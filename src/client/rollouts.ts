@@ -1,0 +1,305 @@
+/**
+ * Fleet operations of the operator API: device labels, rollouts (deploy to devices or a live
+ * label selector, dry run, in-place updates), waiting for a rollout to be installed, and
+ * undeploy by rollout or deployment id.
+ */
+import {parseDuration} from '../agent/schedule/duration.ts'
+import {parseLabelArguments} from '../server/rollouts/labels.ts'
+import {describeSelectorError, parseSelector} from '../server/rollouts/selector.ts'
+import {parseAppRef, parseSetValues, readValuesFile} from './deploy.ts'
+import {NotFoundError, OperationError, UsageError, ValidationError} from './errors.ts'
+import type {OperatorClient} from './operator-client.ts'
+import type {Deployment, DeploymentState, Device} from './types.ts'
+
+export interface RolloutTarget {
+  clientId: string
+  /** null for a deployment a dry run would create. */
+  deploymentId: string | null
+  action: 'create' | 'update' | 'unchanged'
+  appVersion: string
+  profile: {id: string; type: string}
+  digest: string
+  /** Dry run: the ApplicationDeployment YAML the device would get. */
+  yaml?: string
+  /** Dry run, updates: unified diff from the device's current YAML. */
+  diff?: string
+}
+
+export interface SkippedDevice {
+  clientId: string
+  reason: string
+}
+
+export interface RolloutResult {
+  rolloutId: string | null
+  dryRun: boolean
+  appId: string
+  /** Pinned version; null when the rollout follows the latest. */
+  version: string | null
+  appVersion: string
+  selector: string | null
+  devices: string[]
+  targets: RolloutTarget[]
+  removed: {clientId: string; deploymentId: string}[]
+  skipped: SkippedDevice[]
+}
+
+export interface RolloutSummary {
+  rolloutId: string
+  appId: string
+  version: string | null
+  selector: string | null
+  devices: string[]
+  profile: string | null
+  values: Record<string, unknown>
+  createdAt: string
+  updatedAt: string
+}
+
+export interface RolloutDetail extends RolloutSummary {
+  appVersion: string | null
+  targets: Deployment[]
+  skipped: SkippedDevice[]
+}
+
+export interface RolloutRequest {
+  appId: string
+  version?: string
+  devices?: string[]
+  selector?: string
+  profile?: string
+  values?: Record<string, unknown>
+  dryRun?: boolean
+}
+
+export interface FleetDeployOptions {
+  /** `appId` or `appId@version` (pinned; without it the rollout follows the latest version). */
+  app: string
+  devices?: string[]
+  selector?: string
+  profile?: string
+  set?: string[]
+  valuesFile?: string
+  dryRun?: boolean
+  /** Wait until every target is installed or one failed. */
+  wait?: boolean
+  /** For --wait: `300`, `90s`, `5m`. */
+  timeout?: string
+}
+
+export const DEFAULT_WAIT_TIMEOUT = '5m'
+
+const enc = encodeURIComponent
+
+/** Checks the target flags and values locally, so mistakes are reported before any request. */
+export function buildRolloutRequest(options: FleetDeployOptions, fileValues?: Record<string, unknown>): RolloutRequest {
+  const {appId, version} = parseAppRef(options.app)
+  const devices = options.devices ?? []
+  const hasSelector = options.selector !== undefined
+  if (devices.length === 0 && !hasSelector) {
+    throw new UsageError(`name the target: --device CLIENT_ID (repeatable) or --selector 'site=plant-7' ("--selector=" selects every device) — see: margo deploy --help`)
+  }
+  if (devices.length > 0 && hasSelector) {
+    throw new UsageError('give either --device or --selector, not both: a rollout targets a list of devices or a live selector')
+  }
+  if (hasSelector) {
+    const parsed = parseSelector(options.selector!)
+    if (!parsed.ok) throw new UsageError(`--selector ${JSON.stringify(options.selector)}: ${describeSelectorError(parsed.error)}`)
+  }
+  const setValues = parseSetValues(options.set ?? [])
+  const hasValues = fileValues !== undefined || Object.keys(setValues).length > 0
+  return {
+    appId,
+    ...(version ? {version} : {}),
+    ...(hasSelector ? {selector: options.selector!} : {devices: [...new Set(devices)]}),
+    ...(options.profile ? {profile: options.profile} : {}),
+    ...(hasValues ? {values: {...fileValues, ...setValues}} : {}),
+    ...(options.dryRun ? {dryRun: true} : {}),
+  }
+}
+
+export function createRollout(client: OperatorClient, request: RolloutRequest): Promise<RolloutResult> {
+  const single = request.devices?.length === 1 ? request.devices[0] : undefined
+  return client.call('POST', '/rollouts', {
+    body: request,
+    appId: request.appId,
+    ...(request.version ? {version: request.version} : {}),
+    ...(single ? {clientId: single} : {}),
+    inputHint: `check the values and profile against: margo app show ${request.appId}`,
+  })
+}
+
+export async function listRollouts(client: OperatorClient, filter: {appId?: string} = {}): Promise<RolloutSummary[]> {
+  return (await client.call<{rollouts: RolloutSummary[]}>('GET', '/rollouts', {query: {appId: filter.appId}})).rollouts
+}
+
+export function getRollout(client: OperatorClient, rolloutId: string): Promise<RolloutDetail> {
+  return client.call('GET', `/rollouts/${enc(rolloutId)}`)
+}
+
+export function updateRollout(client: OperatorClient, rolloutId: string, patch: {version?: string | null; values?: Record<string, unknown>; selector?: string; dryRun?: boolean}): Promise<RolloutResult> {
+  return client.call('PATCH', `/rollouts/${enc(rolloutId)}`, {body: patch, inputHint: 'check the values against the app: margo app show <appId>'})
+}
+
+export function deleteRollout(client: OperatorClient, rolloutId: string): Promise<{rolloutId: string; removed: {clientId: string; deploymentId: string}[]}> {
+  return client.call('DELETE', `/rollouts/${enc(rolloutId)}`)
+}
+
+// ---- waiting ------------------------------------------------------------------------------
+
+export type TargetState = DeploymentState | 'unreported'
+
+export interface TargetProgress {
+  clientId: string
+  deploymentId: string
+  state: TargetState
+  error?: {code: string; message: string}
+}
+
+export interface WaitProgress {
+  targets: TargetProgress[]
+  installed: number
+  failed: TargetProgress[]
+  done: boolean
+}
+
+/**
+ * Where each target stands. A report counts only if it came after the deployment's last
+ * change: an in-place update is not installed until the device reports again.
+ */
+export function waitProgress(targets: readonly {clientId: string; deploymentId: string}[], current: readonly Deployment[]): WaitProgress {
+  const byId = new Map(current.map(d => [d.deploymentId, d]))
+  const states = targets.map((t): TargetProgress => {
+    const d = byId.get(t.deploymentId)
+    const status = d?.status
+    if (!d || !status || status.reportedAt < d.updatedAt) return {...t, state: 'unreported'}
+    const error = status.error && 'code' in status.error ? {code: status.error.code, message: status.error.message} : undefined
+    return {...t, state: status.state, ...(error ? {error} : {})}
+  })
+  const installed = states.filter(s => s.state === 'installed').length
+  const failed = states.filter(s => s.state === 'failed')
+  return {targets: states, installed, failed, done: failed.length > 0 || installed === states.length}
+}
+
+export type WaitOutcome =
+  | {outcome: 'installed'; progress: WaitProgress}
+  | {outcome: 'failed'; progress: WaitProgress}
+  | {outcome: 'timeout'; progress: WaitProgress}
+
+export interface WaitOptions {
+  timeoutMs: number
+  intervalMs?: number
+  onProgress?: (progress: WaitProgress) => void
+  sleep?: (ms: number) => Promise<void>
+  now?: () => number
+}
+
+/** Polls the rollout once a second until every target is installed, one failed, or time runs out. */
+export async function waitForRollout(client: OperatorClient, result: RolloutResult, options: WaitOptions): Promise<WaitOutcome> {
+  const targets = result.targets.filter((t): t is RolloutTarget & {deploymentId: string} => t.deploymentId !== null)
+  const sleep = options.sleep ?? ((ms: number) => Bun.sleep(ms))
+  const now = options.now ?? Date.now
+  const deadline = now() + options.timeoutMs
+  for (;;) {
+    const detail = await getRollout(client, result.rolloutId!)
+    const progress = waitProgress(targets, detail.targets)
+    options.onProgress?.(progress)
+    if (progress.failed.length > 0) return {outcome: 'failed', progress}
+    if (progress.done) return {outcome: 'installed', progress}
+    if (now() >= deadline) return {outcome: 'timeout', progress}
+    await sleep(Math.min(options.intervalMs ?? 1000, Math.max(0, deadline - now())))
+  }
+}
+
+export function parseTimeout(text: string): number {
+  try {
+    return parseDuration(text)
+  } catch (err) {
+    throw new UsageError(`--timeout: ${(err as Error).message}`, {cause: err})
+  }
+}
+
+/** The error a failed or timed-out wait ends the command with (exit 1). */
+export function waitFailure(outcome: WaitOutcome, timeout: string): OperationError | null {
+  if (outcome.outcome === 'installed') return null
+  const {progress} = outcome
+  if (outcome.outcome === 'failed') {
+    const first = progress.failed[0]!
+    const more = progress.failed.length > 1 ? ` (and ${progress.failed.length - 1} more)` : ''
+    const why = first.error ? `${first.error.code}: ${first.error.message}` : 'no error reported'
+    return new OperationError(`deployment ${first.deploymentId} failed on device ${first.clientId}${more}: ${why} — see: margo status --device ${first.clientId}`, {code: 'deployment_failed'})
+  }
+  const waiting = progress.targets.filter(t => t.state !== 'installed')
+  const list = waiting.slice(0, 3).map(t => `${t.clientId} (${t.state})`).join(', ')
+  return new OperationError(
+    `timed out after ${timeout}: ${progress.installed} of ${progress.targets.length} installed; still waiting on ${list}${waiting.length > 3 ? ', …' : ''} — check that the devices are online, or wait longer with --timeout`,
+    {code: 'timeout'},
+  )
+}
+
+// ---- the deploy command -------------------------------------------------------------------
+
+export interface FleetDeployHooks {
+  /** Called once the rollout is created (or previewed), before any waiting. */
+  onResult?: (result: RolloutResult) => void
+  onProgress?: (progress: WaitProgress) => void
+  sleep?: (ms: number) => Promise<void>
+}
+
+export interface FleetDeployOutcome {
+  result: RolloutResult
+  wait?: WaitOutcome
+  /** Why the command must end with exit 1, if it must. */
+  failure: OperationError | null
+}
+
+/** `margo deploy`: create the rollout (or preview it), then optionally wait for it. */
+export async function deployToFleet(client: OperatorClient, options: FleetDeployOptions, hooks: FleetDeployHooks = {}): Promise<FleetDeployOutcome> {
+  const timeout = options.timeout ?? DEFAULT_WAIT_TIMEOUT
+  const timeoutMs = parseTimeout(timeout)
+  const fileValues = options.valuesFile ? readValuesFile(options.valuesFile) : undefined
+  const result = await createRollout(client, buildRolloutRequest(options, fileValues))
+  hooks.onResult?.(result)
+  if (!options.wait || options.dryRun) return {result, failure: null}
+  if (result.targets.length === 0) {
+    const failure = result.skipped.length > 0
+      ? new OperationError(`nothing to wait for: every device was skipped (${result.skipped.length}) — see the reasons above`, {code: 'nothing_deployed'})
+      : null
+    return {result, failure}
+  }
+  const wait = await waitForRollout(client, result, {timeoutMs, ...(hooks.onProgress ? {onProgress: hooks.onProgress} : {}), ...(hooks.sleep ? {sleep: hooks.sleep} : {})})
+  return {result, wait, failure: waitFailure(wait, timeout)}
+}
+
+// ---- undeploy and labels -------------------------------------------------------------------
+
+export type UndeployResult =
+  | {kind: 'rollout'; rolloutId: string; removed: {clientId: string; deploymentId: string}[]}
+  | {kind: 'deployment'; deployment: Deployment}
+
+/** Removes a rollout (and all its deployments) or a single deployment, whichever the id names. */
+export async function undeploy(client: OperatorClient, id: string): Promise<UndeployResult> {
+  try {
+    const r = await deleteRollout(client, id)
+    return {kind: 'rollout', rolloutId: r.rolloutId, removed: r.removed}
+  } catch (err) {
+    if (!(err instanceof NotFoundError)) throw err
+  }
+  try {
+    return {kind: 'deployment', deployment: await client.deleteDeployment(id)}
+  } catch (err) {
+    if (err instanceof NotFoundError) throw new NotFoundError(`no rollout or deployment ${id} — run: margo status`, {code: 'not_found', cause: err})
+    throw err
+  }
+}
+
+/** `margo device label`: `key=value` sets a label, `key-` removes it; other labels stay. */
+export function labelDevice(client: OperatorClient, clientId: string, args: readonly string[]): Promise<Device> {
+  if (args.length === 0) throw new UsageError('give at least one label: key=value to set, key- to remove — e.g. margo device label DEVICE site=plant-7')
+  const parsed = parseLabelArguments(args)
+  if (!parsed.ok) {
+    throw new ValidationError('invalid label arguments — keys are [prefix/]name, values at most 63 characters of letters, digits, \'-\', \'_\' and \'.\'', parsed.problems)
+  }
+  return client.call('PATCH', `/devices/${enc(clientId)}/labels`, {body: {labels: parsed.patch}, clientId})
+}
+

@@ -1,0 +1,5 @@
+export {startRolloutController} from './controller.ts'
+export {createRollout, deleteRollout, listRolloutSummaries, reconcileApp, reconcileDevice, rolloutDetail, updateRollout} from './rollout-service.ts'
+export type {RolloutInput, RolloutPatch, RolloutResult, TargetResult} from './rollout-service.ts'
+export {formatSelector, matchesSelector, parseSelector} from './selector.ts'
+export type {Requirement, Selector, SelectorError} from './selector.ts'

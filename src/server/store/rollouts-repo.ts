@@ -1,0 +1,90 @@
+import type {Database} from 'bun:sqlite'
+
+/**
+ * SQL for rollouts (table `rollouts`) and the link from a deployment to the rollout that owns
+ * it (`deployments.rollout_id`). Kept beside the Store rather than in it: the Store's methods
+ * stay the core ones, and fleet features add their own narrow queries here.
+ */
+
+export interface RolloutRecord {
+  rolloutId: string
+  appId: string
+  /** null: the latest published version at each evaluation. */
+  appVersion: string | null
+  /** Label selector text; null when the rollout lists its devices. `''` selects every device. */
+  selector: string | null
+  devices: string[]
+  profile: string | null
+  /** What the operator set; the app's defaults fill in the rest per device. */
+  values: Record<string, unknown>
+  createdAt: string
+  updatedAt: string
+  deleted: boolean
+}
+
+interface Row {
+  rollout_id: string
+  app_id: string
+  app_version: string | null
+  selector: string | null
+  devices_json: string
+  profile: string | null
+  values_json: string
+  created_at: string
+  updated_at: string
+  deleted: number
+}
+
+const toRecord = (r: Row): RolloutRecord => ({
+  rolloutId: r.rollout_id,
+  appId: r.app_id,
+  appVersion: r.app_version,
+  selector: r.selector,
+  devices: JSON.parse(r.devices_json) as string[],
+  profile: r.profile,
+  values: JSON.parse(r.values_json) as Record<string, unknown>,
+  createdAt: r.created_at,
+  updatedAt: r.updated_at,
+  deleted: r.deleted !== 0,
+})
+
+export function insertRollout(db: Database, r: RolloutRecord) {
+  db.query(`INSERT INTO rollouts (rollout_id, app_id, app_version, selector, devices_json, profile, values_json, created_at, updated_at, deleted)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+    .run(r.rolloutId, r.appId, r.appVersion, r.selector, JSON.stringify(r.devices), r.profile, JSON.stringify(r.values), r.createdAt, r.updatedAt, r.deleted ? 1 : 0)
+}
+
+export function updateRollout(db: Database, r: RolloutRecord) {
+  db.query(`UPDATE rollouts SET app_version = ?, selector = ?, devices_json = ?, profile = ?, values_json = ?, updated_at = ?, deleted = ?
+    WHERE rollout_id = ?`)
+    .run(r.appVersion, r.selector, JSON.stringify(r.devices), r.profile, JSON.stringify(r.values), r.updatedAt, r.deleted ? 1 : 0, r.rolloutId)
+}
+
+export function getRollout(db: Database, rolloutId: string): RolloutRecord | null {
+  const row = db.query('SELECT * FROM rollouts WHERE rollout_id = ?').get(rolloutId) as Row | null
+  return row ? toRecord(row) : null
+}
+
+/** Live rollouts (not deleted), oldest first; optionally of one app. */
+export function listRollouts(db: Database, filter: {appId?: string} = {}): RolloutRecord[] {
+  const rows = filter.appId
+    ? db.query('SELECT * FROM rollouts WHERE deleted = 0 AND app_id = ? ORDER BY created_at, rollout_id').all(filter.appId)
+    : db.query('SELECT * FROM rollouts WHERE deleted = 0 ORDER BY created_at, rollout_id').all()
+  return (rows as Row[]).map(toRecord)
+}
+
+export function linkDeployment(db: Database, deploymentId: string, rolloutId: string | null) {
+  db.query('UPDATE deployments SET rollout_id = ? WHERE deployment_id = ?').run(rolloutId, deploymentId)
+}
+
+/** deploymentId → rolloutId (or null) for a device's deployments that are still present. */
+export function rolloutLinks(db: Database, clientId: string): Map<string, string | null> {
+  const rows = db.query(`SELECT deployment_id, rollout_id FROM deployments WHERE client_id = ? AND desired = 'present'`).all(clientId) as {deployment_id: string, rollout_id: string | null}[]
+  return new Map(rows.map(r => [r.deployment_id, r.rollout_id]))
+}
+
+/** Ids of the deployments a rollout owns, present ones unless `all`. */
+export function rolloutDeploymentIds(db: Database, rolloutId: string, options: {all?: boolean} = {}): string[] {
+  const sql = `SELECT deployment_id FROM deployments WHERE rollout_id = ? ${options.all ? '' : `AND desired = 'present'`} ORDER BY created_at, deployment_id`
+  return (db.query(sql).all(rolloutId) as {deployment_id: string}[]).map(r => r.deployment_id)
+}
