@@ -1,18 +1,59 @@
-import {Flags} from '@oclif/core'
-import {statusReport} from '../src/client/fleet.ts'
+import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../src/cli/base-command.ts'
-import {renderStatus, statusJson} from '../src/cli/render/status.ts'
+import {renderStatusView, statusViewJson, warningReporter, watchMode, watchUpdate} from '../src/cli/render/watch.ts'
+import {UsageError} from '../src/client/errors.ts'
+import {statusView, watchStatus, type StatusView} from '../src/client/status.ts'
 
 export default class Status extends BaseCommand {
-  static override summary = 'Show the fleet: devices by enrollment and deployments by state'
-  static override description =
-    'Summarises devices (active, pending, revoked) and deployments by reported state, then lists every deployment with the state its device last reported. With --device, lists only that device\'s deployments.'
-  static override examples = ['<%= config.bin %> status', '<%= config.bin %> status --device 3f0c2a9e-5b1d-4c1e-9a51-0d1e2f3a4b5c', '<%= config.bin %> status --json']
-  static override flags = {device: Flags.string({char: 'd', summary: 'Only this device (client id).'})}
+  static override summary = 'Show the fleet, or one deployment, device or app; --watch follows changes live'
+  static override description = [
+    'Without an argument: devices by liveness (online, stale, offline) and enrollment, deployments by reported state, and the failed deployments and stale or offline devices that need attention.',
+    'With a deploymentId, a device clientId or an appId: each matching deployment with its component states, its last error and the timeline of reports.',
+    'With --watch the view is kept up to date from the server\'s event stream until Ctrl-C: a terminal is redrawn, piped output gets one line per change, and --json prints one JSON document per line.',
+  ].join('\n\n')
+  static override examples = [
+    '<%= config.bin %> status',
+    '<%= config.bin %> status a3e2f5dc-6c0e-4b8e-9a51-0d1e2f3a4b5c',
+    '<%= config.bin %> status com-northstartida-hello-world --watch',
+    '<%= config.bin %> status --watch --json | jq -c .deployments.byState',
+  ]
+  static override args = {
+    id: Args.string({description: 'A deploymentId, a device clientId or an appId; the whole fleet when omitted.'}),
+  }
+  static override flags = {
+    watch: Flags.boolean({char: 'w', summary: 'Keep the view up to date until interrupted.'}),
+    device: Flags.string({char: 'd', summary: 'A device clientId (the same as giving it as the argument).'}),
+  }
 
   async run(): Promise<void> {
-    const {flags} = await this.parse(Status)
-    const report = await statusReport(this.client(flags), flags.device ? {clientId: flags.device} : {})
-    this.emit(flags, report, renderStatus, statusJson)
+    const {args, flags} = await this.parse(Status)
+    if (args.id && flags.device) throw new UsageError('give either an id argument or --device, not both — e.g. margo status <clientId>')
+    const id = args.id ?? flags.device
+    const client = this.client(flags)
+    if (!flags.watch) {
+      this.emit(flags, await statusView(client, id), renderStatusView, statusViewJson)
+      return
+    }
+
+    const stop = new AbortController()
+    const onSignal = () => stop.abort()
+    process.once('SIGINT', onSignal)
+    process.once('SIGTERM', onSignal)
+    const mode = watchMode(flags, this.outputContext())
+    let previous: StatusView | undefined
+    try {
+      await watchStatus(client, {
+        ...(id ? {id} : {}),
+        signal: stop.signal,
+        onView: view => {
+          process.stdout.write(watchUpdate(mode, previous, view, this.outputContext()))
+          previous = view
+        },
+        onError: warningReporter(line => process.stderr.write(line)),
+      })
+    } finally {
+      process.off('SIGINT', onSignal)
+      process.off('SIGTERM', onSignal)
+    }
   }
 }

@@ -4,8 +4,6 @@ export {resolveConnection, normalizeServerUrl, readUserConfig, readServerInfo, r
 export type {Connection, ConnectionOptions, UserConfig, ServerInfo} from './connection.ts'
 export {OperatorClient} from './operator-client.ts'
 export type {OperatorClientOptions, PackageMediaType} from './operator-client.ts'
-export {statusReport} from './fleet.ts'
-export type {StatusReport} from './fleet.ts'
 export {deploy, buildDeploymentRequest, parseAppRef, parseSetValues, parseValuesDocument, readValuesFile} from './deploy.ts'
 export type {AppRef, DeployOptions} from './deploy.ts'
 export {login} from './login.ts'

@@ -1,7 +1,7 @@
 import {afterEach, beforeEach, describe, expect, test} from 'bun:test'
 import {readFileSync} from 'node:fs'
 import {parse} from 'yaml'
-import {createHarness, capabilitiesBody, HELLO_WORLD, TestDevice, type Harness} from './harness.ts'
+import {createHarness, capabilitiesBody, HELLO_WORLD, statusBody, TestDevice, type Harness} from './harness.ts'
 
 let h: Harness
 beforeEach(async () => { h = await createHarness() })
@@ -146,5 +146,46 @@ describe('operator API', () => {
     const status = (await (await h.operator('GET', '/status')).json()) as {devices: {total: number}, deployments: {total: number, byState: Record<string, number>}}
     expect(status.devices.total).toBe(1)
     expect(status.deployments).toEqual({total: 1, byState: {unreported: 1}})
+  })
+
+  test('status: liveness from the flushed last-seen time, failed deployments listed with their error, one view per deployment, device or app', async () => {
+    await publish()
+    const d = await device()
+    const created = await h.operator('POST', '/deployments', {appId: 'com-northstartida-hello-world', clientId: d.clientId})
+    const {deploymentId} = (await created.json()) as {deploymentId: string}
+    type Overview = {devices: Record<string, number>, deployments: {total: number, byState: Record<string, number>}, failedDeployments: {deploymentId: string, error: unknown}[], staleOrOfflineDevices: {clientId: string, liveness: string}[]}
+    const overview = async () => (await (await h.operator('GET', '/status')).json()) as Overview
+
+    // Not flushed yet (and no in-memory map wired in): the stored time says never seen.
+    expect((await overview()).devices).toMatchObject({total: 1, active: 1, online: 0, offline: 1})
+    h.store.setLastSeen(h.device.lastSeen)
+    expect((await overview()).devices).toMatchObject({online: 1, offline: 0})
+    h.setClock(new Date(Date.now() + 20 * 60_000))
+    expect((await overview()).staleOrOfflineDevices).toEqual([expect.objectContaining({clientId: d.clientId, liveness: 'stale'})])
+    h.setClock(null)
+
+    const report = (state: string, error?: {code: string, message: string}) => d.send('POST', `/api/v1/clients/{clientId}/deployments/${deploymentId}/status`, {
+      body: {...statusBody(deploymentId, state), status: {state, ...(error ? {error} : {})}},
+    })
+    await report('installing')
+    await report('failed', {code: 'PULL_FAILED', message: 'image not found'})
+    const failed = await overview()
+    expect(failed.deployments).toEqual({total: 1, byState: {failed: 1}})
+    expect(failed.failedDeployments).toEqual([expect.objectContaining({deploymentId, error: {code: 'PULL_FAILED', message: 'image not found'}})])
+    await report('installed')
+
+    type Target = {kind: string, devices: {clientId: string}[], deployments: {deploymentId: string, state: string, lastError: unknown, components: unknown[], timeline: {state: string}[]}[]}
+    const target = async (id: string) => (await (await h.operator('GET', `/status/${id}`)).json()) as Target
+    const one = await target(deploymentId)
+    expect(one.kind).toBe('deployment')
+    expect(one.deployments[0]).toMatchObject({deploymentId, state: 'installed', components: [{name: 'hello-world-compose', state: 'installed', error: null}]})
+    expect(one.deployments[0]!.lastError).toMatchObject({state: 'failed', code: 'PULL_FAILED', message: 'image not found'})
+    expect(one.deployments[0]!.timeline.map(e => e.state)).toEqual(['installing', 'failed', 'installed'])
+    expect((await target(d.clientId))).toMatchObject({kind: 'device', devices: [{clientId: d.clientId}], deployments: [{deploymentId}]})
+    expect((await target('com-northstartida-hello-world'))).toMatchObject({kind: 'app', deployments: [{deploymentId}]})
+
+    const missing = await h.operator('GET', '/status/nothing-here')
+    expect(missing.status).toBe(404)
+    expect(((await missing.json()) as {error: {code: string, message: string}}).error).toMatchObject({code: 'not_found', message: expect.stringContaining('margo device list')})
   })
 })

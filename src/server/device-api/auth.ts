@@ -3,6 +3,7 @@ import {checkContentDigest, verifyRequest} from '../../signing/index.ts'
 import type {ClientRecord} from '../store/store.ts'
 import type {DeviceApiContext} from './context.ts'
 import {problemResponse, targetUri} from './http.ts'
+import {seenThrottleFor} from '../fleet-status/seen-throttle.ts'
 
 export type AuthResult = {ok: true, client: ClientRecord} | {ok: false, response: Response}
 
@@ -65,6 +66,9 @@ export async function authenticateClient(ctx: DeviceApiContext, request: Request
   if (Date.parse(client.notAfter) < ctx.now().getTime()) {
     return {ok: false, response: problemResponse('certificate-not-trusted', 'Client certificate has expired; onboard again with a new certificate.')}
   }
-  ctx.lastSeen.set(client.clientId, ctx.now().toISOString())
+  const now = ctx.now()
+  ctx.lastSeen.set(client.clientId, now.toISOString())
+  // Watchers learn that a device is alive without an event on every poll.
+  if (seenThrottleFor(ctx).due(client.clientId, now.getTime())) ctx.events.emit({type: 'device.seen', clientId: client.clientId})
   return {ok: true, client}
 }

@@ -17,6 +17,13 @@ export interface OperatorApiContext {
   maxBodyBytes: number
   startedAt: Date
   now: () => Date
+  /**
+   * Last-seen times not yet flushed to the store (the device interface's in-memory map); without
+   * it, liveness is judged from the stored times, which lag by up to one flush period.
+   */
+  lastSeen?: () => Map<string, string>
+  /** When devices count as stale and offline; defaults in src/server/fleet-status/liveness.ts. */
+  liveness?: {staleAfterMs: number, offlineAfterMs: number}
 }
 
 export function tokenMatches(header: string | null, token: string): boolean {

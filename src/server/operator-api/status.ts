@@ -1,22 +1,120 @@
 import {Elysia} from 'elysia'
-import {OPERATOR_PREFIX, operatorHandler, optionalObject, optionalString, queryString, readJson, type OperatorApiContext} from './context.ts'
+import {OPERATOR_PREFIX, operatorHandler, type OperatorApiContext} from './context.ts'
+import {OperatorError} from './errors.ts'
+import {checkThresholds} from '../fleet-status/liveness.ts'
+import {buildOverview, buildTargetStatus, type TargetKind, type ViewClock} from '../fleet-status/views.ts'
+import {latestStatusByDeployment} from '../store/fleet-status.ts'
+import type {ClientRecord, DeploymentRecord} from '../store/store.ts'
 
-/** Fleet overview. */
+/** Reports kept per deployment in a view: all that matter for one, a recent window for many. */
+const TIMELINE_ONE = 200
+const TIMELINE_MANY = 20
+
+/** Fleet overview and per-target status (docs/watching.md). */
 export function statusRoutes(ctx: OperatorApiContext) {
   const handle = operatorHandler(ctx)
+  // Checked once at start-up: bad thresholds are a configuration error, not a request's.
+  const thresholds = checkThresholds(ctx.liveness)
+  const clock = (): ViewClock => ({now: ctx.now(), thresholds, pendingSeen: ctx.lastSeen?.()})
+
   return new Elysia({name: 'margo-operator-status', prefix: OPERATOR_PREFIX})
     .get('/status', ({request}) => handle(request, () => {
-      const clients = ctx.store.listClients()
-      const deployments = ctx.store.listDeployments({desired: 'present'})
-      const byState: Record<string, number> = {}
-      for (const d of deployments) {
-        const state = ctx.store.latestStatus(d.deploymentId)?.state ?? 'unreported'
-        byState[state] = (byState[state] ?? 0) + 1
-      }
-      const count = (e: string) => clients.filter(c => c.enrollment === e).length
-      return {
-        devices: {total: clients.length, active: count('active'), pending: count('pending'), revoked: count('revoked')},
-        deployments: {total: deployments.length, byState},
-      }
+      const {store} = ctx
+      // One read transaction: counts and lists come from the same moment.
+      return store.transaction(() => buildOverview(store.listClients(), store.listDeployments(), latestStatusByDeployment(store.db), clock()))
+    }))
+    .get('/status/:id', ({request, params}) => handle(request, () => {
+      const {store} = ctx
+      const id = params.id
+      return store.transaction(() => {
+        let kind: TargetKind
+        let deployments: DeploymentRecord[]
+        let clients: ClientRecord[]
+        const deployment = store.getDeployment(id)
+        const device = deployment ? null : store.getClient(id)
+        if (deployment) {
+          kind = 'deployment'
+          deployments = [deployment]
+          clients = [store.getClient(deployment.clientId)].filter((c): c is ClientRecord => c !== null)
+        } else if (device) {
+          kind = 'device'
+          deployments = store.listDeployments({clientId: id})
+          clients = [device]
+        } else {
+          deployments = store.listDeployments({appId: id})
+          if (!deployments.length && !store.listAppVersions(id).length) {
+            throw new OperatorError(404, 'not_found', `no deployment, device or app has the id ${id} — list them with: margo status, margo device list, margo app list`)
+          }
+          kind = 'app'
+          const ids = new Set(deployments.map(d => d.clientId))
+          clients = store.listClients().filter(c => ids.has(c.clientId))
+        }
+        const limit = deployments.length === 1 ? TIMELINE_ONE : TIMELINE_MANY
+        const items = deployments.map(d => ({deployment: d, timeline: store.statusTimeline(d.deploymentId, limit)}))
+        return buildTargetStatus(id, kind, clients, items, clock())
+      })
     }))
 }
+
+const obj = (properties: Record<string, unknown>, required: string[] = []) => ({type: 'object', required, properties})
+const str = {type: 'string'}
+const time = {type: 'string', format: 'date-time'}
+const nullableTime = {type: ['string', 'null'], format: 'date-time'}
+const count = {type: 'integer', minimum: 0}
+const error = {type: ['object', 'null'], properties: {code: str, message: str}}
+const liveness = {enum: ['online', 'stale', 'offline']}
+const thresholds = obj({staleAfterSeconds: count, offlineAfterSeconds: count})
+const deviceLiveness = obj({clientId: str, enrollment: {enum: ['pending', 'active', 'revoked']}, liveness, lastSeenAt: nullableTime, labels: {type: 'object', additionalProperties: str}}, ['clientId', 'liveness'])
+const component = obj({name: str, state: str, error})
+const timelineEntry = obj({at: time, state: str, error, components: {type: 'array', items: component}})
+const errorResponse = {$ref: '#/components/responses/Error'}
+
+/** The status and event-stream paths, for the operator OpenAPI document. */
+export const STATUS_OPENAPI_PATHS = {
+  '/status': {get: {
+    summary: 'Fleet overview: devices by liveness and enrollment, deployments by state, what needs attention',
+    responses: {
+      '200': {description: 'OK', content: {'application/json': {schema: obj({
+        generatedAt: time,
+        thresholds,
+        devices: obj({total: count, online: count, stale: count, offline: count, active: count, pending: count, revoked: count}),
+        deployments: obj({total: count, byState: {type: 'object', additionalProperties: count}}),
+        failedDeployments: {type: 'array', items: obj({deploymentId: str, clientId: str, appId: str, appVersion: str, error, reportedAt: time})},
+        staleOrOfflineDevices: {type: 'array', items: deviceLiveness},
+      })}}},
+      '401': errorResponse,
+    },
+  }},
+  '/status/{id}': {get: {
+    summary: 'Status of one deployment, of every deployment on a device, or of every deployment of an app, with report timelines',
+    parameters: [{name: 'id', in: 'path', required: true, description: 'A deploymentId, a clientId or an appId', schema: str}],
+    responses: {
+      '200': {description: 'OK', content: {'application/json': {schema: obj({
+        id: str, kind: {enum: ['deployment', 'device', 'app']}, generatedAt: time, thresholds,
+        devices: {type: 'array', items: deviceLiveness},
+        deployments: {type: 'array', items: obj({
+          deploymentId: str, clientId: str, appId: str, appVersion: str, profile: obj({id: str, type: str}),
+          desired: {enum: ['present', 'absent']}, digest: str, createdAt: time, updatedAt: time,
+          state: str, reportedAt: nullableTime, error, components: {type: 'array', items: component},
+          lastError: {type: ['object', 'null'], properties: {at: time, state: str, code: str, message: str, component: str}},
+          timeline: {type: 'array', items: timelineEntry},
+        })},
+      })}}},
+      '401': errorResponse,
+      '404': errorResponse,
+    },
+  }},
+  '/events': {get: {
+    summary: 'Server-sent events: every change on the server as it happens',
+    parameters: [
+      {name: 'types', in: 'query', description: 'Comma-separated event types or families (device.*); all when absent', schema: str},
+      {name: 'Last-Event-ID', in: 'header', description: 'Replay the events after this id (sent automatically on reconnect)', schema: str},
+    ],
+    responses: {
+      '200': {description: 'A text/event-stream: `event: <type>`, `id: <n>`, `data: <ServerEvent as JSON>`; a `: heartbeat` comment every 15 s', content: {'text/event-stream': {schema: str}}},
+      '400': errorResponse,
+      '401': errorResponse,
+      '406': errorResponse,
+    },
+  }},
+} as const

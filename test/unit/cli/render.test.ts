@@ -4,7 +4,6 @@ import {deploymentState, deploymentStateCell} from '../../../src/cli/render/stat
 import {deploymentTable, renderDeployment} from '../../../src/cli/render/deployments.ts'
 import {renderDevice, renderDeviceList, renderEnrollmentChange} from '../../../src/cli/render/devices.ts'
 import {renderDeployResult, renderUndeployResult} from '../../../src/cli/render/results.ts'
-import {renderStatus, statusJson} from '../../../src/cli/render/status.ts'
 import {APP_ID, DEPLOYMENT_ID, DEVICE_ID, sampleApp, sampleDeployment, sampleDevice} from '../client/fake-operator.ts'
 
 const now = new Date('2025-01-01T10:08:00.000Z')
@@ -100,37 +99,6 @@ describe('deployments and status', () => {
     expect(out).toContain('Components')
     expect(out).toContain('Timeline')
     expect(out).toContain('7m ago')
-  })
-  test('fleet status on a terminal and piped', () => {
-    const report = {
-      scope: 'fleet' as const,
-      status: {devices: {total: 2, active: 1, pending: 1, revoked: 0}, deployments: {total: 3, byState: {failed: 1, installed: 2}}},
-      deployments: [sampleDeployment()],
-    }
-    const out = renderStatus(report, tty)
-    expect(out).toContain('2 total, 1 active, 1 pending, 0 revoked')
-    expect(out).toContain('3 total, 2 installed, 1 failed')
-    expect(out).toContain('margo device approve')
-    const piped = renderStatus(report, pipe).split('\n')
-    expect(piped.slice(0, 7)).toEqual([
-      'devices.total\t2',
-      'devices.active\t1',
-      'devices.pending\t1',
-      'devices.revoked\t0',
-      'deployments.total\t3',
-      'deployments.installed\t2',
-      'deployments.failed\t1',
-    ])
-    expect(piped.at(-1)).toStartWith(DEPLOYMENT_ID)
-    expect(statusJson(report)).toEqual({devices: report.status.devices, deployments: {total: 3, byState: {failed: 1, installed: 2}, items: report.deployments}})
-  })
-  test('one device status', () => {
-    const {deployments, ...device} = sampleDevice()
-    const report = {scope: 'device' as const, device, deployments}
-    expect(renderStatus(report, tty)).toContain(`Device      ${DEVICE_ID}`)
-    // Piped rows keep the fleet columns, so scripts parse both forms alike.
-    expect(renderStatus(report, pipe)).toStartWith(`${DEPLOYMENT_ID}\t${DEVICE_ID}\t${APP_ID}\t1.0\tcompose\tpresent\tinstalled\t`)
-    expect(statusJson(report)).toEqual({device, deployments})
   })
   test('deploy and undeploy results', () => {
     const d = sampleDeployment({status: null})

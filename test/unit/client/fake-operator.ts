@@ -139,6 +139,13 @@ export function startFakeOperator(options: {tls?: {cert: string; key: string}} =
         const status: FleetStatus = {devices: {total: 2, active: 1, pending: 1, revoked: 0}, deployments: {total: 1, byState: {installed: 1}}}
         return json(200, status)
       }
+      const statusMatch = /^\/status\/([^/]+)$/.exec(path)
+      if (req.method === 'GET' && statusMatch) {
+        const id = decodeURIComponent(statusMatch[1]!)
+        if (id !== DEVICE_ID) return problem(404, 'not_found', `no deployment, device or app has the id ${id}`)
+        return json(200, {id, kind: 'device', generatedAt: '2025-01-01T10:06:00.000Z', thresholds: {staleAfterMs: 900000, offlineAfterMs: 3600000},
+          devices: [{clientId: DEVICE_ID, enrollment: 'active', lastSeenAt: '2025-01-01T10:05:00.000Z', liveness: 'online'}], deployments: []})
+      }
       if (route === 'GET /devices') {
         const {deployments: _, ...d} = device
         return json(200, {devices: [d, {...d, clientId: 'ffff0000-0000-4000-8000-000000000000', enrollment: 'pending', lastSeenAt: null, labels: {}, capabilities: null}]})
