@@ -1,0 +1,144 @@
+/** The three lists (devices, apps, deployments): their rows, columns and the `/` filter. */
+import type {AppSummary, Deployment, Device} from '../../client/types.ts'
+import {type Column, shortId} from './format.ts'
+import {text, type Segment, type Tone} from './lines.ts'
+import {deviceLiveness} from './liveness.ts'
+
+export interface PaneItem {
+  id: string
+  cells: Segment[]
+  /** Lower-case text the filter searches: ids, names, labels, states. */
+  search: string
+}
+
+export interface PaneData {
+  devices: readonly Device[]
+  apps: readonly AppSummary[]
+  deployments: readonly Deployment[]
+}
+
+export const COLUMNS: Record<'devices' | 'apps' | 'deployments', Column[]> = {
+  devices: [
+    {header: 'DEVICE', width: 9},
+    {header: 'ENROLLED', width: 8},
+    {header: 'LIVENESS', width: 10},
+    {header: 'APPS', width: 4},
+    {header: 'DESCRIPTION', width: 10, grow: true},
+  ],
+  apps: [
+    {header: 'APP', width: 16, grow: true},
+    {header: 'NAME', width: 20},
+    {header: 'LATEST', width: 8},
+    {header: 'PROFILES', width: 16},
+  ],
+  deployments: [
+    {header: 'APP', width: 12, grow: true},
+    {header: 'VER', width: 5},
+    {header: 'DEVICE', width: 9},
+    {header: 'PROFILE', width: 7},
+    {header: 'STATE', width: 14},
+    {header: 'DESIRED', width: 7},
+  ],
+}
+
+const STATE_TONE: Record<string, Tone> = {
+  active: 'green',
+  installed: 'green',
+  pending: 'yellow',
+  installing: 'yellow',
+  removing: 'yellow',
+  unreported: 'yellow',
+  failed: 'red',
+  revoked: 'red',
+  removed: 'dim',
+}
+
+export function stateTone(state: string): Tone | undefined {
+  return STATE_TONE[state]
+}
+
+/** The state a deployment is in as far as the server knows; `unreported` until the device reports. */
+export function deploymentState(d: Deployment): string {
+  return d.status?.state ?? 'unreported'
+}
+
+export function deploymentStateLabel(d: Deployment): string {
+  const state = deploymentState(d)
+  const code = d.status?.error && 'code' in d.status.error ? d.status.error.code : undefined
+  return code ? `${state} (${code})` : state
+}
+
+/** What a device says about itself, for telling devices apart in one column. */
+export function deviceSummary(d: Device): string {
+  const p = d.capabilities?.properties
+  const parts = [
+    ...Object.entries(d.labels ?? {}).map(([k, v]) => `${k}=${v}`),
+    [p?.vendor, p?.modelNumber].filter(Boolean).join(' '),
+    d.certificate?.subject?.replace(/^CN=/, ''),
+  ]
+  return parts.filter(Boolean).join(' · ')
+}
+
+function deviceItem(d: Device, deployments: readonly Deployment[], now: number): PaneItem {
+  const live = deviceLiveness(d, now)
+  const apps = deployments.filter(x => x.clientId === d.clientId && x.desired === 'present').length
+  const summary = deviceSummary(d)
+  return {
+    id: d.clientId,
+    cells: [text(shortId(d.clientId)), text(d.enrollment, stateTone(d.enrollment)), text(live.label, live.tone), text(String(apps)), text(summary, live.state === 'online' ? undefined : 'dim')],
+    search: [d.clientId, d.enrollment, live.label, summary].join(' ').toLowerCase(),
+  }
+}
+
+function appItem(a: AppSummary): PaneItem {
+  const latest = a.versions.find(v => v.version === a.latestVersion) ?? a.versions.at(-1)
+  const profiles = [...new Set((latest?.profiles ?? []).map(p => p.type))].join(', ')
+  return {
+    id: a.appId,
+    cells: [text(a.appId), text(a.name), text(a.latestVersion), text(profiles)],
+    search: [a.appId, a.name, a.latestVersion, profiles].join(' ').toLowerCase(),
+  }
+}
+
+function deploymentItem(d: Deployment): PaneItem {
+  const state = deploymentState(d)
+  const label = deploymentStateLabel(d)
+  return {
+    id: d.deploymentId,
+    cells: [
+      text(d.appId),
+      text(d.appVersion),
+      text(shortId(d.clientId)),
+      text(d.profile.type),
+      text(label, stateTone(state)),
+      text(d.desired, d.desired === 'absent' ? 'dim' : undefined),
+    ],
+    search: [d.deploymentId, d.appId, d.appVersion, d.clientId, d.profile.type, d.profile.id, label, d.desired].join(' ').toLowerCase(),
+  }
+}
+
+export function paneRows(pane: 'devices' | 'apps' | 'deployments', data: PaneData, now: number): PaneItem[] {
+  switch (pane) {
+    case 'devices':
+      return [...data.devices]
+        .sort((a, b) => a.onboardedAt.localeCompare(b.onboardedAt) || a.clientId.localeCompare(b.clientId))
+        .map(d => deviceItem(d, data.deployments, now))
+    case 'apps':
+      return [...data.apps].sort((a, b) => a.appId.localeCompare(b.appId)).map(appItem)
+    case 'deployments':
+      return [...data.deployments]
+        .sort((a, b) => b.createdAt.localeCompare(a.createdAt) || a.deploymentId.localeCompare(b.deploymentId))
+        .map(deploymentItem)
+  }
+}
+
+/** Every word of the filter must occur somewhere in the row (case-insensitive). */
+export function matchesFilter(item: PaneItem, filter: string): boolean {
+  const words = filter.toLowerCase().split(/\s+/).filter(Boolean)
+  return words.every(w => item.search.includes(w))
+}
+
+export function filteredItems(pane: 'devices' | 'apps' | 'deployments', data: PaneData, filter: string, now: number): PaneItem[] {
+  const rows = paneRows(pane, data, now)
+  return filter.trim() === '' ? rows : rows.filter(r => matchesFilter(r, filter))
+}

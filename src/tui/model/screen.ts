@@ -1,0 +1,303 @@
+/**
+ * The screen as lines: title bar, column header or breadcrumb, body, message line and key hints.
+ * Every line is cut to the terminal width and the body to the rows left, so 80×24 shows a
+ * complete, unwrapped frame.
+ */
+import type {App, Deployment, DeploymentWithTimeline, Device, DeviceWithDeployments} from '../../client/types.ts'
+import {fields, type DeployForm} from './deploy-form.ts'
+import {ago, layoutColumns, shortId} from './format.ts'
+import {clip, highlight, type Line, row, text} from './lines.ts'
+import {deviceLiveness} from './liveness.ts'
+import {COLUMNS, deploymentState, deploymentStateLabel, stateTone} from './panes.ts'
+import {cursorIndex, currentView, deviceDeployments, PANES, paneItems, type TuiState} from './state.ts'
+
+export interface Size {
+  columns: number
+  rows: number
+}
+
+export interface Screen {
+  lines: Line[]
+}
+
+const PANE_TITLE = {devices: 'Devices', apps: 'Apps', deployments: 'Deployments'} as const
+const MIN = {columns: 40, rows: 10}
+
+function titleBar(state: TuiState, width: number): Line {
+  const line: Line = [text(' margo ', 'bold')]
+  PANES.forEach((pane, i) => {
+    const count = pane === 'devices' ? state.data.devices.length : pane === 'apps' ? state.data.apps.length : state.data.deployments.length
+    const label = ` ${i + 1} ${PANE_TITLE[pane]} ${count} `
+    line.push(text(' '))
+    line.push(pane === state.pane ? {text: label, tone: 'cyan', inverse: true} : text(label, 'dim'))
+  })
+  const status = state.stream === 'live' ? text('● live', 'green') : state.stream === 'down' ? text('○ polling 5s', 'yellow') : text('… connecting', 'dim')
+  const used = line.reduce((n, s) => n + s.text.length, 0)
+  const gap = width - used - status.text.length - 1
+  if (gap >= 1) line.push(text(' '.repeat(gap)), status)
+  return line
+}
+
+/** Rows `offset..offset+height` of a list, scrolled so the cursor stays visible. */
+export function scrollWindow(count: number, cursor: number, height: number): {offset: number, end: number} {
+  if (count <= height) return {offset: 0, end: count}
+  const offset = Math.min(Math.max(0, cursor - Math.floor(height / 2)), count - height)
+  return {offset, end: offset + height}
+}
+
+function listBody(state: TuiState, width: number, height: number): {header: Line, body: Line[]} {
+  const columns = COLUMNS[state.pane]
+  const widths = layoutColumns(columns, width - 1)
+  const header = [text(' '), ...row(columns.map(c => text(c.header, 'bold')), widths)]
+  const items = paneItems(state)
+  if (!state.loaded) return {header, body: [[text(' loading…', 'dim')]]}
+  if (items.length === 0) {
+    const empty = state.filter[state.pane]
+      ? `no ${state.pane} match "${state.filter[state.pane]}" — Esc clears the filter`
+      : state.pane === 'devices'
+        ? 'no devices yet — start an agent: margo agent --server <url>'
+        : state.pane === 'apps'
+          ? 'no apps yet — publish one: margo app publish margo.yaml'
+          : 'no deployments yet — press 2, pick an app and press d'
+    return {header, body: [[text(` ${empty}`, 'dim')]]}
+  }
+  const cursor = cursorIndex(state)
+  const {offset, end} = scrollWindow(items.length, cursor, height)
+  const body = items.slice(offset, end).map((item, i) => {
+    const line = [text(' '), ...row(item.cells, widths)]
+    return offset + i === cursor ? highlight(line, width) : line
+  })
+  return {header, body}
+}
+
+function kv(label: string, value: string, tone?: Parameters<typeof text>[1]): Line {
+  return [text(`  ${label.padEnd(13)}`, 'dim'), text(value, tone)]
+}
+
+function timelineLines(entries: readonly {at: string, label: string, tone?: Parameters<typeof text>[1]}[], now: number): Line[] {
+  return entries.map(e => [text(`  ${ago(e.at, now).padEnd(9)}`, 'dim'), text(e.label, e.tone)])
+}
+
+/** Events in a device's life, newest first: onboarding, capability reports, deployment reports. */
+export function deviceTimeline(device: Device, deployments: readonly Deployment[]): {at: string, label: string, tone?: Parameters<typeof text>[1]}[] {
+  const out: {at: string, label: string, tone?: Parameters<typeof text>[1]}[] = [{at: device.onboardedAt, label: 'onboarded'}]
+  if (device.capabilitiesUpdatedAt) out.push({at: device.capabilitiesUpdatedAt, label: 'capabilities reported'})
+  for (const d of deployments) {
+    out.push({at: d.createdAt, label: `${d.appId} deployment created`})
+    if (d.updatedAt !== d.createdAt) out.push({at: d.updatedAt, label: `${d.appId} ${d.desired === 'absent' ? 'undeploy requested' : 'deployment updated'}`})
+    if (d.status) out.push({at: d.status.reportedAt, label: `${d.appId} reported ${deploymentStateLabel(d)}`, ...(stateTone(d.status.state) ? {tone: stateTone(d.status.state)!} : {})})
+  }
+  return out.sort((a, b) => b.at.localeCompare(a.at))
+}
+
+function deviceBody(state: TuiState, clientId: string, width: number, height: number): Line[] {
+  const device: Device | DeviceWithDeployments | undefined = state.details.device?.clientId === clientId ? state.details.device : state.data.devices.find(d => d.clientId === clientId)
+  if (!device) return [[text(' loading…', 'dim')]]
+  const live = deviceLiveness(device, state.now)
+  const p = device.capabilities?.properties
+  const cpu = p?.resources?.cpu
+  const arch = cpu?.architectures ?? (Array.isArray(cpu?.architecture) ? cpu.architecture : cpu?.architecture ? [cpu.architecture] : [])
+  const resources = [cpu?.cores ? `cpu ${cpu.cores}${arch.length ? ` ${arch.join('/')}` : ''}` : '', p?.resources?.memory ? `memory ${p.resources.memory}` : '', p?.resources?.storage ? `storage ${p.resources.storage}` : ''].filter(Boolean).join(' · ')
+  const peripherals = [...(p?.resources?.peripherals ?? []).map(x => x.type), ...(p?.resources?.interfaces ?? []).map(x => x.type)].join(', ')
+  const labels = Object.entries(device.labels ?? {}).map(([k, v]) => `${k}=${v}`).join(' ')
+  const head: Line[] = [
+    [text(` Device ${device.clientId}`, 'bold')],
+    [...kv('Enrollment', device.enrollment, stateTone(device.enrollment)), text('   Liveness ', 'dim'), text(live.label, live.tone), text(device.lastSeenAt ? ` (seen ${ago(device.lastSeenAt, state.now)})` : '', 'dim')],
+    [...kv('Onboarded', ago(device.onboardedAt, state.now)), text('   Manifest ', 'dim'), text(`v${device.manifestVersion}`)],
+    kv('Certificate', `${device.certificate.keyType} ${device.certificate.subject} ${shortId(device.certificate.fingerprint, 19)} expires ${ago(device.certificate.notAfter, state.now)}`),
+    kv('Capabilities', device.capabilities ? [p?.vendor, p?.modelNumber, p?.serialNumber, p?.roles?.length ? `roles ${p.roles.join(',')}` : ''].filter(Boolean).join(' · ') || 'reported' : 'not reported yet', device.capabilities ? undefined : 'yellow'),
+    ...(resources ? [kv('Resources', resources)] : []),
+    ...(peripherals ? [kv('Peripherals', peripherals)] : []),
+    kv('Labels', labels || 'none', labels ? undefined : 'dim'),
+  ]
+  const deployments = deviceDeployments(state, clientId)
+  const cursor = Math.max(0, deployments.findIndex(d => d.deploymentId === state.detailSelected))
+  const widths = layoutColumns([{header: 'APP', width: 16, grow: true}, {header: 'PROFILE', width: 7}, {header: 'STATE', width: 14}, {header: 'DESIRED', width: 7}, {header: 'REPORTED', width: 8}], width - 3)
+  const depLines: Line[] = deployments.length === 0
+    ? [[text('  none — press d to pick an app to deploy here', 'dim')]]
+    : deployments.map((d, i) => {
+        const line = [text('   '), ...row([text(`${d.appId}@${d.appVersion}`), text(d.profile.type), text(deploymentStateLabel(d), stateTone(deploymentState(d))), text(d.desired, d.desired === 'absent' ? 'dim' : undefined), text(d.status ? ago(d.status.reportedAt, state.now).replace(/ ago$/, '') : '—')], widths)]
+        return i === cursor ? highlight(line, width) : line
+      })
+  const timeline = deviceTimeline(device, deployments)
+  const room = height - head.length - 2 - depLines.length
+  // The deployments come first: they are what the user acts on; the timeline takes what is left.
+  const shownDeps = room >= 1 ? depLines : depLines.slice(Math.max(0, cursor - (height - head.length - 2) + 1)).slice(0, Math.max(1, height - head.length - 1))
+  return [
+    ...head,
+    [text(` Deployments ${deployments.length}`, 'bold')],
+    ...shownDeps,
+    ...(room >= 2 ? [[text(' Timeline', 'bold')] as Line, ...timelineLines(timeline, state.now).slice(0, room - 1)] : []),
+  ]
+}
+
+function deploymentBody(state: TuiState, deploymentId: string): Line[] {
+  const detail: DeploymentWithTimeline | undefined = state.details.deployment?.deploymentId === deploymentId ? state.details.deployment : undefined
+  const d: Deployment | undefined = detail ?? state.data.deployments.find(x => x.deploymentId === deploymentId)
+  if (!d) return [[text(' loading…', 'dim')]]
+  const device = state.data.devices.find(x => x.clientId === d.clientId)
+  const live = device ? deviceLiveness(device, state.now) : undefined
+  const state_ = deploymentState(d)
+  const error = d.status?.error && 'code' in d.status.error ? d.status.error : undefined
+  const values = Object.entries(d.values ?? {}).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`).join(' ')
+  const lines: Line[] = [
+    [text(` Deployment ${d.deploymentId}`, 'bold')],
+    kv('App', `${d.appId} ${d.appVersion}`),
+    kv('Profile', `${d.profile.type} (${d.profile.id})`),
+    [...kv('Device', d.clientId), ...(live ? [text(' '), text(live.label, live.tone)] : [])],
+    [...kv('State', deploymentStateLabel(d), stateTone(state_)), text(d.status ? `  reported ${ago(d.status.reportedAt, state.now)}` : '  the device has not reported yet', 'dim')],
+    [...kv('Desired', d.desired, d.desired === 'absent' ? 'yellow' : undefined), text(`  updated ${ago(d.updatedAt, state.now)}`, 'dim')],
+    kv('Values', values || 'none', values ? undefined : 'dim'),
+    kv('Last error', error ? `${error.code}: ${error.message}` : 'none', error ? 'red' : 'dim'),
+    kv('Digest', d.digest, 'dim'),
+    [text(' Components', 'bold')],
+  ]
+  const components = d.status?.components ?? []
+  if (components.length === 0) lines.push([text('  none reported yet', 'dim')])
+  for (const c of components) {
+    const cerr = c.error && 'code' in c.error ? ` ${c.error.code}: ${c.error.message}` : ''
+    lines.push([text(`  ${c.name.padEnd(24)} `), text(c.state, stateTone(c.state)), text(cerr, 'red')])
+  }
+  lines.push([text(' Timeline (newest first)', 'bold')])
+  const timeline = [...(detail?.timeline ?? [])].reverse()
+  if (timeline.length === 0) lines.push([text(detail ? '  no reports yet' : '  loading…', 'dim')])
+  lines.push(...timelineLines(timeline.map(e => ({at: e.at, label: e.state + (e.error ? ` — ${e.error.code}: ${e.error.message}` : ''), ...(stateTone(e.state) ? {tone: stateTone(e.state)!} : {})})), state.now))
+  return lines
+}
+
+function appBody(state: TuiState, appId: string): Line[] {
+  const app: App | undefined = state.details.app?.appId === appId ? state.details.app : undefined
+  const summary = app ?? state.data.apps.find(a => a.appId === appId)
+  if (!summary) return [[text(' loading…', 'dim')]]
+  const lines: Line[] = [
+    [text(` App ${summary.appId}`, 'bold'), text(` — ${summary.name}`)],
+    kv('Latest', summary.latestVersion),
+    kv('Versions', summary.versions.map(v => v.version).join(', ')),
+    kv('Profiles', [...new Set(summary.versions.flatMap(v => v.profiles.map(p => p.type)))].join(', ')),
+  ]
+  const meta = app?.description.metadata
+  if (meta?.catalog?.application?.tagline) lines.push(kv('Tagline', meta.catalog.application.tagline))
+  if (meta?.description) lines.push(kv('Description', meta.description))
+  lines.push([text(' Parameters', 'bold')])
+  const params = Object.entries(app?.description.parameters ?? {})
+  if (!app) lines.push([text('  loading…', 'dim')])
+  else if (params.length === 0) lines.push([text('  none', 'dim')])
+  for (const [name, p] of params) lines.push(kv(name, p.value === undefined ? '(no default)' : `default ${JSON.stringify(p.value)}`))
+  const deployments = state.data.deployments.filter(d => d.appId === appId)
+  lines.push([text(` Deployments ${deployments.length}`, 'bold')])
+  for (const d of deployments) lines.push([text(`  ${shortId(d.clientId)} ${d.appVersion.padEnd(8)} `), text(deploymentStateLabel(d), stateTone(deploymentState(d)))])
+  return lines
+}
+
+function formBody(form: DeployForm, width: number, height: number): Line[] {
+  const all = fields(form)
+  const focus = all[form.focus]
+  const mark = (focused: boolean, line: Line): Line => (focused ? highlight([text(' ▸ ', 'cyan'), ...line], width) : [text('   '), ...line])
+  const lines: Line[] = [[text(` Deploy ${form.appName} `, 'bold'), text(`${form.appId} ${form.version}`, 'dim')]]
+  lines.push([text(' Targets', 'bold'), text(`  ${form.chosen.length} chosen · Space toggles`, 'dim')])
+  const targetRows = Math.max(1, Math.min(form.targets.length, height - 8 - form.params.length))
+  const targetFocus = focus?.kind === 'target' ? form.focus : 0
+  const win = scrollWindow(form.targets.length, targetFocus, targetRows)
+  if (form.targets.length === 0) lines.push([text('   no devices to deploy to', 'yellow')])
+  form.targets.slice(win.offset, win.end).forEach((t, i) => {
+    const index = win.offset + i
+    const chosen = form.chosen.includes(t.clientId)
+    lines.push(mark(form.focus === index, [text(chosen ? '[x] ' : '[ ] ', chosen ? 'green' : undefined), text(`${shortId(t.clientId)}  `), text(t.hint, 'dim')]))
+  })
+  const profileFocused = focus?.kind === 'profile'
+  lines.push(mark(profileFocused, [text('Profile   ', 'bold'), text(`◂ ${form.profiles[form.profile]} ▸`), text(profileFocused ? '  ←/→ change' : '', 'dim')]))
+  if (form.params.length > 0) lines.push([text(' Parameters', 'bold')])
+  const labelWidth = Math.min(16, Math.max(...form.params.map(p => p.label.length), 4))
+  for (const p of form.params) {
+    const focused = focus?.kind === 'param' && focus.name === p.name
+    const errors = form.errors[p.name]
+    const value = focused ? `${p.text}▏` : p.text || ' '
+    lines.push(mark(focused, [text(`${p.label.slice(0, labelWidth).padEnd(labelWidth)}  `), text(value.padEnd(18), errors ? 'red' : undefined), text(errors ? ` ✗ ${errors[0]}` : ' ✓', errors ? 'red' : 'green')]))
+  }
+  lines.push(mark(focus?.kind === 'submit', [text(form.submitting ? '[ deploying… ]' : '[ Deploy ]', 'bold')]))
+  if (form.problem) lines.push([text(` ${form.problem}`, 'red')])
+  else if (focus?.kind === 'param') {
+    const p = form.params.find(x => x.name === focus.name)
+    if (p?.description) lines.push([text(` ${p.description}`, 'dim')])
+  }
+  return lines
+}
+
+const HELP: [string, string][] = [
+  ['1 2 3 / Tab', 'devices, apps, deployments (Shift+Tab goes back)'],
+  ['↑ ↓  j k', 'move; g/G or Home/End: first/last; PgUp/PgDn'],
+  ['Enter', 'open the device, deployment or app'],
+  ['Esc  Backspace', 'back; in a list, clear the filter'],
+  ['/', 'filter the list as you type (Enter keeps it, Esc clears)'],
+  ['d', 'deploy the selected app (on a device: choose an app)'],
+  ['u', 'undeploy the selected deployment (asks y/n)'],
+  ['r', 'refresh now'],
+  ['?', 'this help'],
+  ['q  Ctrl+C', 'quit'],
+  ['', ''],
+  ['In the deploy form', ''],
+  ['↑ ↓  Tab', 'next or previous field'],
+  ['Space', 'toggle a target device; ←/→ change the profile'],
+  ['Enter', 'deploy; Esc cancels'],
+]
+
+function helpBody(): Line[] {
+  return [[text(' Keys', 'bold')], ...HELP.map(([k, v]) => (k && !v ? [text(` ${k}`, 'bold')] : [text(`  ${k.padEnd(16)}`, 'cyan'), text(v)]))]
+}
+
+function breadcrumb(state: TuiState): Line {
+  const parts: string[] = [PANE_TITLE[state.pane]]
+  for (const v of state.stack) parts.push(v.kind === 'device' ? `device ${shortId(v.clientId)}` : v.kind === 'deployment' ? `deployment ${shortId(v.deploymentId)}` : `app ${v.appId}`)
+  return [text(` ${parts.join(' › ')}`, 'dim')]
+}
+
+function hints(state: TuiState): string {
+  if (state.confirm) return 'y undeploy · n cancel'
+  if (state.help) return 'Esc/? close help · q close'
+  if (state.form) return '↑↓/Tab field · Space toggle · ←→ profile · Enter deploy · Esc cancel'
+  if (state.filtering) return 'type to filter · ↑↓ move · Enter keep · Esc clear'
+  const view = currentView(state)
+  if (view?.kind === 'device') return '↑↓ deployment · Enter open · u undeploy · d deploy here · Esc back · ? help'
+  if (view?.kind === 'deployment') return 'u undeploy · r refresh · Esc back · ? help · q quit'
+  if (view?.kind === 'app') return 'd deploy · Esc back · r refresh · ? help · q quit'
+  const extra = state.pane === 'apps' ? 'd deploy · ' : state.pane === 'deployments' ? 'u undeploy · ' : ''
+  return `Tab pane · ↑↓ move · Enter open · / filter · ${extra}r refresh · ? help · q quit`
+}
+
+function messageLine(state: TuiState): Line {
+  if (state.confirm) return [text(` ${state.confirm.question}`, 'yellow')]
+  if (state.filtering) return [text(' /', 'cyan'), text(`${state.filter[state.pane]}▏`)]
+  if (state.message) return [text(` ${state.message.text}`, state.message.tone === 'error' ? 'red' : 'cyan')]
+  if (!currentView(state) && !state.form && state.filter[state.pane]) {
+    return [text(` filter "${state.filter[state.pane]}": ${paneItems(state).length} shown · Esc clears`, 'dim')]
+  }
+  return [text('')]
+}
+
+/** The frame for a terminal of `size`: exactly `rows - 1` lines, none wider than `columns`. */
+export function buildScreen(state: TuiState, size: Size): Screen {
+  const width = Math.max(MIN.columns, size.columns)
+  const rows = Math.max(MIN.rows, size.rows) - 1
+  const bodyHeight = rows - 4
+  let second: Line
+  let body: Line[]
+  const view = currentView(state)
+  if (state.help) {
+    second = [text(' Help', 'dim')]
+    body = helpBody()
+  } else if (state.form) {
+    second = [text(` Apps › deploy ${state.form.appId}`, 'dim')]
+    body = formBody(state.form, width, bodyHeight)
+  } else if (view) {
+    second = breadcrumb(state)
+    body = view.kind === 'device' ? deviceBody(state, view.clientId, width, bodyHeight) : view.kind === 'deployment' ? deploymentBody(state, view.deploymentId) : appBody(state, view.appId)
+  } else {
+    const list = listBody(state, width, bodyHeight)
+    second = list.header
+    body = list.body
+  }
+  const padded = [...body.slice(0, bodyHeight)]
+  while (padded.length < bodyHeight) padded.push([text('')])
+  const lines = [titleBar(state, width), second, ...padded, messageLine(state), [text(` ${hints(state)}`, 'dim')]]
+  return {lines: lines.map(l => clip(l, size.columns))}
+}

@@ -1,0 +1,357 @@
+/**
+ * The whole TUI as one pure state machine: keys and loaded data go in, the next state comes
+ * out, together with the effects (loads, deploys, quit) the shell must run. Several keys can
+ * arrive in one chunk, so every decision is taken here on the latest state, never in a handler
+ * that may hold an older one.
+ */
+import type {App, AppSummary, CreateDeploymentRequest, Deployment, DeploymentWithTimeline, Device, DeviceWithDeployments} from '../../client/types.ts'
+import {type DeployForm, createDeployForm, formKey, formRejected} from './deploy-form.ts'
+import {isBack, isDown, isErase, isUp, type KeyPress, typed} from './keys.ts'
+import {deviceLiveness} from './liveness.ts'
+import {filteredItems, type PaneItem} from './panes.ts'
+
+export type Pane = 'devices' | 'apps' | 'deployments'
+export const PANES: readonly Pane[] = ['devices', 'apps', 'deployments']
+
+export type View =
+  | {kind: 'device', clientId: string}
+  | {kind: 'deployment', deploymentId: string}
+  | {kind: 'app', appId: string}
+
+export interface FleetData {
+  devices: Device[]
+  apps: AppSummary[]
+  deployments: Deployment[]
+}
+
+export interface Details {
+  device?: DeviceWithDeployments
+  deployment?: DeploymentWithTimeline
+  app?: App
+}
+
+/** `live`: changes arrive on the event stream; `down`: the stream failed and the lists are polled. */
+export type StreamStatus = 'connecting' | 'live' | 'down'
+
+export type Effect =
+  | {id: number, kind: 'refresh'}
+  | {id: number, kind: 'load', view: View}
+  | {id: number, kind: 'openForm', appId: string}
+  | {id: number, kind: 'deploy', requests: CreateDeploymentRequest[]}
+  | {id: number, kind: 'undeploy', deploymentId: string}
+  | {id: number, kind: 'quit'}
+
+type EffectSpec = Effect extends infer E ? (E extends {id: number} ? Omit<E, 'id'> : never) : never
+
+export interface Message {
+  text: string
+  tone: 'info' | 'error'
+}
+
+export interface TuiState {
+  pane: Pane
+  /** Selection by id, so it stays on the same row when live updates reorder a list. */
+  selected: Record<Pane, string | undefined>
+  filter: Record<Pane, string>
+  filtering: boolean
+  /** Drill-down views, innermost last; empty shows the pane's list. */
+  stack: View[]
+  /** The deployment selected inside a device view. */
+  detailSelected: string | undefined
+  data: FleetData
+  loaded: boolean
+  details: Details
+  form: DeployForm | undefined
+  /** An app whose description is being fetched for the deploy form. */
+  formLoading: string | undefined
+  confirm: {deploymentId: string, question: string} | undefined
+  help: boolean
+  message: Message | undefined
+  stream: StreamStatus
+  /** Clock for ages and liveness, advanced by ticks so renders stay pure. */
+  now: number
+  effects: Effect[]
+  nextEffect: number
+}
+
+export type Action =
+  | {type: 'key', key: KeyPress}
+  | {type: 'data', data: FleetData, at: number}
+  | {type: 'loadFailed', message: string}
+  | {type: 'detail', view: View, details: Details}
+  | {type: 'formReady', app: App}
+  | {type: 'deployed', created: Deployment[], failed: {clientId: string, message: string, details?: {path: string, message: string}[]}[]}
+  | {type: 'undeployed', deployment: Deployment}
+  | {type: 'actionFailed', message: string}
+  | {type: 'stream', status: StreamStatus}
+  | {type: 'tick', now: number}
+  | {type: 'effectsDone', upTo: number}
+
+export function initialState(now: number): TuiState {
+  return {
+    pane: 'devices',
+    selected: {devices: undefined, apps: undefined, deployments: undefined},
+    filter: {devices: '', apps: '', deployments: ''},
+    filtering: false,
+    stack: [],
+    detailSelected: undefined,
+    data: {devices: [], apps: [], deployments: []},
+    loaded: false,
+    details: {},
+    form: undefined,
+    formLoading: undefined,
+    confirm: undefined,
+    help: false,
+    message: undefined,
+    stream: 'connecting',
+    now,
+    effects: [{id: 1, kind: 'refresh'}],
+    nextEffect: 2,
+  }
+}
+
+function withEffect(state: TuiState, effect: EffectSpec): TuiState {
+  return {...state, effects: [...state.effects, {...effect, id: state.nextEffect} as Effect], nextEffect: state.nextEffect + 1}
+}
+
+export function currentView(state: TuiState): View | undefined {
+  return state.stack.at(-1)
+}
+
+export function paneItems(state: TuiState, pane: Pane = state.pane): PaneItem[] {
+  return filteredItems(pane, state.data, state.filter[pane], state.now)
+}
+
+/** Index of the selected row in the (filtered) list; the first row when the selection is gone. */
+export function cursorIndex(state: TuiState, pane: Pane = state.pane): number {
+  const items = paneItems(state, pane)
+  const i = items.findIndex(it => it.id === state.selected[pane])
+  return i >= 0 ? i : 0
+}
+
+export function selectedItem(state: TuiState, pane: Pane = state.pane): PaneItem | undefined {
+  return paneItems(state, pane)[cursorIndex(state, pane)]
+}
+
+function select(state: TuiState, pane: Pane, index: number): TuiState {
+  const items = paneItems(state, pane)
+  if (items.length === 0) return state
+  const clamped = Math.max(0, Math.min(items.length - 1, index))
+  return {...state, selected: {...state.selected, [pane]: items[clamped]!.id}}
+}
+
+/** The deployments a device view lists (newest data: the device detail, else the fleet list). */
+export function deviceDeployments(state: TuiState, clientId: string): Deployment[] {
+  const detail = state.details.device
+  const list = detail?.clientId === clientId ? detail.deployments : state.data.deployments.filter(d => d.clientId === clientId)
+  return [...list].sort((a, b) => a.appId.localeCompare(b.appId) || a.createdAt.localeCompare(b.createdAt))
+}
+
+function detailIndex(state: TuiState, clientId: string): number {
+  const i = deviceDeployments(state, clientId).findIndex(d => d.deploymentId === state.detailSelected)
+  return i >= 0 ? i : 0
+}
+
+function open(state: TuiState, view: View): TuiState {
+  const next: TuiState = {...state, stack: [...state.stack, view], message: undefined, ...(view.kind === 'device' ? {detailSelected: undefined} : {})}
+  return withEffect(next, {kind: 'load', view})
+}
+
+function back(state: TuiState): TuiState {
+  const stack = state.stack.slice(0, -1)
+  const next = {...state, stack}
+  const view = stack.at(-1)
+  return view ? withEffect(next, {kind: 'load', view}) : next
+}
+
+function switchPane(state: TuiState, pane: Pane): TuiState {
+  return {...state, pane, stack: [], filtering: false, message: undefined}
+}
+
+function askUndeploy(state: TuiState, deployment: Deployment | undefined): TuiState {
+  if (!deployment) return state
+  if (deployment.desired === 'absent') return {...state, message: {text: 'this deployment is already being removed', tone: 'info'}}
+  const question = `Undeploy ${deployment.appId} from ${deployment.clientId.slice(0, 8)}…? (y/n)`
+  return {...state, confirm: {deploymentId: deployment.deploymentId, question}}
+}
+
+function findDeployment(state: TuiState, id: string | undefined): Deployment | undefined {
+  if (!id) return undefined
+  const d = state.details.deployment
+  if (d?.deploymentId === id) return d
+  return state.data.deployments.find(x => x.deploymentId === id) ?? state.details.device?.deployments.find(x => x.deploymentId === id)
+}
+
+/** The devices the deploy form preselects: the one looked at last. */
+function preselectedDevices(state: TuiState): string[] {
+  const id = state.selected.devices ?? paneItems(state, 'devices')[0]?.id
+  return id ? [id] : []
+}
+
+function openForm(state: TuiState, appId: string | undefined): TuiState {
+  if (!appId) return state
+  return withEffect({...state, formLoading: appId, message: {text: `loading ${appId}…`, tone: 'info'}}, {kind: 'openForm', appId})
+}
+
+function reduceKey(state: TuiState, key: KeyPress): TuiState {
+  if (state.confirm) {
+    if (key.input === 'y' || key.input === 'Y') {
+      return withEffect({...state, confirm: undefined, message: {text: 'undeploying…', tone: 'info'}}, {kind: 'undeploy', deploymentId: state.confirm.deploymentId})
+    }
+    if (key.input === 'n' || key.input === 'N' || key.escape || key.input === 'q') return {...state, confirm: undefined}
+    return state
+  }
+  if (state.help) {
+    if (key.input === '?' || key.input === 'q' || key.escape || key.return) return {...state, help: false}
+    return state
+  }
+  if (state.form) {
+    const outcome = formKey(state.form, key)
+    if ('cancel' in outcome) return {...state, form: undefined, message: undefined}
+    const next = {...state, form: outcome.form}
+    return 'submit' in outcome ? withEffect(next, {kind: 'deploy', requests: outcome.submit}) : next
+  }
+  if (state.filtering) {
+    const pane = state.pane
+    if (key.escape) return {...state, filtering: false, filter: {...state.filter, [pane]: ''}}
+    if (key.return) return {...state, filtering: false}
+    if (key.upArrow) return select(state, pane, cursorIndex(state) - 1)
+    if (key.downArrow) return select(state, pane, cursorIndex(state) + 1)
+    if (isErase(key)) return {...state, filter: {...state.filter, [pane]: [...state.filter[pane]].slice(0, -1).join('')}}
+    const ch = typed(key)
+    return ch === undefined ? state : {...state, filter: {...state.filter, [pane]: state.filter[pane] + ch}}
+  }
+
+  if (key.input === 'q' && !key.ctrl) return withEffect(state, {kind: 'quit'})
+  if (key.input === '?') return {...state, help: true}
+  if (key.input === 'r' && !key.ctrl) {
+    const view = currentView(state)
+    const next = withEffect({...state, message: {text: 'refreshing…', tone: 'info'}}, {kind: 'refresh'})
+    return view ? withEffect(next, {kind: 'load', view}) : next
+  }
+  if (key.tab) {
+    const i = PANES.indexOf(state.pane)
+    return switchPane(state, PANES[(i + (key.shift ? PANES.length - 1 : 1)) % PANES.length]!)
+  }
+  const digit = ['1', '2', '3'].indexOf(key.input)
+  if (digit >= 0) return switchPane(state, PANES[digit]!)
+
+  const view = currentView(state)
+  if (view) {
+    if (isBack(key)) return back(state)
+    if (view.kind === 'device') {
+      const list = deviceDeployments(state, view.clientId)
+      const i = detailIndex(state, view.clientId)
+      if (isUp(key) && list.length > 0) return {...state, detailSelected: list[Math.max(0, i - 1)]!.deploymentId}
+      if (isDown(key) && list.length > 0) return {...state, detailSelected: list[Math.min(list.length - 1, i + 1)]!.deploymentId}
+      if (key.return && list[i]) return open(state, {kind: 'deployment', deploymentId: list[i]!.deploymentId})
+      if (key.input === 'u') return askUndeploy(state, list[i])
+      if (key.input === 'd') return {...switchPane(state, 'apps'), message: {text: `choose an app and press d to deploy it to ${view.clientId.slice(0, 8)}…`, tone: 'info'}}
+    }
+    if (view.kind === 'deployment' && key.input === 'u') return askUndeploy(state, findDeployment(state, view.deploymentId))
+    if (view.kind === 'app' && key.input === 'd') return openForm(state, view.appId)
+    return state
+  }
+
+  const pane = state.pane
+  if (key.input === '/') return {...state, filtering: true}
+  if (key.escape && state.filter[pane] !== '') return {...state, filter: {...state.filter, [pane]: ''}}
+  if (isUp(key)) return select(state, pane, cursorIndex(state) - 1)
+  if (isDown(key)) return select(state, pane, cursorIndex(state) + 1)
+  if (key.pageUp) return select(state, pane, cursorIndex(state) - 10)
+  if (key.pageDown) return select(state, pane, cursorIndex(state) + 10)
+  if (key.home || key.input === 'g') return select(state, pane, 0)
+  if (key.end || key.input === 'G') return select(state, pane, Number.MAX_SAFE_INTEGER)
+  const item = selectedItem(state)
+  if (key.return && item) {
+    const target: View = pane === 'devices' ? {kind: 'device', clientId: item.id} : pane === 'apps' ? {kind: 'app', appId: item.id} : {kind: 'deployment', deploymentId: item.id}
+    return open(select(state, pane, cursorIndex(state)), target)
+  }
+  if (key.input === 'd' && pane === 'apps') return openForm(state, item?.id)
+  if (key.input === 'u' && pane === 'deployments') return askUndeploy(state, findDeployment(state, item?.id))
+  return state
+}
+
+function viewMatches(view: View | undefined, other: View): boolean {
+  if (!view || view.kind !== other.kind) return false
+  if (view.kind === 'device') return view.clientId === (other as typeof view).clientId
+  if (view.kind === 'deployment') return view.deploymentId === (other as typeof view).deploymentId
+  return view.appId === (other as typeof view).appId
+}
+
+export function reduce(state: TuiState, action: Action): TuiState {
+  switch (action.type) {
+    case 'key':
+      return reduceKey(state, action.key)
+    case 'data': {
+      const stale = state.message?.tone === 'error' && state.message.text.startsWith('cannot load')
+      const refreshed = state.message?.text === 'refreshing…'
+      return {...state, data: action.data, loaded: true, now: Math.max(state.now, action.at), ...(stale || refreshed ? {message: undefined} : {})}
+    }
+    case 'loadFailed':
+      return {...state, message: {text: `cannot load: ${action.message}`, tone: 'error'}}
+    case 'detail':
+      // An answer for a view that was left meanwhile is dropped.
+      if (!state.stack.some(v => viewMatches(v, action.view))) return state
+      return {...state, details: {...state.details, ...action.details}}
+    case 'formReady': {
+      if (state.formLoading !== action.app.appId) return state
+      const form = createDeployForm(action.app, state.data.devices, {
+        preselect: preselectedDevices(state),
+        hint: d => [deviceLiveness(d, state.now).label, ...Object.entries(d.labels ?? {}).map(([k, v]) => `${k}=${v}`)].join(' '),
+      })
+      return {...state, form, formLoading: undefined, message: undefined}
+    }
+    case 'deployed': {
+      if (!state.form) return state
+      if (action.failed.length > 0) {
+        const first = action.failed[0]!
+        const done = action.created.map(d => d.clientId)
+        const form = formRejected(
+          {...state.form, chosen: state.form.chosen.filter(c => !done.includes(c))},
+          action.failed.length === 1 ? first.message : `${action.failed.length} devices refused: ${first.message}`,
+          first.details ?? [],
+        )
+        return {...state, form}
+      }
+      const created = action.created[0]
+      const next: TuiState = {
+        ...state,
+        form: undefined,
+        pane: 'deployments',
+        stack: [],
+        filter: {...state.filter, deployments: ''},
+        data: {...state.data, deployments: [...state.data.deployments.filter(d => !action.created.some(c => c.deploymentId === d.deploymentId)), ...action.created]},
+        selected: {...state.selected, deployments: created?.deploymentId},
+        message: {text: `deployed ${state.form.appId} to ${action.created.length} device${action.created.length === 1 ? '' : 's'}`, tone: 'info'},
+      }
+      return withEffect(next, {kind: 'refresh'})
+    }
+    case 'undeployed': {
+      const view = currentView(state)
+      const next = {...state, message: {text: `undeploying ${action.deployment.appId}: the device removes it at its next sync`, tone: 'info' as const}}
+      const refreshed = withEffect(next, {kind: 'refresh'})
+      return view ? withEffect(refreshed, {kind: 'load', view}) : refreshed
+    }
+    case 'actionFailed':
+      return {...state, formLoading: undefined, message: {text: action.message, tone: 'error'}}
+    case 'stream':
+      return {...state, stream: action.status}
+    case 'tick':
+      return {...state, now: action.now}
+    case 'effectsDone':
+      return {...state, effects: state.effects.filter(e => e.id > action.upTo)}
+  }
+}
+
+/**
+ * Whether an event changes what the dashboard shows. Agents report in on every poll; such a
+ * sighting matters only for a device not shown as online (it comes back) or not known yet.
+ * Online devices age into "stale" from the periodic refresh instead.
+ */
+export function eventNeedsRefresh(state: TuiState, event: {type: string, data?: unknown}): boolean {
+  if (event.type !== 'device.seen') return true
+  const clientId = (event.data as {clientId?: unknown} | null | undefined)?.clientId
+  const device = state.data.devices.find(d => d.clientId === clientId)
+  return !device || deviceLiveness(device, state.now).state !== 'online'
+}

@@ -1,0 +1,22 @@
+import {render} from 'ink'
+import {subscribeEvents} from '../client/events.ts'
+import type {OperatorClient} from '../client/operator-client.ts'
+import {App} from './App.tsx'
+import {streamEventSource} from './event-source.ts'
+import {assertTerminal} from './terminal.ts'
+
+export interface RunTuiOptions {
+  client: OperatorClient
+  stdin?: NodeJS.ReadStream
+  stdout?: NodeJS.WriteStream
+}
+
+/** Runs the dashboard until the user quits. Refuses (exit 2) without a terminal on stdin and stdout. */
+export async function runTui(options: RunTuiOptions): Promise<void> {
+  const stdin = options.stdin ?? process.stdin
+  const stdout = options.stdout ?? process.stdout
+  assertTerminal(stdin, stdout)
+  const events = streamEventSource(subscribeEvents, options.client.connection)
+  const instance = render(<App api={options.client} events={events} />, {stdin, stdout, alternateScreen: true, exitOnCtrlC: true})
+  await instance.waitUntilExit()
+}

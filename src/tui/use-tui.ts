@@ -1,0 +1,169 @@
+/**
+ * The shell around the pure state machine: runs the effects it asks for against the operator
+ * API, refreshes on events (or polls while the stream is down) and advances the clock.
+ */
+import {useEffect, useReducer, useRef} from 'react'
+import {ValidationError} from '../client/errors.ts'
+import type {App, AppSummary, CreateDeploymentRequest, Deployment, DeploymentWithTimeline, Device, DeviceWithDeployments} from '../client/types.ts'
+import type {FleetEventSource} from './event-source.ts'
+import {type Action, type Effect, eventNeedsRefresh, initialState, reduce, type TuiState, type View} from './model/state.ts'
+
+/** The part of the operator client the TUI uses (OperatorClient satisfies it). */
+export interface FleetApi {
+  listDevices(): Promise<Device[]>
+  listApps(): Promise<AppSummary[]>
+  listDeployments(): Promise<Deployment[]>
+  getDevice(clientId: string): Promise<DeviceWithDeployments>
+  getDeployment(deploymentId: string): Promise<DeploymentWithTimeline>
+  getApp(appId: string): Promise<App>
+  createDeployment(request: CreateDeploymentRequest): Promise<Deployment>
+  deleteDeployment(deploymentId: string): Promise<Deployment>
+}
+
+export interface TuiOptions {
+  api: FleetApi
+  events: FleetEventSource
+  onQuit: () => void
+  now?: () => number
+  /** Polling period while the event stream is down. */
+  pollMs?: number
+  /** Events arriving within this window cause one refresh. */
+  debounceMs?: number
+  /** How often ages and liveness are recomputed. */
+  tickMs?: number
+  /** A full refresh even while the stream is live: last-seen times of healthy devices are not worth an event each. */
+  slowRefreshMs?: number
+}
+
+const messageOf = (err: unknown) => (err instanceof Error ? err.message : String(err))
+
+export function useTui(options: TuiOptions): [TuiState, (action: Action) => void] {
+  const now = options.now ?? Date.now
+  const [state, dispatch] = useReducer(reduce, undefined, () => initialState(now()))
+  const stateRef = useRef(state)
+  stateRef.current = state
+  const optionsRef = useRef(options)
+  optionsRef.current = options
+  const done = useRef(0)
+  const refreshing = useRef<{again: boolean} | undefined>(undefined)
+  const mounted = useRef(true)
+
+  const safeDispatch = (action: Action) => { if (mounted.current) dispatch(action) }
+
+  async function refreshLists(): Promise<void> {
+    // One refresh at a time; requests that arrive meanwhile fold into one more round.
+    if (refreshing.current) {
+      refreshing.current.again = true
+      return
+    }
+    refreshing.current = {again: false}
+    try {
+      do {
+        refreshing.current.again = false
+        const api = optionsRef.current.api
+        try {
+          const [devices, apps, deployments] = await Promise.all([api.listDevices(), api.listApps(), api.listDeployments()])
+          safeDispatch({type: 'data', data: {devices, apps, deployments}, at: now()})
+        } catch (err) {
+          safeDispatch({type: 'loadFailed', message: messageOf(err)})
+        }
+      } while (refreshing.current.again && mounted.current)
+    } finally {
+      refreshing.current = undefined
+    }
+  }
+
+  async function load(view: View): Promise<void> {
+    const api = optionsRef.current.api
+    try {
+      if (view.kind === 'device') safeDispatch({type: 'detail', view, details: {device: await api.getDevice(view.clientId)}})
+      else if (view.kind === 'deployment') safeDispatch({type: 'detail', view, details: {deployment: await api.getDeployment(view.deploymentId)}})
+      else safeDispatch({type: 'detail', view, details: {app: await api.getApp(view.appId)}})
+    } catch (err) {
+      safeDispatch({type: 'actionFailed', message: messageOf(err)})
+    }
+  }
+
+  function refreshAll(): void {
+    void refreshLists()
+    for (const view of stateRef.current.stack) void load(view)
+  }
+
+  async function run(effect: Effect): Promise<void> {
+    const api = optionsRef.current.api
+    switch (effect.kind) {
+      case 'refresh':
+        return refreshLists()
+      case 'load':
+        return load(effect.view)
+      case 'openForm':
+        try {
+          safeDispatch({type: 'formReady', app: await api.getApp(effect.appId)})
+        } catch (err) {
+          safeDispatch({type: 'actionFailed', message: messageOf(err)})
+        }
+        return
+      case 'deploy': {
+        const created: Deployment[] = []
+        const failed: {clientId: string, message: string, details?: {path: string, message: string}[]}[] = []
+        for (const request of effect.requests) {
+          try {
+            created.push(await api.createDeployment(request))
+          } catch (err) {
+            failed.push({clientId: request.clientId, message: messageOf(err), ...(err instanceof ValidationError ? {details: err.details} : {})})
+          }
+        }
+        safeDispatch({type: 'deployed', created, failed})
+        return
+      }
+      case 'undeploy':
+        try {
+          safeDispatch({type: 'undeployed', deployment: await api.deleteDeployment(effect.deploymentId)})
+        } catch (err) {
+          safeDispatch({type: 'actionFailed', message: messageOf(err)})
+        }
+        return
+      case 'quit':
+        optionsRef.current.onQuit()
+    }
+  }
+
+  useEffect(() => {
+    const pending = state.effects.filter(e => e.id > done.current)
+    if (pending.length === 0) return
+    done.current = pending.at(-1)!.id
+    dispatch({type: 'effectsDone', upTo: done.current})
+    for (const effect of pending) void run(effect)
+  }, [state.effects])
+
+  useEffect(() => {
+    mounted.current = true
+    let timer: ReturnType<typeof setTimeout> | undefined
+    const unsubscribe = options.events.subscribe(
+      event => {
+        if (timer || !eventNeedsRefresh(stateRef.current, event)) return
+        timer = setTimeout(() => { timer = undefined; refreshAll() }, options.debounceMs ?? 200)
+      },
+      status => {
+        safeDispatch({type: 'stream', status})
+      },
+    )
+    const tick = setInterval(() => safeDispatch({type: 'tick', now: now()}), options.tickMs ?? 10_000)
+    const slow = setInterval(refreshAll, options.slowRefreshMs ?? 60_000)
+    return () => {
+      mounted.current = false
+      clearTimeout(timer)
+      clearInterval(tick)
+      clearInterval(slow)
+      unsubscribe()
+    }
+  }, [options.events])
+
+  useEffect(() => {
+    if (state.stream !== 'down') return
+    const poll = setInterval(refreshAll, options.pollMs ?? 5000)
+    return () => clearInterval(poll)
+  }, [state.stream, options.pollMs])
+
+  return [state, dispatch]
+}

@@ -1,0 +1,158 @@
+import {readFileSync} from 'node:fs'
+import {join} from 'node:path'
+import {render} from 'ink-testing-library'
+import {parseApplicationDescription} from '../../../src/server/catalog/description.ts'
+import {ValidationError} from '../../../src/client/errors.ts'
+import type {App, AppSummary, CreateDeploymentRequest, Deployment, DeploymentWithTimeline, Device, DeviceWithDeployments} from '../../../src/client/types.ts'
+import {App as TuiApp} from '../../../src/tui/App.tsx'
+import type {FleetEvent, FleetEventSource} from '../../../src/tui/event-source.ts'
+import type {StreamStatus} from '../../../src/tui/model/state.ts'
+import type {FleetApi} from '../../../src/tui/use-tui.ts'
+
+export const NOW = Date.parse('2025-03-01T12:00:00.000Z')
+export const minutesAgo = (m: number) => new Date(NOW - m * 60_000).toISOString()
+
+export const DEV_A = '3f0c2a9e-5b1d-4c1e-9a51-0d1e2f3a4b5c'
+export const DEV_B = '7b1d4c2e-0000-4c1e-9a51-0d1e2f3a4b5d'
+export const DEV_C = 'c9e8d7f6-1111-4c1e-9a51-0d1e2f3a4b5e'
+export const APP_ID = 'com-northstartida-hello-world'
+
+const HELLO = join(import.meta.dir, '../../fixtures/apps/hello-world/margo.yaml')
+
+/** The hello-world app as the operator API returns it: the catalog's normalised description. */
+export function helloApp(): App {
+  const parsed = parseApplicationDescription(readFileSync(HELLO, 'utf8'))
+  if (!parsed.ok) throw new Error('fixture does not parse')
+  const profiles = parsed.value.deploymentProfiles.map(p => ({id: p.id, type: p.type}))
+  return {
+    appId: APP_ID, name: 'Hello World', latestVersion: '1.0',
+    versions: [{version: '1.0', publishedAt: minutesAgo(60), profiles}],
+    description: JSON.parse(JSON.stringify(parsed.value)),
+  }
+}
+
+export function device(clientId: string, lastSeenMinutes: number | null, over: Partial<Device> = {}): Device {
+  return {
+    clientId, enrollment: 'active',
+    certificate: {fingerprint: `sha256:${'cd'.repeat(32)}`, subject: `CN=${clientId.slice(0, 4)}`, keyType: 'ec-p256', notAfter: '2026-01-01T00:00:00.000Z'},
+    onboardedAt: minutesAgo(600 - clientId.charCodeAt(0)),
+    lastSeenAt: lastSeenMinutes === null ? null : minutesAgo(lastSeenMinutes),
+    capabilities: {properties: {vendor: 'Northstar', modelNumber: 'X1', resources: {cpu: {cores: 4, architecture: 'arm64'}, memory: '8Gi'}}},
+    capabilitiesUpdatedAt: minutesAgo(590),
+    manifestVersion: 2,
+    labels: {site: `plant-${clientId[0]}`},
+    ...over,
+  }
+}
+
+export function deployment(id: string, clientId: string, state: string | null, over: Partial<Deployment> = {}): Deployment {
+  return {
+    deploymentId: id, clientId, appId: APP_ID, appVersion: '1.0',
+    profile: {id: 'com-northstartida-hello-world-compose-a', type: 'compose'},
+    values: {greeting: 'Hello', siteId: 'SID-1', replicas: 1}, digest: `sha256:${'ab'.repeat(32)}`,
+    desired: 'present', createdAt: minutesAgo(30), updatedAt: minutesAgo(30),
+    status: state === null ? null : {state: state as never, components: [{name: 'hello-world-compose', state: state as never}], reportedAt: minutesAgo(5)},
+    ...over,
+  }
+}
+
+/** An in-memory operator API that records what the TUI asked for. */
+export class FakeApi implements FleetApi {
+  devices: Device[]
+  apps: App[]
+  deployments: Deployment[]
+  timelines = new Map<string, DeploymentWithTimeline['timeline']>()
+  calls: string[] = []
+  created: CreateDeploymentRequest[] = []
+  /** When set, createDeployment refuses with these field errors (as the server's 422). */
+  reject?: {message: string, details: {path: string, message: string}[]}
+
+  constructor(init: {devices?: Device[], apps?: App[], deployments?: Deployment[]} = {}) {
+    this.devices = init.devices ?? [device(DEV_A, 1), device(DEV_B, 20), device(DEV_C, 90)]
+    this.apps = init.apps ?? [helloApp()]
+    this.deployments = init.deployments ?? [deployment('d-1111', DEV_A, 'installed'), deployment('d-2222', DEV_B, 'failed', {status: {state: 'failed', error: {code: 'pull_failed', message: 'image not found'}, components: [], reportedAt: minutesAgo(3)}})]
+  }
+
+  async listDevices() { this.calls.push('listDevices'); return structuredClone(this.devices) }
+  async listApps(): Promise<AppSummary[]> { this.calls.push('listApps'); return this.apps.map(({description: _d, ...s}) => structuredClone(s)) }
+  async listDeployments() { this.calls.push('listDeployments'); return structuredClone(this.deployments) }
+  async getDevice(clientId: string): Promise<DeviceWithDeployments> {
+    this.calls.push(`getDevice ${clientId}`)
+    const d = this.devices.find(x => x.clientId === clientId)
+    if (!d) throw new Error(`device ${clientId} not found`)
+    return {...structuredClone(d), deployments: structuredClone(this.deployments.filter(x => x.clientId === clientId))}
+  }
+  async getDeployment(id: string): Promise<DeploymentWithTimeline> {
+    this.calls.push(`getDeployment ${id}`)
+    const d = this.deployments.find(x => x.deploymentId === id)
+    if (!d) throw new Error(`deployment ${id} not found`)
+    return {...structuredClone(d), timeline: this.timelines.get(id) ?? []}
+  }
+  async getApp(appId: string) {
+    this.calls.push(`getApp ${appId}`)
+    const a = this.apps.find(x => x.appId === appId)
+    if (!a) throw new Error(`app ${appId} not found`)
+    return structuredClone(a)
+  }
+  async createDeployment(request: CreateDeploymentRequest) {
+    this.calls.push(`createDeployment ${request.clientId}`)
+    if (this.reject) throw new ValidationError(this.reject.message, this.reject.details, {code: 'invalid_parameters'})
+    this.created.push(request)
+    const d = deployment(`new-${this.created.length}`, request.clientId, null, {createdAt: new Date(NOW).toISOString(), values: request.values ?? {}})
+    this.deployments.push(d)
+    return structuredClone(d)
+  }
+  async deleteDeployment(id: string) {
+    this.calls.push(`deleteDeployment ${id}`)
+    const d = this.deployments.find(x => x.deploymentId === id)
+    if (!d) throw new Error(`deployment ${id} not found`)
+    d.desired = 'absent'
+    return structuredClone(d)
+  }
+}
+
+/** An event source the test drives by hand. */
+export class FakeEvents implements FleetEventSource {
+  listeners: ((e: FleetEvent) => void)[] = []
+  status?: (s: StreamStatus) => void
+  constructor(private readonly initial: StreamStatus = 'live') {}
+  subscribe(onEvent: (e: FleetEvent) => void, onStatus?: (s: StreamStatus) => void) {
+    this.listeners.push(onEvent)
+    this.status = onStatus
+    onStatus?.(this.initial)
+    return () => { this.listeners = this.listeners.filter(l => l !== onEvent) }
+  }
+  emit(e: FleetEvent) { for (const l of this.listeners) l(e) }
+}
+
+export const KEY = {up: '\u001B[A', down: '\u001B[B', left: '\u001B[D', right: '\u001B[C', enter: '\r', esc: '\u001B', tab: '\t', backspace: '\u007F'} as const
+
+// eslint-disable-next-line no-control-regex
+export const stripAnsi = (s: string) => s.replace(/\u001B\[[0-9;]*[A-Za-z]/g, '')
+
+export async function waitFor<T>(what: string, check: () => T | undefined | false, timeoutMs = 3000): Promise<T> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const v = check()
+    if (v !== undefined && v !== false) return v
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await Bun.sleep(10)
+  }
+}
+
+/** Renders the dashboard at 80×24 against a fake API; keys are written one at a time, ~20 ms apart. */
+export async function start(api = new FakeApi(), events: FleetEventSource = new FakeEvents(), extra: {pollMs?: number, onQuit?: () => void} = {}) {
+  const ui = render(<TuiApp api={api} events={events} size={{columns: 80, rows: 24}} now={() => NOW} debounceMs={0} {...extra} />)
+  const frame = () => stripAnsi(ui.lastFrame() ?? '')
+  const until = (pattern: RegExp | string, timeoutMs?: number) =>
+    waitFor(`screen to show ${pattern}\n--- last frame ---\n${frame()}`, () => (typeof pattern === 'string' ? frame().includes(pattern) : pattern.test(frame())) ? frame() : undefined, timeoutMs)
+  const press = async (...keys: string[]) => {
+    for (const k of keys) {
+      ui.stdin.write(k)
+      await Bun.sleep(25)
+    }
+  }
+  await until(/DEVICE\s+ENROLLED/)
+  await waitFor('data', () => !frame().includes('loading…'))
+  return {ui, api, frame, until, press, rawFrame: () => ui.lastFrame() ?? ''}
+}

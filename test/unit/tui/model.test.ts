@@ -1,0 +1,235 @@
+import {describe, expect, test} from 'bun:test'
+import {createDeployForm, deployRequests, fields, formKey, formRejected, type DeployForm} from '../../../src/tui/model/deploy-form.ts'
+import {displayWidth, fit, layoutColumns, truncate} from '../../../src/tui/model/format.ts'
+import {lineText} from '../../../src/tui/model/lines.ts'
+import {deviceLiveness} from '../../../src/tui/model/liveness.ts'
+import {filteredItems} from '../../../src/tui/model/panes.ts'
+import {buildScreen} from '../../../src/tui/model/screen.ts'
+import {type Action, eventNeedsRefresh, initialState, reduce, selectedItem, type TuiState} from '../../../src/tui/model/state.ts'
+import type {KeyPress} from '../../../src/tui/model/keys.ts'
+import {APP_ID, DEV_A, DEV_B, DEV_C, FakeApi, NOW, deployment, device, helloApp, minutesAgo} from './fixtures.tsx'
+
+const key = (input: string, flags: Omit<KeyPress, 'input'> = {}): Action => ({type: 'key', key: {input, ...flags}})
+const run = (state: TuiState, ...actions: Action[]) => actions.reduce(reduce, state)
+
+function loaded(api = new FakeApi()): TuiState {
+  return reduce(initialState(NOW), {type: 'data', data: {devices: api.devices, apps: api.apps, deployments: api.deployments}, at: NOW})
+}
+
+describe('liveness', () => {
+  test('online below 15 minutes, stale up to an hour, offline after, never without a sighting', () => {
+    expect(deviceLiveness({lastSeenAt: minutesAgo(14)}, NOW)).toMatchObject({state: 'online', label: 'online', tone: 'green'})
+    expect(deviceLiveness({lastSeenAt: minutesAgo(20)}, NOW)).toMatchObject({state: 'stale', label: 'stale 20m', tone: 'yellow'})
+    expect(deviceLiveness({lastSeenAt: minutesAgo(60)}, NOW)).toMatchObject({state: 'offline', label: 'offline', tone: 'red'})
+    expect(deviceLiveness({lastSeenAt: null}, NOW)).toMatchObject({state: 'never', label: 'never seen'})
+  })
+
+  test('the server\'s own judgement wins over the computed one', () => {
+    expect(deviceLiveness({lastSeenAt: minutesAgo(1), liveness: 'offline'}, NOW).state).toBe('offline')
+    expect(deviceLiveness({lastSeenAt: minutesAgo(90), liveness: {state: 'online'}}, NOW).state).toBe('online')
+  })
+})
+
+describe('text fitting', () => {
+  test('truncate marks the cut and never exceeds the width, wide characters included', () => {
+    expect(truncate('hello world', 8)).toBe('hello w…')
+    expect(truncate('short', 8)).toBe('short')
+    expect(displayWidth(truncate('日本語のアプリケーション', 9))).toBeLessThanOrEqual(9)
+    expect(fit('ab', 4)).toBe('ab  ')
+    expect(truncate('a\u001B[2Jb', 10)).toBe('a [2Jb')
+  })
+
+  test('the growing column takes the rest; fixed columns shrink from the right when space runs out', () => {
+    expect(layoutColumns([{header: 'A', width: 5}, {header: 'B', width: 4, grow: true}, {header: 'C', width: 3}], 30)).toEqual([5, 20, 3])
+    const tight = layoutColumns([{header: 'A', width: 10}, {header: 'B', width: 10, grow: true}, {header: 'C', width: 10}], 25)
+    expect(tight.reduce((a, b) => a + b, 0) + 2).toBeLessThanOrEqual(25)
+  })
+})
+
+describe('lists and filter', () => {
+  test('every word must match somewhere in the row', () => {
+    const api = new FakeApi()
+    const rows = (f: string) => filteredItems('devices', api, f, NOW).map(r => r.id)
+    expect(rows('')).toHaveLength(3)
+    expect(rows('stale')).toEqual([DEV_B])
+    expect(rows('PLANT-c offline')).toEqual([DEV_C])
+    expect(rows('plant-3 offline')).toEqual([])
+    expect(filteredItems('deployments', api, 'pull_failed', NOW).map(r => r.id)).toEqual(['d-2222'])
+  })
+})
+
+describe('state machine', () => {
+  test('keys that arrive together act on the state the previous key left (j then Enter opens the second device)', () => {
+    const s = run(loaded(), key('j'), key('', {return: true}))
+    expect(s.stack).toEqual([{kind: 'device', clientId: DEV_B}])
+    expect(s.effects.at(-1)).toMatchObject({kind: 'load', view: {kind: 'device', clientId: DEV_B}})
+  })
+
+  test('the selection follows its row when a live update reorders the list', () => {
+    const api = new FakeApi()
+    let s = run(loaded(api), key('3'), key('j'))
+    const chosen = selectedItem(s)!.id
+    const reordered = [deployment('d-0000', DEV_C, 'installing', {createdAt: minutesAgo(1)}), ...api.deployments]
+    s = reduce(s, {type: 'data', data: {devices: api.devices, apps: api.apps, deployments: reordered}, at: NOW})
+    expect(selectedItem(s)!.id).toBe(chosen)
+  })
+
+  test('Tab cycles the panes, Shift+Tab goes back, digits jump, and a pane switch leaves the detail view', () => {
+    let s = run(loaded(), key('', {tab: true}))
+    expect(s.pane).toBe('apps')
+    s = run(s, key('', {tab: true, shift: true}), key('', {tab: true, shift: true}))
+    expect(s.pane).toBe('deployments')
+    s = run(s, key('1'), key('', {return: true}))
+    expect(s.stack).toHaveLength(1)
+    s = run(s, key('3'))
+    expect([s.pane, s.stack.length]).toEqual(['deployments', 0])
+  })
+
+  test('the filter narrows while typing; Enter keeps it, Esc clears it', () => {
+    let s = run(loaded(), key('/'), key('o'), key('f'), key('f'))
+    expect(s.filtering).toBe(true)
+    expect(s.filter.devices).toBe('off')
+    s = run(s, key('', {return: true}))
+    expect(s.filtering).toBe(false)
+    expect(selectedItem(s)!.id).toBe(DEV_C)
+    // q typed into the filter is text, not quit
+    s = run(s, key('/'), key('q'))
+    expect(s.effects.some(e => e.kind === 'quit')).toBe(false)
+    s = run(s, key('', {escape: true}))
+    expect(s.filter.devices).toBe('')
+  })
+
+  test('u asks before undeploying; n cancels, y undeploys', () => {
+    let s = run(loaded(), key('3'), key('u'))
+    expect(s.confirm?.question).toContain('Undeploy com-northstartida-hello-world')
+    s = run(s, key('n'))
+    expect(s.confirm).toBeUndefined()
+    expect(s.effects.some(e => e.kind === 'undeploy')).toBe(false)
+    s = run(s, key('u'), key('y'))
+    expect(s.effects.at(-1)).toMatchObject({kind: 'undeploy'})
+  })
+
+  test('an answer for a view already left is dropped', () => {
+    const api = new FakeApi()
+    let s = run(loaded(api), key('', {return: true}), key('', {escape: true}))
+    s = reduce(s, {type: 'detail', view: {kind: 'device', clientId: DEV_A}, details: {device: {...api.devices[0]!, deployments: []}}})
+    expect(s.details.device).toBeUndefined()
+  })
+})
+
+describe('deploy form', () => {
+  const form = (): DeployForm => createDeployForm(helloApp(), [device(DEV_A, 1), device(DEV_B, 20)], {preselect: [DEV_A]})
+  const press = (f: DeployForm, ...keys: KeyPress[]): DeployForm => keys.reduce((acc, k) => {
+    const out = formKey(acc, k)
+    if (!('form' in out)) throw new Error('form closed')
+    return out.form
+  }, f)
+  const focusParam = (f: DeployForm, name: string) => ({...f, focus: fields(f).findIndex(x => x.kind === 'param' && x.name === name)})
+
+  test('starts with the app\'s defaults, the looked-at device chosen and auto profile; profiles are those of the app', () => {
+    const f = form()
+    expect(f.params.map(p => [p.name, p.label, p.text])).toEqual([['greeting', 'Greeting', 'Hello'], ['siteId', 'Site', 'SID-1'], ['replicas', 'Replicas', '1']])
+    expect(f.chosen).toEqual([DEV_A])
+    expect(f.profiles).toEqual(['auto', 'compose', 'helm.v3'])
+    expect(f.errors).toEqual({})
+    expect(deployRequests(f)).toEqual([{appId: APP_ID, version: '1.0', clientId: DEV_A, values: {greeting: 'Hello', siteId: 'SID-1', replicas: 1}}])
+  })
+
+  test('validates every key stroke against the schema: out of range, not a number, empty, too long', () => {
+    let f = press(focusParam(form(), 'replicas'), {input: '', backspace: true}, {input: '9'})
+    expect(f.errors.replicas?.[0]).toContain('must be at most 5')
+    f = press(f, {input: '', backspace: true}, {input: 'x'})
+    expect(f.errors.replicas?.[0]).toContain('must be an integer')
+    f = press(f, {input: '', backspace: true}, {input: '3'})
+    expect(f.errors.replicas).toBeUndefined()
+    f = press(focusParam(f, 'greeting'), ...'Hello'.split('').map(() => ({input: '', backspace: true})))
+    expect(f.errors.greeting?.[0]).toMatch(/empty|required|value/i)
+    f = press(f, {input: 'x'.repeat(46)})
+    expect(f.errors.greeting?.[0]).toContain('at most 45')
+    expect(deployRequests(f)).toBeUndefined()
+    const submitted = formKey(f, {input: '', return: true})
+    expect('submit' in submitted).toBe(false)
+    expect('form' in submitted && submitted.form.problem).toContain('fix the values')
+  })
+
+  test('Space toggles targets, ←/→ picks the profile; the request carries typed values per device', () => {
+    let f = {...form(), focus: 1}
+    f = press(f, {input: ' '}, {input: '', downArrow: true}, {input: '', rightArrow: true}, {input: '', rightArrow: true})
+    expect(f.chosen).toEqual([DEV_A, DEV_B])
+    expect(f.profiles[f.profile]).toBe('helm.v3')
+    f = press(focusParam(f, 'replicas'), {input: '', backspace: true}, {input: '4'})
+    const out = formKey(f, {input: '', return: true})
+    expect('submit' in out && out.submit).toEqual([DEV_A, DEV_B].map(clientId => ({appId: APP_ID, version: '1.0', clientId, profile: 'helm.v3', values: {greeting: 'Hello', siteId: 'SID-1', replicas: 4}})))
+  })
+
+  test('no target chosen: refuses and moves to the targets', () => {
+    const f = press({...form(), focus: 0}, {input: ' '})
+    const out = formKey(f, {input: '', return: true})
+    expect('submit' in out).toBe(false)
+    expect('form' in out && out.form.problem).toContain('choose at least one target')
+  })
+
+  test('the server\'s field errors land next to their fields', () => {
+    const f = formRejected({...form(), submitting: true}, 'invalid parameter values', [{path: 'values.siteId', message: 'is taken'}, {path: 'profile', message: 'no compose profile'}])
+    expect(f.errors.siteId).toEqual(['is taken'])
+    expect(f.problem).toContain('profile: no compose profile')
+    expect(f.submitting).toBe(false)
+  })
+})
+
+describe('screen', () => {
+  const long = 'f'.repeat(40)
+  const api = new FakeApi({
+    devices: [device(DEV_A, 1, {labels: {site: 'a-very-long-site-name-that-goes-on-and-on', rack: 'r'.repeat(50)}}), device(long, null)],
+    deployments: [deployment('d-1', DEV_A, 'installed', {appId: `com.example.${'x'.repeat(60)}`}), deployment('d-2', long, 'failed', {status: {state: 'failed', error: {code: 'e', message: 'boom '.repeat(40)}, components: [{name: 'c'.repeat(70), state: 'failed'}], reportedAt: minutesAgo(1)}})],
+  })
+  const views: [string, Action[]][] = [
+    ['devices', []],
+    ['device detail', [key('', {return: true})]],
+    ['apps', [key('2')]],
+    ['app detail', [key('2'), key('', {return: true})]],
+    ['deployments', [key('3')]],
+    ['deployment detail', [key('3'), key('j'), key('', {return: true})]],
+    ['help', [key('?')]],
+    ['filter', [key('/'), key('x')]],
+  ]
+  for (const [name, actions] of views) {
+    test(`${name}: ${24 - 1} lines, none wider than 80 columns`, () => {
+      const s = run(loaded(api), ...actions)
+      const lines = buildScreen(s, {columns: 80, rows: 24}).lines.map(lineText)
+      expect(lines).toHaveLength(23)
+      for (const l of lines) expect(displayWidth(l)).toBeLessThanOrEqual(80)
+    })
+  }
+
+  test('the deploy form fits too, with many devices', () => {
+    const devices = Array.from({length: 30}, (_, i) => device(`${String(i).padStart(2, '0')}${DEV_A.slice(2)}`, i))
+    let s = loaded(new FakeApi({devices}))
+    s = {...s, form: createDeployForm(helloApp(), devices, {preselect: [devices[0]!.clientId]})}
+    const lines = buildScreen(s, {columns: 80, rows: 24}).lines.map(lineText)
+    expect(lines).toHaveLength(23)
+    expect(lines.join('\n')).toContain('[ Deploy ]')
+    for (const l of lines) expect(displayWidth(l)).toBeLessThanOrEqual(80)
+  })
+})
+
+describe('stale devices stand out', () => {
+  test('stale rows carry yellow, offline red, and the description of a device not online is dimmed', () => {
+    const lines = buildScreen(loaded(), {columns: 80, rows: 24}).lines
+    const segment = (label: string) => lines.flat().find(s => s.text.trim() === label)
+    expect(segment('stale 20m')?.tone).toBe('yellow')
+    expect(segment('offline')?.tone).toBe('red')
+    expect(segment('online')?.tone).toBe('green')
+    expect(lines.flat().find(s => s.text.includes('site=plant-c'))?.tone).toBe('dim')
+  })
+})
+
+describe('which events refresh', () => {
+  test('a sighting of an online device changes nothing shown; of a stale or unknown device it does; other events always do', () => {
+    const s = loaded()
+    expect(eventNeedsRefresh(s, {type: 'device.seen', data: {type: 'device.seen', clientId: DEV_A}})).toBe(false)
+    expect(eventNeedsRefresh(s, {type: 'device.seen', data: {type: 'device.seen', clientId: DEV_B}})).toBe(true)
+    expect(eventNeedsRefresh(s, {type: 'device.seen', data: {type: 'device.seen', clientId: 'new-device'}})).toBe(true)
+    expect(eventNeedsRefresh(s, {type: 'deployment.status', data: {clientId: DEV_A}})).toBe(true)
+  })
+})
