@@ -1,0 +1,376 @@
+/**
+ * `margo conformance wfm`: runs the Margo conformance suites against a WFM from the device's
+ * side. The order is fixed because the suites need opposite set-ups: wfm-core first (a new
+ * client has no deployments), then the preconditions are arranged through the operator API,
+ * then device-supplier and portman (a new client has one deployment), then everything the run
+ * changed is undone.
+ */
+import {existsSync, readFileSync} from 'node:fs'
+import {join} from 'node:path'
+import {randomBytes} from 'node:crypto'
+import {normalizeServerUrl, readCaFile, resolveConnection, type Connection} from '../../client/connection.ts'
+import {UnreachableError, UsageError, OperationError} from '../../client/errors.ts'
+import {OperatorClient} from '../../client/operator-client.ts'
+import {isSignatureAlgorithm, type SignatureAlgorithm} from '../../signing/index.ts'
+import {conformanceData, suiteFile, suiteJson} from '../data/index.ts'
+import {recordRequest, recordResponse, sha256Hex, type WireRequest, type WireResponse} from '../common/exchange.ts'
+import {certificateForOnboarding, freshIdentity, givenIdentity, type DeviceIdentity} from '../common/identity.ts'
+import {runFailed, suiteReport, type StepResult, type SuiteReport} from '../common/report.ts'
+import {flipSignatureByte, signWire} from '../common/signing.ts'
+import {httpSender, TransportError, type Send, type TlsOptions} from '../common/transport.ts'
+import {
+  DEVICE_SCENARIOS, artifactUrl, denyListValues, extractScenario, prepareScenarioStep, reviewManifest,
+  stepPreconditions, unsupportedFields, PRECONDITION_TEXT, type Precondition, type Scenario, type ScenarioContext,
+} from './device-supplier.ts'
+import {judge, type Verdict} from './evaluate.ts'
+import {arrangeDefaultDeployment, arrangeDenyList, arrangePreregistration, enrolmentPolicy, SAMPLE_COMPOSE_APP, type Arrangement} from './preconditions.ts'
+import {runPortman} from './portman.ts'
+import {WFM_CORE_COLLECTION, coreSteps, extractCore, prepareCoreStep, type CoreContext, type PostmanCollection} from './wfm-core.ts'
+
+export const SUITES = ['wfm-core', 'device-supplier', 'portman'] as const
+export type SuiteName = (typeof SUITES)[number]
+
+export interface WfmConformanceOptions {
+  /** The WFM's device interface base, e.g. `https://wfm:8443/v1alpha2/margo` (before `/api/v1`). */
+  baseUrl: string
+  suites: readonly SuiteName[]
+  caFile?: string
+  insecure?: boolean
+  keyFile?: string
+  certFile?: string
+  algorithm?: string
+  /** Operator access to arrange preconditions: a URL and token, or the data dir of a local margo serve. */
+  operatorUrl?: string
+  operatorToken?: string
+  dataDir?: string
+  /** Preconditions the WFM already provides by its own configuration. */
+  assume?: readonly Precondition[]
+  newman?: string
+  strict?: boolean
+  /** Called after each step (progress output). */
+  onStep?: (step: StepResult) => void
+}
+
+export interface PreconditionReport {
+  id: string
+  met: boolean
+  detail: string
+}
+
+export interface WfmConformanceReport {
+  target: string
+  startedAt: string
+  finishedAt: string
+  strict: boolean
+  tls: {verify: boolean, caFile?: string}
+  signing: {algorithm: SignatureAlgorithm, keys: 'generated' | 'given'}
+  operator: {available: boolean, enrollment?: string}
+  preconditions: PreconditionReport[]
+  suites: SuiteReport[]
+  ok: boolean
+}
+
+const NO_OPERATOR = 'no operator access: pass --data-dir of a local margo serve, or --operator-url and --operator-token (or arrange it on the WFM and pass --assume)'
+
+/** Checks and normalises the target URL (the base the suites append `/api/v1/...` to). */
+export function normaliseBaseUrl(input: string): string {
+  let url: URL
+  try {
+    url = new URL(input)
+  } catch {
+    throw new UsageError(`invalid base URL ${JSON.stringify(input)} — give the WFM's device interface base, e.g. https://wfm.example:8443/v1alpha2/margo`)
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new UsageError(`base URL ${input} must use https:// or http://`)
+  if (url.search || url.hash) throw new UsageError(`base URL ${input} must not carry a query or fragment`)
+  return `${url.protocol}//${url.host}${url.pathname.replace(/\/+$/, '').replace(/\/api\/v1$/, '')}`
+}
+
+function resolveAlgorithm(value: string | undefined): SignatureAlgorithm | undefined {
+  if (value === undefined) return undefined
+  if (!isSignatureAlgorithm(value)) throw new UsageError(`unknown --algorithm ${value} — use one of ecdsa-p256-sha256, ecdsa-p384-sha384, rsa-v1_5-sha256, rsa-pss-sha256, rsa-pss-sha512, ed25519`)
+  return value
+}
+
+function readFile(path: string, flag: string): string {
+  try {
+    return readFileSync(path, 'utf8')
+  } catch (err) {
+    throw new UsageError(`cannot read ${flag} ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, {cause: err})
+  }
+}
+
+/** The run's own identity source: the given key and certificate, or a fresh one per suite. */
+async function identitySource(options: WfmConformanceOptions): Promise<{next: () => Promise<DeviceIdentity>, alg: SignatureAlgorithm, keys: 'generated' | 'given'}> {
+  const alg = resolveAlgorithm(options.algorithm)
+  if (!!options.keyFile !== !!options.certFile) throw new UsageError('--key and --cert go together: pass both, or neither for fresh keys')
+  if (options.keyFile && options.certFile) {
+    let given: DeviceIdentity
+    try {
+      given = givenIdentity(readFile(options.keyFile, '--key'), readFile(options.certFile, '--cert'), alg)
+    } catch (err) {
+      if (err instanceof UsageError) throw err
+      throw new UsageError(`--key/--cert: ${(err as Error).message}`, {cause: err})
+    }
+    return {next: async () => given, alg: given.alg, keys: 'given'}
+  }
+  return {next: () => freshIdentity(alg ?? 'ecdsa-p256-sha256', alg !== undefined), alg: alg ?? 'ecdsa-p256-sha256', keys: 'generated'}
+}
+
+function operatorConnection(options: WfmConformanceOptions, caPem: string | undefined): Connection | undefined {
+  // A token alone (MARGO_TOKEN in the environment, say) names no server: only a URL asks for operator access.
+  if (options.operatorUrl) {
+    if (!options.operatorToken) throw new UsageError('--operator-url needs --operator-token (or MARGO_TOKEN)')
+    const baseUrl = normalizeServerUrl(options.operatorUrl, '--operator-url')
+    return {baseUrl, token: options.operatorToken, ...(caPem ? {ca: caPem} : {}), origin: {server: '--operator-url', token: '--operator-token'}}
+  }
+  if (options.dataDir) return resolveConnection({dataDir: options.dataDir, ...(options.caFile ? {caFile: options.caFile} : {})})
+  return undefined
+}
+
+function dataDirCa(dataDir: string | undefined): {pem: string, path: string} | undefined {
+  if (!dataDir) return undefined
+  const path = join(dataDir, 'tls/ca.pem')
+  return existsSync(path) ? {pem: readCaFile(path, '--data-dir'), path} : undefined
+}
+
+function verdictStep(suite: string, id: string, name: string, verdict: Verdict, req: WireRequest, res: WireResponse, extra: Partial<StepResult> = {}): StepResult {
+  const keep = verdict.result === 'FAIL' || verdict.result === 'CONFLICT'
+  return {
+    suite, id, name, ...extra,
+    result: verdict.result, expected: verdict.expected, got: verdict.got,
+    ...(verdict.reason ? {reason: verdict.reason} : {}),
+    ...(verdict.conflict ? {conflict: verdict.conflict} : {}),
+    ...(keep ? {request: recordRequest(req), response: recordResponse(res)} : {}),
+  }
+}
+
+function noAnswer(suite: string, id: string, name: string, expected: string, req: WireRequest, err: TransportError, extra: Partial<StepResult> = {}): StepResult {
+  return {suite, id, name, ...extra, result: 'FAIL', expected, got: `no answer (${err.code})`, reason: err.message, request: recordRequest(req)}
+}
+
+function skipped(suite: string, id: string, name: string, expected: string, reason: string, extra: Partial<StepResult> = {}): StepResult {
+  return {suite, id, name, ...extra, result: 'SKIPPED', expected, got: '-', reason}
+}
+
+// ---------------------------------------------------------------- wfm-core
+
+async function runWfmCore(send: Send, baseUrl: string, own: DeviceIdentity, makeIdentity: () => Promise<DeviceIdentity>, enrollment: CoreContext['enrollment'], emit: (s: StepResult) => void): Promise<SuiteReport> {
+  const suite = 'wfm-core'
+  const collection = suiteJson<PostmanCollection>(WFM_CORE_COLLECTION)
+  // Fresh keys the WFM has never seen: one submitted at onboarding, one used on our client's path.
+  const newcomer = await makeIdentity()
+  const stranger = await makeIdentity()
+  const env = {baseUrl, ownCertificate: certificateForOnboarding(own), freshCertificate: certificateForOnboarding(newcomer), nonce: `${Date.now()}-${randomBytes(4).toString('hex')}`}
+  let ctx: CoreContext = enrollment ? {enrollment} : {}
+  const results: StepResult[] = []
+  for (const step of coreSteps(collection)) {
+    const extra = {caseId: step.caseId, crIds: step.crIds}
+    const prep = prepareCoreStep(step, ctx, env)
+    const expected = prep.expectation.statuses.join(' or ')
+    if (JSON.stringify(step.item.request.url).includes(':clientId') && !ctx.clientId) {
+      const r = skipped(suite, step.id, step.name, expected, 'needs the clientId of onboarding-201, which did not succeed', extra)
+      results.push(r); emit(r)
+      continue
+    }
+    let req = prep.request
+    switch (prep.signing) {
+      case 'own': req = await signWire(req, own, 'ctt'); break
+      case 'own-no-digest': req = await signWire(req, own, 'ctt', {omitDigest: true}); break
+      case 'own-flipped': { const signed = await signWire(req, own, 'ctt'); req = {...signed, headers: flipSignatureByte(signed.headers)}; break }
+      case 'fresh': req = await signWire(req, newcomer, 'ctt'); break
+      case 'stranger': req = await signWire(req, stranger, 'ctt'); break
+      case 'none': break
+    }
+    let result: StepResult
+    try {
+      const res = await send(req)
+      result = verdictStep(suite, step.id, step.name, judge(prep.expectation, res), req, res, extra)
+      ctx = extractCore(step, res, ctx)
+    } catch (err) {
+      if (!(err instanceof TransportError)) throw err
+      result = noAnswer(suite, step.id, step.name, expected, req, err, extra)
+    }
+    results.push(result); emit(result)
+  }
+  return suiteReport(suite, results)
+}
+
+// ---------------------------------------------------------------- device-supplier
+
+async function checkManifestArtifacts(send: Send, baseUrl: string, identity: DeviceIdentity, manifest: unknown, last: number | undefined): Promise<{problems: string[], version?: number}> {
+  const review = reviewManifest(manifest, last)
+  const problems = [...review.problems]
+  for (const a of review.artifacts) {
+    const req = await signWire({method: 'GET', url: artifactUrl(baseUrl, a.url), headers: {}}, identity, 'scenario')
+    try {
+      const res = await send(req)
+      if (res.status !== 200) { problems.push(`${a.url} answered ${res.status}`); continue }
+      if (`sha256:${sha256Hex(res.bytes)}` !== a.digest) problems.push(`${a.url} does not hash to ${a.digest}`)
+    } catch (err) {
+      if (!(err instanceof TransportError)) throw err
+      problems.push(`${a.url}: ${err.message}`)
+    }
+  }
+  return {problems, ...(review.manifestVersion !== undefined ? {version: review.manifestVersion} : {})}
+}
+
+async function runDeviceSupplier(send: Send, baseUrl: string, identity: DeviceIdentity, met: ReadonlyMap<Precondition, PreconditionReport>, emit: (s: StepResult) => void): Promise<SuiteReport> {
+  const suite = 'device-supplier'
+  const scenarios = suiteJson<Scenario[]>(DEVICE_SCENARIOS)
+  const env = {baseUrl, certificate: certificateForOnboarding(identity)}
+  const results: StepResult[] = []
+  for (const scenario of scenarios) {
+    let ctx: ScenarioContext = {}
+    /** Context names whose producing step was skipped, and why. */
+    const lostBecause = new Map<string, string>()
+    let lastAccepted: number | undefined
+    for (const step of scenario.steps) {
+      const name = `${scenario.name}: ${step.name}`
+      const extra = {caseId: step.id, ...(step.crIds ? {crIds: step.crIds} : {})}
+      const expected = String(step.expected_status)
+      const push = (r: StepResult) => { results.push(r); emit(r) }
+      const skip = (reason: string) => {
+        for (const key of Object.keys(step.extract_context ?? {})) lostBecause.set(key, reason)
+        push(skipped(suite, step.id, name, expected, reason, extra))
+      }
+
+      const unsupported = unsupportedFields(step, scenario)
+      if (unsupported.length) { skip(`uses ${unsupported.join(', ')}, which this runner does not support`); continue }
+      const unmet = stepPreconditions(step).filter(p => !met.get(p)?.met)
+      if (unmet.length) {
+        skip(`precondition unmet: ${unmet.map(p => `${PRECONDITION_TEXT[p]} (${met.get(p)?.detail ?? NO_OPERATOR})`).join('; ')}`)
+        continue
+      }
+      const prep = prepareScenarioStep(step, ctx, env)
+      if (prep.kind === 'unresolved') {
+        const inherited = prep.missing.map(m => lostBecause.get(m)).find(r => r !== undefined)
+        skip(inherited ?? `needs ${prep.missing.map(m => `{${m}}`).join(', ')}, which no earlier step of the scenario provided`)
+        continue
+      }
+      let req = prep.sign ? await signWire(prep.request, identity, 'scenario') : prep.request
+      // Step headers go on after signing: that is how the scenarios send e.g. an empty Content-Digest.
+      req = {...req, headers: {...req.headers, ...prep.afterSigning}}
+      let res: WireResponse
+      try {
+        res = await send(req)
+      } catch (err) {
+        if (!(err instanceof TransportError)) throw err
+        push(noAnswer(suite, step.id, name, expected, req, err, extra))
+        continue
+      }
+      let verdict = judge(prep.expectation, res)
+      if (verdict.result !== 'FAIL' && (step.expect_manifest_accepted || step.expect_manifest_rejected)) {
+        const review = await checkManifestArtifacts(send, baseUrl, identity, res.json, lastAccepted)
+        if (step.expect_manifest_accepted && review.problems.length) {
+          verdict = {...verdict, result: 'FAIL', got: `${res.status}, manifest not acceptable`, reason: review.problems.join('; ')}
+        } else if (step.expect_manifest_rejected && !review.problems.length) {
+          verdict = {...verdict, result: 'FAIL', got: `${res.status}, manifest acceptable`, reason: 'the manifest passes every client-side check, but the step expects a device to reject it'}
+        } else if (step.expect_manifest_accepted && review.version !== undefined) {
+          lastAccepted = review.version
+        }
+      }
+      ctx = extractScenario(step, res, ctx)
+      push(verdictStep(suite, step.id, name, verdict, req, res, extra))
+    }
+  }
+  return suiteReport(suite, results)
+}
+
+// ---------------------------------------------------------------- the run
+
+async function probe(send: Send, baseUrl: string, tls: TlsOptions): Promise<void> {
+  try {
+    await send({method: 'GET', url: `${baseUrl}/api/v1/onboarding/certificate`, headers: {accept: 'application/json'}})
+  } catch (err) {
+    if (!(err instanceof TransportError)) throw err
+    const tlsProblem = /cert|tls|ssl|self.signed|UNABLE_TO|DEPTH_ZERO/i.test(`${err.code} ${err.message}`)
+    const hint = tlsProblem
+      ? tls.ca ? 'the CA given does not match the server certificate — check --ca-file' : 'pass the WFM\'s CA with --ca-file (or --insecure to skip verification for this run only)'
+      : 'check the URL and that the WFM is running'
+    throw new UnreachableError(`cannot reach the WFM at ${baseUrl}: ${err.message} — ${hint}`, {code: err.code, cause: err})
+  }
+}
+
+/** Runs the chosen suites and returns the report; throws only for usage errors or an unreachable WFM. */
+export async function runWfmConformance(options: WfmConformanceOptions): Promise<WfmConformanceReport> {
+  const startedAt = new Date().toISOString()
+  const baseUrl = normaliseBaseUrl(options.baseUrl)
+  const data = conformanceData()
+  if (!data.available) throw new OperationError(data.reason)
+  if (options.suites.length === 0) throw new UsageError('no suite chosen — use --suite wfm-core, device-supplier, portman or all')
+
+  const ca = options.caFile ? {pem: readCaFile(options.caFile, '--ca-file'), path: options.caFile} : dataDirCa(options.dataDir)
+  const tls: TlsOptions = options.insecure ? {insecure: true} : ca ? {ca: ca.pem} : {}
+  const send = httpSender(tls)
+  const ids = await identitySource(options)
+  const connection = operatorConnection(options, ca?.pem)
+  const operator = connection ? new OperatorClient(connection, {userAgent: 'margo-conformance'}) : undefined
+  const emit = options.onStep ?? (() => {})
+
+  await probe(send, baseUrl, tls)
+
+  const preconditions: PreconditionReport[] = []
+  const cleanups: (() => Promise<void>)[] = []
+  const record = (a: Arrangement) => {
+    preconditions.push({id: a.id, met: a.met, detail: a.detail})
+    if (a.cleanup) cleanups.push(a.cleanup)
+  }
+  const enrollment = operator ? await enrolmentPolicy(operator) : undefined
+  const suites: SuiteReport[] = []
+  const coreIdentity = options.suites.includes('wfm-core') ? await ids.next() : undefined
+  const scenarioIdentity = options.suites.some(s => s !== 'wfm-core') ? await ids.next() : undefined
+
+  try {
+    if (operator && (enrollment === 'allowlist' || enrollment === 'approve')) {
+      const certs = [...new Set([coreIdentity, scenarioIdentity].filter((i): i is DeviceIdentity => !!i).map(i => i.certPem))]
+      record(await arrangePreregistration(operator, certs))
+    }
+    if (coreIdentity) suites.push(await runWfmCore(send, baseUrl, coreIdentity, () => freshIdentity(ids.alg, coreIdentity.announceAlg), enrollment, emit))
+
+    if (scenarioIdentity) {
+      const met = new Map<Precondition, PreconditionReport>()
+      const scenarios = suiteJson<Scenario[]>(DEVICE_SCENARIOS)
+      const arrange = async (id: Precondition, work: (client: OperatorClient) => Promise<Arrangement>) => {
+        let report: PreconditionReport
+        if (options.assume?.includes(id)) report = {id, met: true, detail: 'provided by the WFM (--assume)'}
+        else if (!operator) report = {id, met: false, detail: NO_OPERATOR}
+        else {
+          const a = await work(operator)
+          if (a.cleanup) cleanups.push(a.cleanup)
+          report = {id: a.id, met: a.met, detail: a.detail}
+        }
+        preconditions.push(report)
+        met.set(id, report)
+      }
+      await arrange('deny-list', client => arrangeDenyList(client, denyListValues(scenarios)))
+      await arrange('default-deployment', client => arrangeDefaultDeployment(client, suiteFile(SAMPLE_COMPOSE_APP)))
+      if (options.suites.includes('device-supplier')) suites.push(await runDeviceSupplier(send, baseUrl, scenarioIdentity, met, emit))
+      if (options.suites.includes('portman')) {
+        suites.push(await runPortman({baseUrl, send, tls, identity: scenarioIdentity, ...(options.newman ? {newman: options.newman} : {}), defaultDeployment: met.get('default-deployment')?.met === true}))
+      }
+    }
+  } finally {
+    // Undo in reverse order; a failed undo is reported, never hidden.
+    for (const undo of cleanups.reverse()) {
+      try {
+        await undo()
+      } catch (err) {
+        preconditions.push({id: 'cleanup', met: false, detail: `could not undo a set-up step: ${(err as Error).message}`})
+      }
+    }
+  }
+
+  const strict = options.strict === true
+  return {
+    target: baseUrl,
+    startedAt,
+    finishedAt: new Date().toISOString(),
+    strict,
+    tls: {verify: !options.insecure, ...(ca && !options.insecure ? {caFile: ca.path} : {})},
+    signing: {algorithm: ids.alg, keys: ids.keys},
+    operator: {available: !!operator, ...(enrollment ? {enrollment} : {})},
+    preconditions,
+    suites,
+    ok: !runFailed(suites, strict),
+  }
+}

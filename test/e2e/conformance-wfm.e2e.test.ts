@@ -1,0 +1,146 @@
+import {afterAll, beforeAll, describe, expect, test} from 'bun:test'
+import {mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {createCertificateAuthority, issueServerCertificate} from '../../src/pki/index.ts'
+import {createHarness, type Harness} from '../server/harness.ts'
+import {BIN, ensureBinary, startServe, type ServeProcess} from './binary.ts'
+
+interface Step {suite: string, id: string, result: string, got: string, conflict?: {code: string}}
+interface Report {suites: {suite: string, skippedReason?: string, steps: Step[], summary: {total: number, passed: number, conflicts: number, failed: number, skipped: number}}[], preconditions: {id: string, met: boolean}[], ok: boolean}
+
+/** Runs the compiled command without blocking this process, which may itself serve the WFM under test. */
+async function conformance(...args: string[]) {
+  const proc = Bun.spawn([BIN, 'conformance', 'wfm', ...args], {stdout: 'pipe', stderr: 'pipe', env: {...process.env, NO_COLOR: '1'}})
+  const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited])
+  return {code, stdout, stderr, json: () => JSON.parse(stdout) as Report}
+}
+
+const suite = (report: Report, name: string) => report.suites.find(s => s.suite === name)!
+const ids = (report: Report, name: string, result: string) => suite(report, name).steps.filter(s => s.result === result).map(s => s.id).sort()
+
+/** The documented conflicts (docs/conformance.md) of our WFM under open enrolment with zero default deployments. */
+const WFM_CORE_CONFLICTS = ['bundle-304', 'bundle-400', 'invalid-deployment-types-422', 'invalid-runtimes-422', 'onboarding-403', 'status-200']
+const DEVICE_SUPPLIER_CONFLICTS = ['step-2.1', 'step-2.2', 'step-3.7']
+
+describe('margo conformance wfm against our own compiled server (--base-path /v1alpha2/margo)', () => {
+  let server: ServeProcess
+  beforeAll(async () => { server = await startServe(['--base-path', '/v1alpha2/margo']) })
+  afterAll(async () => { await server.stop() })
+
+  test('wfm-core and device-supplier: every step passes except the documented conflicts', async () => {
+    const junit = join(server.dataDir, 'conformance.xml')
+    const r = await conformance(server.url, '--ca-file', join(server.dataDir, 'tls/ca.pem'), '--data-dir', server.dataDir,
+      '--suite', 'wfm-core', '--suite', 'device-supplier', '--json', '--junit', junit)
+    const report = r.json()
+    expect(report.preconditions.filter(p => !p.met)).toEqual([])
+    // wfm-core runs first, while a new client has no deployment.
+    expect(ids(report, 'wfm-core', 'FAIL')).toEqual([])
+    expect(ids(report, 'wfm-core', 'CONFLICT')).toEqual(WFM_CORE_CONFLICTS)
+    expect(suite(report, 'wfm-core').summary).toEqual({total: 31, passed: 25, conflicts: 6, failed: 0, skipped: 0})
+    // device-supplier needs the empty-selector rollout to reach every device onboarded after it
+    // (the rollout controller running in margo serve) and the deny-list entry. If steps 3.1 and
+    // 6.1 fail here, a new device did not receive the rollout's deployment.
+    expect(ids(report, 'device-supplier', 'FAIL')).toEqual([])
+    expect(ids(report, 'device-supplier', 'CONFLICT')).toEqual(DEVICE_SUPPLIER_CONFLICTS)
+    expect(suite(report, 'device-supplier').summary).toEqual({total: 43, passed: 40, conflicts: 3, failed: 0, skipped: 0})
+    expect(report.ok).toBe(true)
+    expect(r.code).toBe(0)
+    const xml = readFileSync(junit, 'utf8')
+    expect(xml).toContain('<testsuite name="wfm-core" tests="31" failures="0" skipped="6">')
+    expect(xml).toContain('CONFLICT C17')
+  }, 120_000)
+
+  test('the run undoes its set-up: no rollout and no deny-list entry are left behind', async () => {
+    const token = readFileSync(join(server.dataDir, 'operator-token'), 'utf8').trim()
+    const get = async (path: string) => (await fetch(new URL(`/operator/v1${path}`, server.url), {headers: {authorization: `Bearer ${token}`}, tls: {ca: server.ca}})).json() as Promise<Record<string, unknown[]>>
+    expect((await get('/denylist')).entries).toEqual([])
+    const deployments = (await get('/deployments')).deployments as {desired: string}[]
+    expect(deployments.filter(d => d.desired === 'present')).toEqual([])
+  })
+
+  test('--strict turns the documented conflicts into a failed run', async () => {
+    const r = await conformance(server.url, '--ca-file', join(server.dataDir, 'tls/ca.pem'), '--suite', 'wfm-core', '--strict')
+    expect(r.code).toBe(1)
+    expect(r.stderr).toContain('conflicts found and --strict is set')
+    expect(r.stdout).toContain('wfm-core 25/31 passed, 6 conflicts, 0 failed')
+  }, 60_000)
+
+  test('portman is reported as skipped, with the reason, when newman is missing', async () => {
+    const report = (await conformance(server.url, '--ca-file', join(server.dataDir, 'tls/ca.pem'), '--suite', 'portman', '--newman', '/nonexistent/newman', '--json')).json()
+    expect(report.suites.map(s => [s.suite, s.skippedReason])).toEqual([['portman', 'newman not found at /nonexistent/newman — check --newman']])
+  })
+
+  test('without operator access the set-up dependent steps are SKIPPED, not failed', async () => {
+    const r = await conformance(server.url, '--ca-file', join(server.dataDir, 'tls/ca.pem'), '--suite', 'device-supplier', '--json')
+    const report = r.json()
+    expect(ids(report, 'device-supplier', 'FAIL')).toEqual([])
+    expect(ids(report, 'device-supplier', 'SKIPPED')).toEqual([
+      'step-1.3', 'step-3.1', 'step-3.2', 'step-3.3', 'step-3.4', 'step-3.5', 'step-3.6', 'step-3.7',
+      'step-6.1', 'step-6.11', 'step-6.12', 'step-6.4', 'step-6.5', 'step-6.6', 'step-6.7', 'step-6.8', 'step-6.9',
+    ])
+    expect(r.code).toBe(0)
+  }, 60_000)
+})
+
+describe('margo conformance wfm against our server with allow-list enrolment', () => {
+  let server: ServeProcess
+  beforeAll(async () => { server = await startServe(['--base-path', '/v1alpha2/margo', '--enrollment', 'allowlist']) })
+  afterAll(async () => { await server.stop() })
+
+  test('the run pre-registers its own certificates, and refusing a fresh one passes onboarding-403', async () => {
+    const report = (await conformance(server.url, '--data-dir', server.dataDir, '--suite', 'wfm-core', '--json')).json()
+    expect(report.preconditions).toContainEqual(expect.objectContaining({id: 'preregistration', met: true}))
+    expect(ids(report, 'wfm-core', 'FAIL')).toEqual([])
+    expect(ids(report, 'wfm-core', 'CONFLICT')).toEqual(WFM_CORE_CONFLICTS.filter(id => id !== 'onboarding-403'))
+    expect(suite(report, 'wfm-core').steps.find(s => s.id === 'onboarding-403')?.result).toBe('PASS')
+  }, 60_000)
+})
+
+/**
+ * A deliberately broken WFM: our real application behind a wrapper that answers 400 instead of
+ * 401 to a bad signature and marks the manifest immutable.
+ */
+describe('margo conformance wfm against a broken WFM', () => {
+  let h: Harness
+  let server: ReturnType<typeof Bun.serve>
+  let caFile: string
+  beforeAll(async () => {
+    ensureBinary()
+    h = await createHarness({basePath: '/v1alpha2/margo'})
+    const ca = await createCertificateAuthority({commonName: 'broken WFM CA'})
+    const leaf = await issueServerCertificate({caCertPem: ca.certPem, caKeyPem: ca.keyPem, sans: ['127.0.0.1'], commonName: 'broken-wfm'})
+    caFile = join(mkdtempSync(join(tmpdir(), 'margo-broken-wfm-')), 'ca.pem')
+    writeFileSync(caFile, ca.certPem)
+    server = Bun.serve({
+      hostname: '127.0.0.1', port: 0, tls: {cert: leaf.certPem, key: leaf.keyPem},
+      fetch: async (request) => {
+        const res = await h.app.handle(request)
+        const headers = new Headers(res.headers)
+        let status = res.status
+        if (status === 401) status = 400
+        if (headers.get('content-type')?.includes('manifest')) headers.set('cache-control', 'public, max-age=31536000, immutable')
+        return new Response(res.body, {status, headers})
+      },
+    })
+  })
+  afterAll(() => { void server.stop(true); h.close() })
+
+  test('fails loudly, naming the steps', async () => {
+    const url = `https://127.0.0.1:${server.port}/v1alpha2/margo`
+    const text = await conformance(url, '--ca-file', caFile, '--suite', 'wfm-core')
+    expect(text.code).toBe(1)
+    expect(text.stdout).toContain('FAIL wfm-core capabilities-post-401')
+    expect(text.stdout).toContain('expected 401, got 400')
+    expect(text.stdout).toContain('FAIL wfm-core deployments-200')
+    expect(text.stdout).toContain('Cache-Control is "public, max-age=31536000, immutable"')
+    expect(text.stderr).toMatch(/^error: conformance run against .* failed — \d+ steps failed: .*wfm-core capabilities-post-401/m)
+
+    const report = (await conformance(url, '--ca-file', caFile, '--suite', 'wfm-core', '--json')).json()
+    expect(ids(report, 'wfm-core', 'FAIL')).toEqual([
+      // 400 instead of 401 breaks the bad-signature and the unknown-key steps; immutable breaks both manifest steps.
+      'capabilities-post-401', 'capabilities-post-403', 'capabilities-put-401', 'capabilities-put-403',
+      'deployments-200', 'no-accept-200', 'status-401', 'status-403',
+    ])
+  }, 60_000)
+})
