@@ -16,7 +16,6 @@ import DeviceRevoke from './device/revoke.ts'
 import DeviceShow from './device/show.ts'
 import Login from './login.ts'
 import Serve from './serve.ts'
-import Undeploy from './undeploy.ts'
 
 export const COMMANDS = {
   serve: Serve,
@@ -30,7 +29,6 @@ export const COMMANDS = {
   'app:publish': AppPublish,
   'app:list': AppList,
   'app:show': AppShow,
-  undeploy: Undeploy,
   login: Login,
   ...FLEET_COMMANDS,
   ...REGISTRY_COMMANDS,

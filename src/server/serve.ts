@@ -8,6 +8,9 @@ import type {DeviceApiContext, EnrollmentPolicy} from './device-api/context.ts'
 import {EventBus} from './events.ts'
 import {OPERATOR_PREFIX} from './operator-api/index.ts'
 import {ensureOperatorToken} from './operator-token.ts'
+import {startRegistryScheduler} from './registries/index.ts'
+import {startRolloutController} from './rollouts/index.ts'
+import {closeEventStreams} from './fleet-status/event-stream.ts'
 import {Store} from './store/store.ts'
 import {defaultSans, ensureTlsMaterial} from './tls-material.ts'
 
@@ -87,7 +90,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     lastSeen: new Map(),
   }
   let deviceApiUrl = ''
-  const app = createServerApp(device, {
+  const operator = {
     store, events, log, token,
     version: opts.version,
     enrollment: opts.enrollment,
@@ -95,7 +98,9 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     maxBodyBytes: Math.max(opts.maxBodyBytes, 64 * 1024 * 1024),
     startedAt,
     now: () => new Date(),
-  })
+    lastSeen: () => device.lastSeen,
+  }
+  const app = createServerApp(device, operator)
 
   try {
     app.listen({hostname, port, tls: {cert: tls.certPem, key: tls.keyPem, secureOptions: opts.tlsMinVersion === '1.3' ? constants.SSL_OP_NO_TLSv1_2 | constants.SSL_OP_NO_TLSv1_1 | constants.SSL_OP_NO_TLSv1 : constants.SSL_OP_NO_TLSv1_1 | constants.SSL_OP_NO_TLSv1}, maxRequestBodySize: Math.max(opts.maxBodyBytes, 64 * 1024 * 1024) + 1024})
@@ -121,6 +126,9 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     store.setLastSeen(batch)
   }
   const flusher = setInterval(flushLastSeen, 5000)
+  // Live selectors follow devices as they onboard and change; registries refill the catalog.
+  const stopRollouts = startRolloutController(operator)
+  const stopRegistries = startRegistryScheduler(operator)
 
   log.info('server.started', {version: opts.version, url: deviceApiUrl, listen: `${hostname}:${actualPort}`, dataDir: opts.dataDir, enrollment: opts.enrollment, tlsGenerated: tls.generated})
   if (opts.enrollment === 'auto') {
@@ -136,6 +144,10 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
       if (stopped) return
       stopped = true
       clearInterval(flusher)
+      stopRegistries()
+      stopRollouts()
+      // Event streams never end by themselves, and the server waits for open responses.
+      closeEventStreams(events)
       await app.stop()
       flushLastSeen()
       store.close()

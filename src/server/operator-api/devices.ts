@@ -66,3 +66,14 @@ export function deviceRoutes(ctx: OperatorApiContext) {
       return {value}
     }), {parse: 'none'})
 }
+
+const errorRef = {$ref: '#/components/responses/Error'}
+export const DENYLIST_OPENAPI_PATHS = {
+  '/denylist': {
+    get: {summary: 'Deny-list entries (certificate fingerprints or literal values refused at onboarding)', responses: {'200': {description: 'OK'}, '401': errorRef}},
+    post: {summary: 'Deny a certificate or a value; a device already using the certificate is revoked',
+      requestBody: {content: {'application/json': {schema: {type: 'object', properties: {certificate: {type: 'string'}, value: {type: 'string'}}}}}},
+      responses: {'201': {description: 'Added'}, '400': errorRef, '401': errorRef}},
+  },
+  '/denylist/{value}': {delete: {summary: 'Remove a deny-list entry', parameters: [{name: 'value', in: 'path', required: true, schema: {type: 'string'}}], responses: {'200': {description: 'Removed'}, '404': errorRef}}},
+}

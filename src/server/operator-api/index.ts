@@ -2,14 +2,25 @@ import {Elysia} from 'elysia'
 import {appRoutes} from './apps.ts'
 import {OPERATOR_PREFIX, operatorHandler, type OperatorApiContext} from './context.ts'
 import {deploymentRoutes} from './deployments.ts'
-import {deviceRoutes} from './devices.ts'
+import {DENYLIST_OPENAPI_PATHS, deviceRoutes} from './devices.ts'
 import {eventRoutes} from './events.ts'
-import {fleetRoutes} from './fleet.ts'
-import {registryRoutes} from './registries.ts'
+import {FLEET_OPENAPI_PATHS, fleetRoutes} from './fleet.ts'
+import {REGISTRY_OPENAPI_PATHS, registryRoutes} from './registries.ts'
 import {OPERATOR_OPENAPI} from './openapi.ts'
-import {statusRoutes} from './status.ts'
+import {STATUS_OPENAPI_PATHS, statusRoutes} from './status.ts'
 
 export {OPERATOR_PREFIX, type OperatorApiContext}
+
+const EVENTS_OPENAPI_PATHS = {
+  '/events': {get: {summary: 'Server-sent events: every change to devices, deployments, manifests and apps (text/event-stream; ?types= filters)',
+    parameters: [{name: 'types', in: 'query', schema: {type: 'string'}}], responses: {'200': {description: 'An event stream', content: {'text/event-stream': {schema: {type: 'string'}}}}}}},
+}
+
+/** The served OpenAPI document: the core resources plus each feature's own paths. */
+export const OPERATOR_OPENAPI_DOCUMENT = {
+  ...OPERATOR_OPENAPI,
+  paths: {...OPERATOR_OPENAPI.paths, ...STATUS_OPENAPI_PATHS, ...DENYLIST_OPENAPI_PATHS, ...FLEET_OPENAPI_PATHS, ...REGISTRY_OPENAPI_PATHS, ...EVENTS_OPENAPI_PATHS},
+}
 
 /**
  * margo's own operator interface (docs/operator-api.md): bearer-token auth, JSON, its own
@@ -19,7 +30,7 @@ export {OPERATOR_PREFIX, type OperatorApiContext}
 export function operatorApi(ctx: OperatorApiContext) {
   const handle = operatorHandler(ctx)
   return new Elysia({name: 'margo-operator-api'})
-    .get(`${OPERATOR_PREFIX}/openapi.json`, () => Response.json(OPERATOR_OPENAPI))
+    .get(`${OPERATOR_PREFIX}/openapi.json`, () => Response.json(OPERATOR_OPENAPI_DOCUMENT))
     .get(`${OPERATOR_PREFIX}/health`, ({request}) => handle(request, () => ({
       version: ctx.version,
       uptimeSeconds: Math.round((ctx.now().getTime() - ctx.startedAt.getTime()) / 1000),

@@ -13,7 +13,7 @@ async function margo(args: string[]) {
 
 describe('command registry', () => {
   test('every operator command is registered next to serve and agent', () => {
-    for (const id of [...OPERATOR_COMMANDS, 'serve', 'agent', 'agent:status', 'device:deny']) expect(Object.keys(COMMANDS)).toContain(id)
+    for (const id of [...OPERATOR_COMMANDS, 'serve', 'agent', 'agent:status', 'device:deny', 'device:label', 'tui', 'conformance:wfm']) expect(Object.keys(COMMANDS)).toContain(id)
   })
 
   test('every command has a summary, a description and an example', () => {
