@@ -10,6 +10,7 @@ Settings come from flags, then MARGO_* environment variables, then the YAML conf
   static override examples = [
     {description: 'Trust the WFM CA by its fingerprint (shown by the server operator)', command: '<%= config.bin %> agent --server https://wfm.example.com --ca-fingerprint sha256:3f0c…'},
     {description: 'Lab use: trust the CA on first use', command: '<%= config.bin %> agent --server https://127.0.0.1:8443 --insecure-tofu --poll-interval 10s'},
+    {description: 'Rehearse a rollout: everything is real except helm and docker, which are never run', command: '<%= config.bin %> agent --server https://wfm.example.com --ca-file wfm-ca.pem --simulate-drivers'},
     {description: 'Show the effective configuration and where each value comes from', command: '<%= config.bin %> agent --server https://wfm.example.com --print-config'},
   ]
   static override flags = {
@@ -32,6 +33,7 @@ Settings come from flags, then MARGO_* environment variables, then the YAML conf
     'log-level': Flags.string({options: ['debug', 'info', 'warn', 'error']}),
     'print-config': Flags.boolean({description: 'Print the effective configuration with its sources and exit'}),
     once: Flags.boolean({description: 'Run one cycle (onboard, report, poll, apply, send status) and exit'}),
+    'simulate-drivers': Flags.boolean({description: 'Never run helm or docker: report every deployment installed (or removed) without touching this host, to rehearse a rollout'}),
   }
 
   async run(): Promise<void> {
@@ -48,6 +50,7 @@ Settings come from flags, then MARGO_* environment variables, then the YAML conf
       env: process.env,
       printConfig: flags['print-config'],
       once: flags.once,
+      simulateDrivers: flags['simulate-drivers'],
       write: text => process.stdout.write(text.endsWith('\n') ? text : `${text}\n`),
       version: pjson.version,
     })

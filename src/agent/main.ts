@@ -1,6 +1,7 @@
 import {createLogger} from '../util/log.ts'
 import {loadAgentConfig, renderConfig, type AgentConfigInput} from './config.ts'
 import {createDrivers} from './drivers/index.ts'
+import {createSimulatedDrivers} from './drivers/simulated.ts'
 import {runAgent} from './runtime/agent.ts'
 
 export interface AgentCommandInput {
@@ -8,6 +9,8 @@ export interface AgentCommandInput {
   env: Record<string, string | undefined>
   printConfig: boolean
   once: boolean
+  /** Use drivers that report success without touching the host (rehearsals, conformance runs). */
+  simulateDrivers?: boolean
   write: (text: string) => void
   version: string
 }
@@ -25,9 +28,10 @@ export async function agentMain(input: AgentCommandInput): Promise<void> {
   process.once('SIGTERM', stop)
   process.once('SIGINT', stop)
   log.info('agent.started', {version: input.version, server: config.server, stateDir: config.stateDir, pollIntervalMs: config.pollingIntervalRate})
+  if (input.simulateDrivers) log.warn('agent.simulated_drivers', {why: 'helm and docker are never run: every deployment is reported installed or removed without touching this host'})
   if (config.insecureTofu) log.warn('agent.unsafe_setting', {setting: 'insecure-tofu', why: 'the WFM root CA is trusted on first use; pin it with --ca-fingerprint or give --ca-file'})
   try {
-    await runAgent({config, log, drivers: createDrivers(), signal: controller.signal, once: input.once})
+    await runAgent({config, log, drivers: input.simulateDrivers ? createSimulatedDrivers() : createDrivers(), signal: controller.signal, once: input.once})
   } finally {
     process.off('SIGTERM', stop)
     process.off('SIGINT', stop)
