@@ -17,6 +17,7 @@ export async function runTui(options: RunTuiOptions): Promise<void> {
   const stdout = options.stdout ?? process.stdout
   assertTerminal(stdin, stdout)
   const events = streamEventSource(subscribeEvents, options.client.connection)
-  const instance = render(<App api={options.client} events={events} />, {stdin, stdout, alternateScreen: true, exitOnCtrlC: true})
+  // The terminal was checked before we got here: stay interactive even where a CI variable is set.
+  const instance = render(<App api={options.client} events={events} />, {stdin, stdout, alternateScreen: true, exitOnCtrlC: true, interactive: true})
   await instance.waitUntilExit()
 }
