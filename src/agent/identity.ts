@@ -220,14 +220,12 @@ export async function ensureIdentity(stateDir: string, options: IdentityOptions)
   }
 
   let privateKey: KeyObject
-  let created = false
   if (hasKey) {
     // A key without a certificate (a crash between the two writes): keep the key, issue its certificate.
     privateKey = readKey(files.key)
   } else {
     privateKey = generateKeyPair(options.keyType).privateKey
     writeSecretFile(files.key, privateKeyToPem(privateKey))
-    created = true
   }
   checkKeyType(privateKey, files.key)
   const subject = options.subject

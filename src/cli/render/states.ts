@@ -1,7 +1,8 @@
 import type {Deployment, Enrollment} from '../../client/types.ts'
 import type {Cell, Style} from '../output.ts'
 
-const STATE_STYLE: Record<string, Style> = {
+/** How each deployment and enrollment state is coloured, on the command line and in the TUI alike. */
+export const STATE_STYLE: Readonly<Record<string, Style>> = {
   active: 'green',
   installed: 'green',
   pending: 'yellow',

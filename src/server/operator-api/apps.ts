@@ -1,5 +1,5 @@
 import {Elysia} from 'elysia'
-import {OPERATOR_PREFIX, operatorHandler, optionalObject, optionalString, queryString, readJson, type OperatorApiContext} from './context.ts'
+import {OPERATOR_PREFIX, operatorHandler, queryString, type OperatorApiContext} from './context.ts'
 import {findAppVersion, publishApp} from '../catalog/catalog-service.ts'
 import {OperatorError, badRequest} from './errors.ts'
 import {appJson} from './views.ts'
@@ -14,7 +14,7 @@ export function appRoutes(ctx: OperatorApiContext) {
       return {apps: ids.map(id => appJson(ctx.store, id, undefined, false))}
     }))
     .get('/apps/:appId', ({request, params, query}) => handle(request, () => {
-      const version = typeof query.version === 'string' && query.version ? query.version : undefined
+      const version = queryString(query.version)
       findAppVersion(ctx.store, params.appId, version)
       return appJson(ctx.store, params.appId, version)
     }))

@@ -2,7 +2,8 @@ import {timingSafeEqual} from 'node:crypto'
 import type {EventBus} from '../events.ts'
 import type {Store} from '../store/store.ts'
 import type {Logger} from '../../util/log.ts'
-import {OperatorError, badRequest} from './errors.ts'
+import {OperatorError, badRequest, notFound} from './errors.ts'
+import type {ClientRecord} from '../store/store.ts'
 
 export const OPERATOR_PREFIX = '/operator/v1'
 
@@ -82,3 +83,10 @@ export const optionalObject = (v: unknown, field: string): Record<string, unknow
 }
 
 export const queryString = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined)
+
+/** The device with this clientId, or a 404 that says how to find the right id. */
+export function requireDevice(ctx: Pick<OperatorApiContext, 'store'>, clientId: string): ClientRecord {
+  const c = ctx.store.getClient(clientId)
+  if (!c) throw notFound('device', clientId, 'run: margo device list')
+  return c
+}

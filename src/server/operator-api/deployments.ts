@@ -10,8 +10,8 @@ export function deploymentRoutes(ctx: OperatorApiContext) {
   const nowIso = () => ctx.now().toISOString()
   return new Elysia({name: 'margo-operator-deployments', prefix: OPERATOR_PREFIX})
     .get('/deployments', ({request, query}) => handle(request, () => {
-      const clientId = typeof query.clientId === 'string' && query.clientId ? query.clientId : undefined
-      const appId = typeof query.appId === 'string' && query.appId ? query.appId : undefined
+      const clientId = queryString(query.clientId)
+      const appId = queryString(query.appId)
       return {deployments: ctx.store.listDeployments({clientId, appId}).map(d => deploymentJson(ctx.store, d))}
     }))
     .post('/deployments', ({request}) => handle(request, async () => {

@@ -1,5 +1,5 @@
 import {Elysia} from 'elysia'
-import {OPERATOR_PREFIX, operatorHandler, optionalObject, optionalString, queryString, readJson, type OperatorApiContext} from './context.ts'
+import {OPERATOR_PREFIX, operatorHandler, requireDevice, optionalString, readJson, type OperatorApiContext} from './context.ts'
 import {parseCertificate} from '../../pki/index.ts'
 import {badRequest, notFound} from './errors.ts'
 import {deploymentJson, deviceJson} from './views.ts'
@@ -8,11 +8,7 @@ import {deploymentJson, deviceJson} from './views.ts'
 export function deviceRoutes(ctx: OperatorApiContext) {
   const handle = operatorHandler(ctx)
   const nowIso = () => ctx.now().toISOString()
-  const device = (clientId: string) => {
-    const c = ctx.store.getClient(clientId)
-    if (!c) throw notFound('device', clientId, 'run: margo device list')
-    return c
-  }
+  const device = (clientId: string) => requireDevice(ctx, clientId)
   const setEnrollment = (clientId: string, enrollment: 'active' | 'revoked') => {
     device(clientId)
     ctx.store.setEnrollment(clientId, enrollment)

@@ -1,6 +1,6 @@
 import {Elysia} from 'elysia'
-import {OPERATOR_PREFIX, operatorHandler, optionalObject, optionalString, queryString, readJson, type OperatorApiContext} from './context.ts'
-import {badRequest, invalid, notFound} from './errors.ts'
+import {OPERATOR_PREFIX, operatorHandler, requireDevice, optionalObject, optionalString, queryString, readJson, type OperatorApiContext} from './context.ts'
+import {badRequest, invalid} from './errors.ts'
 import {deploymentJson, deviceJson} from './views.ts'
 import {labelMapProblems, mergeLabels, sortLabels} from '../rollouts/labels.ts'
 import {createRollout, deleteRollout, listRolloutSummaries, rolloutDetail, updateRollout} from '../rollouts/rollout-service.ts'
@@ -41,11 +41,7 @@ function patchValues(v: unknown): Record<string, unknown> | undefined {
 export function fleetRoutes(ctx: OperatorApiContext) {
   const handle = operatorHandler(ctx)
   const nowIso = () => ctx.now().toISOString()
-  const device = (clientId: string) => {
-    const c = ctx.store.getClient(clientId)
-    if (!c) throw notFound('device', clientId, 'run: margo device list')
-    return c
-  }
+  const device = (clientId: string) => requireDevice(ctx, clientId)
   const setLabels = (clientId: string, labels: Record<string, string>) => {
     ctx.store.setLabels(clientId, sortLabels(labels))
     ctx.log.info('device.labelled', {clientId, labels: Object.keys(labels)})

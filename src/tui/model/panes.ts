@@ -3,6 +3,7 @@ import type {AppSummary, Deployment, Device} from '../../client/types.ts'
 import {type Column, shortId} from './format.ts'
 import {text, type Segment, type Tone} from './lines.ts'
 import {deviceLiveness} from './liveness.ts'
+import {STATE_STYLE} from '../../cli/render/states.ts'
 
 export interface PaneItem {
   id: string
@@ -41,20 +42,9 @@ export const COLUMNS: Record<'devices' | 'apps' | 'deployments', Column[]> = {
   ],
 }
 
-const STATE_TONE: Record<string, Tone> = {
-  active: 'green',
-  installed: 'green',
-  pending: 'yellow',
-  installing: 'yellow',
-  removing: 'yellow',
-  unreported: 'yellow',
-  failed: 'red',
-  revoked: 'red',
-  removed: 'dim',
-}
 
 export function stateTone(state: string): Tone | undefined {
-  return STATE_TONE[state]
+  return STATE_STYLE[state]
 }
 
 /** The state a deployment is in as far as the server knows; `unreported` until the device reports. */
