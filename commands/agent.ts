@@ -1,8 +1,8 @@
-import {Command, Flags} from '@oclif/core'
+import {Flags} from '@oclif/core'
+import {MargoCommand} from '../src/cli/margo-command.ts'
 import pjson from '../package.json' with {type: 'json'}
-import {exitCodeFor, formatError, isExitRequest} from '../src/cli/errors.ts'
 
-export default class Agent extends Command {
+export default class Agent extends MargoCommand {
   static override summary = 'Run the device agent: onboard, sync desired state, apply workloads, report status'
   static override description = `The Margo device management client. On first start it creates the device key and a self-signed X.509 certificate in the state directory, establishes trust in the WFM's root CA, onboards, and reports capabilities. It then polls the desired state, verifies every digest, applies deployments with helm (helm.v3) or docker compose (compose), and reports status through the six lifecycle states.
 
@@ -56,9 +56,4 @@ Settings come from flags, then MARGO_* environment variables, then the YAML conf
     })
   }
 
-  override async catch(err: Error & {exitCode?: number}): Promise<never> {
-    if (isExitRequest(err)) throw err
-    process.stderr.write(`${formatError(err, {verbose: this.argv.includes('--verbose'), command: 'agent'})}\n`)
-    this.exit(exitCodeFor(err))
-  }
 }

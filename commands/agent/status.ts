@@ -1,8 +1,8 @@
-import {Command, Flags} from '@oclif/core'
+import {Flags} from '@oclif/core'
+import {MargoCommand} from '../../src/cli/margo-command.ts'
 import {defaultAgentStateDir} from '../../src/config/paths.ts'
-import {exitCodeFor, formatError, isExitRequest} from '../../src/cli/errors.ts'
 
-export default class AgentStatus extends Command {
+export default class AgentStatus extends MargoCommand {
   static override summary = 'Show what the device agent knows: clientId, server, last sync, manifest version, deployments'
   static override description = 'Reads the agent\'s state directory only, so it works whether the agent is running or not, and without network.'
   static override examples = ['<%= config.bin %> agent status', '<%= config.bin %> agent status --state-dir /var/lib/margo-agent --json']
@@ -23,9 +23,4 @@ export default class AgentStatus extends Command {
     }
   }
 
-  override async catch(err: Error & {exitCode?: number}): Promise<never> {
-    if (isExitRequest(err)) throw err
-    process.stderr.write(`${formatError(err, {verbose: false, command: 'agent status'})}\n`)
-    this.exit(exitCodeFor(err))
-  }
 }

@@ -1,5 +1,5 @@
 import {Args} from '@oclif/core'
-import {LocalCommand} from '../../src/catalog-tools/local-command.ts'
+import {LocalCommand} from '../../src/cli/local-command.ts'
 
 export default class AppLint extends LocalCommand {
   static override summary = 'Check an application package, margo.yaml or package .tar.gz without publishing it'

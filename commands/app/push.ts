@@ -1,5 +1,5 @@
 import {Args, Flags} from '@oclif/core'
-import {LocalCommand} from '../../src/catalog-tools/local-command.ts'
+import {LocalCommand} from '../../src/cli/local-command.ts'
 
 const REGISTRY = 'REGISTRY'
 

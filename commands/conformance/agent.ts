@@ -1,7 +1,7 @@
-import {Command, Flags} from '@oclif/core'
-import {exitCodeFor, formatError, isExitRequest} from '../../src/cli/errors.ts'
+import {Flags} from '@oclif/core'
+import {MargoCommand} from '../../src/cli/margo-command.ts'
 
-export default class ConformanceAgent extends Command {
+export default class ConformanceAgent extends MargoCommand {
   static override summary = 'Test a Margo device agent against a mock fleet manager, and judge what it did'
   static override description = `Starts a mock Margo fleet manager (WFM) that serves the device interface the way the Margo device-supplier conformance mock does: the conformance rule set for capabilities and status, the suite's deployment templates and sample compose apps, a CA and server certificate generated for this run, and a second listener whose certificate comes from another CA.
 
@@ -50,9 +50,4 @@ With --run-ours, margo's own agent runs in this process against the mock (simula
     }
   }
 
-  override async catch(err: Error & {exitCode?: number}): Promise<never> {
-    if (isExitRequest(err)) throw err
-    process.stderr.write(`${formatError(err, {verbose: this.argv.includes('--verbose'), command: 'conformance agent'})}\n`)
-    this.exit(exitCodeFor(err))
-  }
 }

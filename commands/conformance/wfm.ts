@@ -1,14 +1,13 @@
-import {Args, Command, Flags} from '@oclif/core'
+import {Args, Flags} from '@oclif/core'
+import {MargoCommand} from '../../src/cli/margo-command.ts'
 import {writeFileSync} from 'node:fs'
-import {exitCodeFor, formatError, isExitRequest} from '../../src/cli/errors.ts'
 import {outputFlags} from '../../src/cli/flags.ts'
-import {jsonDocument, outputContext} from '../../src/cli/output.ts'
 import {UsageError} from '../../src/client/errors.ts'
 
 const SUITE_CHOICES = ['wfm-core', 'device-supplier', 'portman', 'all'] as const
 const PRECONDITIONS = ['default-deployment', 'deny-list'] as const
 
-export default class ConformanceWfm extends Command {
+export default class ConformanceWfm extends MargoCommand {
   static override summary = 'Run the Margo conformance suites against a WFM, acting as a device'
   static override description = `Plays a device against the WFM at <base-url> (the base its device interface appends /api/v1/... to) with fresh RFC 9421 keys, and runs:
   wfm-core         the 31 steps of the curated wfm-core collection, with the negative triggers (missing Content-Digest, flipped signature byte, unknown key, invalid enums, If-None-Match: *, Accept: text/plain, …);
@@ -65,8 +64,7 @@ device-supplier needs every new client to get a deployment and a deny-listed cer
       strict: flags.strict,
     })
     if (flags.junit) writeFileSync(flags.junit, junitXml(report.suites, `margo conformance wfm ${report.target}`))
-    if (flags.json) process.stdout.write(jsonDocument(report))
-    else process.stdout.write(`${renderWfmReport(report, outputContext({isTTY: process.stdout.isTTY, env: process.env}))}\n`)
+    this.emit(flags, report, renderWfmReport)
     if (!report.ok) {
       const failed = report.suites.flatMap(s => s.steps.filter(st => st.result === 'FAIL').map(st => `${s.suite} ${st.id}`))
       const why = failed.length ? `${failed.length} step${failed.length === 1 ? '' : 's'} failed: ${failed.slice(0, 8).join(', ')}${failed.length > 8 ? ', …' : ''}` : 'conflicts found and --strict is set'
@@ -75,10 +73,4 @@ device-supplier needs every new client to get a deployment and a deny-listed cer
     }
   }
 
-  override async catch(err: Error & {exitCode?: number}): Promise<never> {
-    if (isExitRequest(err)) throw err
-    const verbose = this.argv.includes('--verbose')
-    process.stderr.write(`${formatError(err, {verbose, command: 'conformance wfm'})}\n`)
-    this.exit(exitCodeFor(err))
-  }
 }
