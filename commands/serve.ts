@@ -30,10 +30,18 @@ On first start it creates a root CA, a server certificate and an operator token 
     'tls-min-version': Flags.string({description: 'Lowest TLS version accepted (the Margo specification requires 1.3)', options: ['1.3', '1.2'], default: '1.3'}),
     'log-level': Flags.string({options: ['debug', 'info', 'warn', 'error'], default: 'info'}),
     'log-format': Flags.string({options: ['text', 'json'], description: 'Log format (default: text on a terminal, json otherwise)'}),
+    'print-config': Flags.boolean({description: 'Print the effective settings and where each came from, then exit'}),
   }
 
   async run(): Promise<void> {
     const {flags} = await this.parse(Serve)
+    if (flags['print-config']) {
+      const {renderServeConfig, settingSource} = await import('../src/server/serve-config.ts')
+      const shown = Object.fromEntries(Object.keys(Serve.flags).filter(k => k !== 'print-config').map(k => [k, (flags as Record<string, unknown>)[k]]))
+      const sources = Object.fromEntries(Object.keys(shown).map(k => [k, settingSource(k, this.argv, process.env, Serve.flags[k as keyof typeof Serve.flags]?.env)]))
+      this.log(renderServeConfig(shown, sources))
+      return
+    }
     // Listen for the stop signal before anything starts, so a signal during start-up is not fatal.
     const stopRequested = new Promise<void>(resolve => {
       process.once('SIGTERM', resolve)
