@@ -103,7 +103,7 @@ export function updateDeployment(store: Store, events: EventBus, deploymentId: s
   const user = {...previous.user, ...(patch.values ?? {})}
   const resolved = resolveParameterValues(description, user, {values: previous.resolved, applied: true})
   if (!resolved.ok) {
-    const immutable = resolved.errors.some(e => /immutable/i.test(e.message))
+    const immutable = resolved.errors.some(e => e.code === 'immutable')
     throw invalid(immutable ? 'immutable_parameter' : 'invalid_parameters', `parameter values are invalid: ${resolved.errors.map(e => `${e.field}: ${e.message}`).join('; ')}`, resolved.errors)
   }
   const artifact = render(description, chosen.profile, deploymentId, resolved.values)

@@ -47,6 +47,8 @@ export interface ExistingDeployment {
 export interface Problem {
   path: string
   message: string
+  /** The validator's code (e.g. `immutable`), so callers need not read the message. */
+  code?: string
 }
 
 export type SkipKind = 'fit' | 'values' | 'owned' | 'revoked' | 'app'
@@ -155,7 +157,7 @@ export function planDevice(input: PlanInput): Decision {
   }
   const resolved = resolveParameterValues(app.description, given, previous ? {values: previous.resolved, applied: true} : undefined)
   if (!resolved.ok) {
-    const problems = resolved.errors.map(e => ({path: e.field, message: e.message}))
+    const problems = resolved.errors.map(e => ({path: e.field, message: e.message, ...(e.code ? {code: e.code} : {})}))
     return skip(clientId, 'values', `parameter values are invalid for this device: ${problems.map(p => `${p.path} ${p.message}`).join('; ')}`, problems)
   }
 

@@ -175,7 +175,7 @@ function planAll(store: Store, rollout: RolloutRecord, app: AppFacts, now: strin
   const refused = decisions.filter((d): d is Extract<Decision, {action: 'skip'}> => d.action === 'skip' && d.kind === 'values')
   if (refused.length > 0) {
     const details: Problem[] = refused.flatMap(d => d.problems.map(p => ({path: `${d.clientId}: ${p.path}`, message: p.message})))
-    const immutable = details.some(p => /immutable/.test(p.message))
+    const immutable = refused.some(d => d.problems.some(p => p.code === 'immutable'))
     throw invalid(immutable ? 'immutable_parameter' : 'invalid_parameters',
       `parameter values are refused on ${refused.length} device(s); nothing was changed`, details)
   }
