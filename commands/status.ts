@@ -1,7 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../src/cli/base-command.ts'
 import {renderStatusView, statusViewJson, warningReporter, watchMode, watchUpdate} from '../src/cli/render/watch.ts'
-import {UsageError} from '../src/client/errors.ts'
+import {UsageError} from '../src/util/errors.ts'
 import {statusView, watchStatus, type StatusView} from '../src/client/status.ts'
 
 export default class Status extends BaseCommand {

@@ -2,7 +2,7 @@ import {Args, Flags} from '@oclif/core'
 import {MargoCommand} from '../../src/cli/margo-command.ts'
 import {writeFileSync} from 'node:fs'
 import {outputFlags} from '../../src/cli/flags.ts'
-import {UsageError} from '../../src/client/errors.ts'
+import {UsageError} from '../../src/util/errors.ts'
 
 const SUITE_CHOICES = ['wfm-core', 'device-supplier', 'portman', 'all'] as const
 const PRECONDITIONS = ['default-deployment', 'deny-list'] as const

@@ -1,6 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../../src/cli/base-command.ts'
-import {UsageError} from '../../src/client/errors.ts'
+import {UsageError} from '../../src/util/errors.ts'
 import {deny, listDenied, undeny} from '../../src/client/denylist.ts'
 
 export default class DeviceDeny extends BaseCommand {

@@ -1,7 +1,7 @@
 import {readFileSync} from 'node:fs'
 import {dirname, isAbsolute, join, resolve} from 'node:path'
 import {parse as parseYaml, stringify as stringifyYaml} from 'yaml'
-import {MargoError} from '../client/errors.ts'
+import {MargoError} from '../util/errors.ts'
 import {defaultAgentConfigPath, defaultAgentStateDir} from '../config/paths.ts'
 import {matchEnum} from '../margo/check.ts'
 import {MEMORY_UNITS, STORAGE_UNITS, parseQuantity, type BinaryUnit} from '../margo/quantity.ts'
@@ -10,7 +10,7 @@ import {
 } from '../margo/vocabulary.ts'
 import type {LogFormat, LogLevel} from '../util/log.ts'
 import type {CapabilityOverrides, PeripheralOverride} from './capabilities/build.ts'
-import {parseDuration} from './schedule/duration.ts'
+import {parseDuration} from '../util/duration.ts'
 
 export type ConfigSource = 'flag' | 'env' | 'file' | 'default'
 export type AgentKeyType = 'p256' | 'p384' | 'rsa2048'

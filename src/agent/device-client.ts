@@ -1,5 +1,5 @@
 import {createHash, type KeyObject} from 'node:crypto'
-import {MargoError} from '../client/errors.ts'
+import {MargoError} from '../util/errors.ts'
 import {ONBOARDING_API_VERSION, ONBOARDING_KIND} from '../margo/onboarding.ts'
 import {MANIFEST_MEDIA_TYPE} from '../margo/media-types.ts'
 import {parseCertificate} from '../pki/index.ts'

@@ -2,7 +2,7 @@ import {createHash, createHmac, createPublicKey, randomBytes, type KeyObject} fr
 import {existsSync, readFileSync, statSync} from 'node:fs'
 import {hostname as osHostname} from 'node:os'
 import {join} from 'node:path'
-import {MargoError} from '../client/errors.ts'
+import {MargoError} from '../util/errors.ts'
 import {createSelfSignedDeviceCertificate, parseCertificate} from '../pki/index.ts'
 import {
   defaultAlgorithm, describeKey, generateKeyPair, loadPrivateKey, privateKeyToPem, signBytes, verifyBytes,

@@ -1,7 +1,7 @@
 import {createHash, X509Certificate} from 'node:crypto'
 import {readFileSync} from 'node:fs'
 import {join} from 'node:path'
-import {MargoError} from '../client/errors.ts'
+import {MargoError} from '../util/errors.ts'
 import {derToPem} from '../pki/index.ts'
 import {writeFileAtomic} from '../util/fs.ts'
 import {readBodyCapped, transportErrorFrom, type FetchLike} from './device-client.ts'

@@ -5,7 +5,7 @@
 import {readdir, readFile, stat} from 'node:fs/promises'
 import {join} from 'node:path'
 import {parse} from 'yaml'
-import {UsageError} from '../client/errors.ts'
+import {UsageError} from '../util/errors.ts'
 import {parseApplicationDescription} from '../server/catalog/description.ts'
 import {readPackageFromDirectory, readPackageFromTarGz, type PackageResult} from '../server/catalog/package.ts'
 import {normaliseRelativePath} from '../server/catalog/paths.ts'

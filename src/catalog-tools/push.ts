@@ -1,6 +1,6 @@
 /** `margo app push`: one package folder (or .tar.gz) to an OCI registry, checked before anything is sent. */
 import {readFileSync, statSync} from 'node:fs'
-import {AuthError, type MargoError, NotFoundError, OperationError, UnreachableError, UsageError, ValidationError} from '../client/errors.ts'
+import {AuthError, type MargoError, NotFoundError, OperationError, UnreachableError, UsageError, ValidationError} from '../util/errors.ts'
 import type {RegistryCredentials} from '../oci/auth.ts'
 import {OciClient, registryUrl} from '../oci/client.ts'
 import {OciError} from '../oci/errors.ts'

@@ -1,4 +1,4 @@
-import {MargoError, ValidationError} from '../client/errors.ts'
+import {MargoError, ValidationError} from '../util/errors.ts'
 
 /** oclif's own errors carry their exit code here (2 for parse errors). */
 interface OclifError {

@@ -2,7 +2,7 @@ import {existsSync, readFileSync} from 'node:fs'
 import {dirname, isAbsolute, resolve} from 'node:path'
 import {parse as parseYaml} from 'yaml'
 import {dataDirFiles, defaultDataDir, userConfigPath} from '../config/paths.ts'
-import {AuthError, UsageError} from './errors.ts'
+import {AuthError, UsageError} from '../util/errors.ts'
 
 /** Everything needed to talk to one operator API. */
 export interface Connection {

@@ -1,6 +1,6 @@
 import {readFileSync} from 'node:fs'
 import {parse as parseYaml} from 'yaml'
-import {UsageError} from './errors.ts'
+import {UsageError} from '../util/errors.ts'
 import type {OperatorClient} from './operator-client.ts'
 import type {CreateDeploymentRequest, Deployment} from './types.ts'
 

@@ -1,5 +1,5 @@
 import type {Connection} from './connection.ts'
-import {AuthError, MargoError, NotFoundError, UnreachableError, ValidationError} from './errors.ts'
+import {AuthError, MargoError, NotFoundError, UnreachableError, ValidationError} from '../util/errors.ts'
 import {errorFromNetwork, errorFromResponse} from './http-errors.ts'
 
 /**

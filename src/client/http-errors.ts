@@ -7,7 +7,7 @@ import {
   OperationError,
   UnreachableError,
   ValidationError,
-} from './errors.ts'
+} from '../util/errors.ts'
 
 /** What a request was about, so an error can name the thing and the next step. */
 export interface RequestContext {

@@ -1,4 +1,4 @@
-export * from './errors.ts'
+export * from '../util/errors.ts'
 export * from './types.ts'
 export {resolveConnection, normalizeServerUrl, readUserConfig, readServerInfo, readCaFile} from './connection.ts'
 export type {Connection, ConnectionOptions, UserConfig, ServerInfo} from './connection.ts'

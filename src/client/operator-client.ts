@@ -1,5 +1,5 @@
 import type {Connection} from './connection.ts'
-import {OperationError} from './errors.ts'
+import {OperationError} from '../util/errors.ts'
 import {errorFromNetwork, errorFromResponse, type RequestContext} from './http-errors.ts'
 import type {
   App,

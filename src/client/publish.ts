@@ -1,5 +1,5 @@
 import {readFileSync, statSync} from 'node:fs'
-import {ValidationError, UsageError} from './errors.ts'
+import {ValidationError, UsageError} from '../util/errors.ts'
 import type {OperatorClient, PackageMediaType} from './operator-client.ts'
 import type {PublishResult} from './types.ts'
 

@@ -1,6 +1,6 @@
 /** Registries of the operator API (`/registries`) for the CLI and scripts. */
 import type {OperatorClient} from './operator-client.ts'
-import {UsageError} from './errors.ts'
+import {UsageError} from '../util/errors.ts'
 
 export type RegistryKind = 'oci' | 'git'
 export type SyncVersionStatus = 'added' | 'unchanged' | 'conflict' | 'invalid'

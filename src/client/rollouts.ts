@@ -3,11 +3,11 @@
  * label selector, dry run, in-place updates), waiting for a rollout to be installed, and
  * undeploy by rollout or deployment id.
  */
-import {parseDuration} from '../agent/schedule/duration.ts'
+import {parseDuration} from '../util/duration.ts'
 import {parseLabelArguments} from '../server/rollouts/labels.ts'
 import {describeSelectorError, parseSelector} from '../server/rollouts/selector.ts'
 import {parseAppRef, parseSetValues, readValuesFile} from './deploy.ts'
-import {NotFoundError, OperationError, UsageError, ValidationError} from './errors.ts'
+import {NotFoundError, OperationError, UsageError, ValidationError} from '../util/errors.ts'
 import type {OperatorClient} from './operator-client.ts'
 import type {Deployment, DeploymentState, Device} from './types.ts'
 

@@ -1,4 +1,4 @@
-import {UsageError} from '../client/errors.ts'
+import {UsageError} from '../util/errors.ts'
 
 /** Why the TUI cannot run on these streams, or undefined when it can (it needs raw keys and a screen). */
 export function terminalProblem(stdin: {isTTY?: boolean}, stdout: {isTTY?: boolean}): string | undefined {

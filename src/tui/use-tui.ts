@@ -3,7 +3,7 @@
  * API, refreshes on events (or polls while the stream is down) and advances the clock.
  */
 import {useEffect, useReducer, useRef} from 'react'
-import {ValidationError} from '../client/errors.ts'
+import {ValidationError} from '../util/errors.ts'
 import type {App, AppSummary, CreateDeploymentRequest, Deployment, DeploymentWithTimeline, Device, DeviceWithDeployments} from '../client/types.ts'
 import type {FleetEventSource} from './event-source.ts'
 import {type Action, type Effect, eventNeedsRefresh, initialState, reduce, type TuiState, type View} from './model/state.ts'

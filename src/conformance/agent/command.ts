@@ -1,7 +1,7 @@
 import {writeFileSync} from 'node:fs'
 import {parseDurationMs} from '../../agent/config.ts'
 import {jsonDocument, outputContext} from '../../cli/output.ts'
-import {UsageError} from '../../client/errors.ts'
+import {UsageError} from '../../util/errors.ts'
 import {conformanceData} from '../data/index.ts'
 import {DEFAULT_BASE_PATH} from './mock-wfm.ts'
 import {agentConformanceJson, agentConformanceJunit, renderAgentConformance, renderMockInfo} from './report.ts'

@@ -6,7 +6,7 @@
  * it is met and how to undo it.
  */
 import {parse as parseYaml, stringify} from 'yaml'
-import {NotFoundError} from '../../client/errors.ts'
+import {NotFoundError} from '../../util/errors.ts'
 import type {OperatorClient} from '../../client/operator-client.ts'
 
 export const SAMPLE_COMPOSE_APP = 'conformance/device-supplier/sample-apps/app-a/compose.yaml'

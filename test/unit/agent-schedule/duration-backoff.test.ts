@@ -1,6 +1,6 @@
 import {describe, expect, test} from 'bun:test'
 import {backoffDelay, jitter, parseRetryAfter} from '../../../src/agent/schedule/backoff.ts'
-import {parseDuration} from '../../../src/agent/schedule/duration.ts'
+import {parseDuration} from '../../../src/util/duration.ts'
 
 describe('durations (§7 pollingIntervalRate: ISO 8601 or seconds)', () => {
   test('seconds as a number or digit string', () => {

@@ -1,6 +1,6 @@
 import {describe, expect, test} from 'bun:test'
 import {Errors} from '@oclif/core'
-import {AuthError, NotFoundError, OperationError, UnreachableError, UsageError, ValidationError} from '../../../src/client/errors.ts'
+import {AuthError, NotFoundError, OperationError, UnreachableError, UsageError, ValidationError} from '../../../src/util/errors.ts'
 import {exitCodeFor, formatError, isExitRequest, parseErrorSummary} from '../../../src/cli/errors.ts'
 
 describe('exitCodeFor', () => {

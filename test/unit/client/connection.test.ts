@@ -4,7 +4,7 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {dataDirFiles} from '../../../src/config/paths.ts'
 import {type ConnectionOptions, normalizeServerUrl, resolveConnection} from '../../../src/client/connection.ts'
-import {AuthError, UsageError} from '../../../src/client/errors.ts'
+import {AuthError, UsageError} from '../../../src/util/errors.ts'
 
 const PEM = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n'
 let root: string

@@ -3,7 +3,7 @@ import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {buildDeploymentRequest, deploy, parseAppRef, parseSetValues, parseValuesDocument, readValuesFile} from '../../../src/client/deploy.ts'
-import {UsageError} from '../../../src/client/errors.ts'
+import {UsageError} from '../../../src/util/errors.ts'
 import {OperatorClient} from '../../../src/client/operator-client.ts'
 import {APP_ID, DEVICE_ID, type FakeOperator, TOKEN, startFakeOperator} from './fake-operator.ts'
 

@@ -1,6 +1,6 @@
 import {describe, expect, test} from 'bun:test'
 import type {Connection} from '../../../src/client/connection.ts'
-import {AuthError} from '../../../src/client/errors.ts'
+import {AuthError} from '../../../src/util/errors.ts'
 import {createSseParser, reconnectDelay, subscribeEvents, type SseMessage} from '../../../src/client/events.ts'
 
 const STREAM = 'retry: 2000\nevent: stream.open\ndata: {"lastEventId":0}\n\n: heartbeat\n\nevent: deployment.status\nid: 7\ndata: {"state":"installed",\ndata: "deploymentId":"d1"}\n\ndata: plain\n\n'

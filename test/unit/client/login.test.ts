@@ -4,7 +4,7 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {parse} from 'yaml'
 import {resolveConnection} from '../../../src/client/connection.ts'
-import {AuthError} from '../../../src/client/errors.ts'
+import {AuthError} from '../../../src/util/errors.ts'
 import {login} from '../../../src/client/login.ts'
 import {type FakeOperator, TOKEN, startFakeOperator} from './fake-operator.ts'
 

@@ -2,7 +2,7 @@ import {afterAll, beforeAll, describe, expect, test} from 'bun:test'
 import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
-import {UnreachableError} from '../../../src/client/errors.ts'
+import {UnreachableError} from '../../../src/util/errors.ts'
 import {OperatorClient} from '../../../src/client/operator-client.ts'
 import {type FakeOperator, TOKEN, startFakeOperator} from './fake-operator.ts'
 

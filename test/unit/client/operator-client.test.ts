@@ -1,6 +1,6 @@
 import {afterAll, beforeAll, describe, expect, test} from 'bun:test'
 import type {Connection} from '../../../src/client/connection.ts'
-import {AuthError, NotFoundError, OperationError, UnreachableError, ValidationError} from '../../../src/client/errors.ts'
+import {AuthError, NotFoundError, OperationError, UnreachableError, ValidationError} from '../../../src/util/errors.ts'
 import {OperatorClient} from '../../../src/client/operator-client.ts'
 import {APP_ID, DEPLOYMENT_ID, DEVICE_ID, type FakeOperator, TOKEN, startFakeOperator} from './fake-operator.ts'
 

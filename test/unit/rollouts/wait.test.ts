@@ -1,6 +1,6 @@
 import {describe, expect, test} from 'bun:test'
 import {buildRolloutRequest, waitFailure, waitForRollout, waitProgress, type RolloutResult} from '../../../src/client/rollouts.ts'
-import {UsageError} from '../../../src/client/errors.ts'
+import {UsageError} from '../../../src/util/errors.ts'
 import {OperatorClient} from '../../../src/client/operator-client.ts'
 import type {Deployment, DeploymentState} from '../../../src/client/types.ts'
 import {outputContext} from '../../../src/cli/output.ts'

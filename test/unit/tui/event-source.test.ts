@@ -1,6 +1,6 @@
 import {describe, expect, test} from 'bun:test'
 import type {Connection} from '../../../src/client/connection.ts'
-import {UsageError} from '../../../src/client/errors.ts'
+import {UsageError} from '../../../src/util/errors.ts'
 import {streamEventSource, type SubscribeEvents} from '../../../src/tui/event-source.ts'
 import type {StreamStatus} from '../../../src/tui/model/state.ts'
 import {assertTerminal, terminalProblem} from '../../../src/tui/terminal.ts'
