@@ -34,13 +34,7 @@ bun run scripts/build.ts >&2
 if [ -z "$PREFIX" ]; then
   if [ "$(id -u)" = 0 ]; then PREFIX=/usr/local; else PREFIX="$HOME/.local"; fi
 fi
-mkdir -p "$PREFIX/bin"
-ln -sf "$PWD/dist/margo" "$PREFIX/bin/margo"
-say "installed $PREFIX/bin/margo -> $PWD/dist/margo"
-case ":$PATH:" in
-  *":$PREFIX/bin:"*) ;;
-  *) say "add it to PATH: export PATH=\"$PREFIX/bin:\$PATH\"" ;;
-esac
+bash scripts/link-margo.sh "$PWD/dist/margo" "$PREFIX"
 
 if [ "${1:-}" = "--agent" ]; then
   [ "$(id -u)" = 0 ] || { say "--agent installs a system service: run as root"; exit 1; }
