@@ -6,7 +6,7 @@ import {OciClient, registryUrl} from '../oci/client.ts'
 import {OciError} from '../oci/errors.ts'
 import {pushPackage, type PushResult} from '../oci/package.ts'
 import {hostOf, isLoopbackHost, parseReference} from '../oci/reference.ts'
-import {readPackageFromDirectory, readPackageFromTarGz} from '../server/catalog/package.ts'
+import {readPackageFromDirectory, readPackageFromTarGz} from '../margo/package/package.ts'
 
 export interface PushOptions {
   /** Package folder or package .tar.gz. */

@@ -46,7 +46,7 @@ export async function loadPublishPayload(path: string): Promise<PublishPayload> 
 
 async function packDirectory(dir: string): Promise<PublishPayload> {
   // Loaded on demand: only directory publishing needs the packer and its archive dependencies.
-  const {readPackageFromDirectory, writePackageTarGz} = await import('../server/catalog/package.ts')
+  const {readPackageFromDirectory, writePackageTarGz} = await import('../margo/package/package.ts')
   const pkg = await readPackageFromDirectory(dir)
   if (!pkg.ok) {
     throw new ValidationError(

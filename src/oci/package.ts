@@ -1,7 +1,7 @@
 /** Application packages to and from an OCI registry, in the layout of spec §3.3 (see layout.ts). */
-import {normaliseRelativePath} from '../server/catalog/paths.ts'
-import {DEFAULT_MAX_BYTES, readPackageFromTarGz, type PackageResult} from '../server/catalog/package.ts'
-import type {ApplicationDescription} from '../server/catalog/types.ts'
+import {normaliseRelativePath} from '../margo/package/paths.ts'
+import {DEFAULT_MAX_BYTES, readPackageFromTarGz, type PackageResult} from '../margo/package/package.ts'
+import type {ApplicationDescription} from '../margo/package/types.ts'
 import {writeTarGz, type TarEntry} from '../util/tar.ts'
 import type {OciClient} from './client.ts'
 import {OciError} from './errors.ts'

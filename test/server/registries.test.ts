@@ -8,7 +8,7 @@ import type {RegistryView, SyncResult} from '../../src/server/registries/types.t
 import {getAppVersionSource, insertRegistry} from '../../src/server/store/registries-repo.ts'
 import {OciClient} from '../../src/oci/client.ts'
 import {pushPackage} from '../../src/oci/package.ts'
-import {parseApplicationDescription} from '../../src/server/catalog/description.ts'
+import {parseApplicationDescription} from '../../src/margo/package/description.ts'
 import {createLogger, silentLogger} from '../../src/util/log.ts'
 import {MINIMAL_G1, MULTI_PROFILE} from '../unit/catalog/fixtures.ts'
 import {createGitRegistry, hasGit} from '../unit/registries/git-fixture.ts'

@@ -2,8 +2,8 @@ import {sha256Digest} from '../../margo/digest.ts'
 import type {EventBus} from '../events.ts'
 import {OperatorError, invalid, notFound} from '../operator-api/errors.ts'
 import type {AppVersionRecord, Store} from '../store/store.ts'
-import {parseApplicationDescription, type ApplicationDescription} from './description.ts'
-import {readPackageFromTarGz} from './package.ts'
+import {parseApplicationDescription, type ApplicationDescription} from '../../margo/package/description.ts'
+import {readPackageFromTarGz} from '../../margo/package/package.ts'
 import {latestVersion} from './versions.ts'
 
 const isGzip = (bytes: Uint8Array) => bytes.length > 2 && bytes[0] === 0x1f && bytes[1] === 0x8b

@@ -7,8 +7,8 @@
  * What the device did not report is not held against a profile: an unknown memory size passes
  * a memory requirement. A profile forced by id with `device = null` skips matching entirely.
  */
-import {formatBytes, quantityToBytes} from './quantities.ts'
-import type {ApplicationDescription, DeploymentProfile, ProfileType} from './types.ts'
+import {formatBytes, quantityToBytes} from '../../margo/package/quantities.ts'
+import type {ApplicationDescription, DeploymentProfile, ProfileType} from '../../margo/package/types.ts'
 
 export interface DeviceView {
   deploymentTypes: ProfileType[]

@@ -8,10 +8,10 @@
  * are quoted, and doubles keep a decimal point.
  */
 import {Document, isScalar, isSeq, type Node} from 'yaml'
-import {elementType} from '../catalog/rules.ts'
+import {elementType} from '../../margo/package/rules.ts'
 import type {
   ApplicationDescription, DeploymentProfile, Extensions, ParamValue, SchemaRule,
-} from '../catalog/types.ts'
+} from '../../margo/package/types.ts'
 import {isDeploymentId} from './ids.ts'
 import {defaultDeploymentName, defaultNamespace, isDnsLabel} from './names.ts'
 

@@ -1,7 +1,7 @@
 import type {ClientRecord, DeploymentRecord, StatusReportRecord, Store} from '../store/store.ts'
 import {readValues} from '../deployments/deployment-service.ts'
 import {latestVersion} from '../catalog/versions.ts'
-import type {ApplicationDescription} from '../catalog/description.ts'
+import type {ApplicationDescription} from '../../margo/package/description.ts'
 
 /** Records as the operator API shows them (docs/operator-api.md). */
 

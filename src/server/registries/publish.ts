@@ -4,7 +4,7 @@
  * recorded in the sync result and never written over.
  */
 import {sha256Digest} from '../../margo/digest.ts'
-import {writePackageTarGz, type PackageResult} from '../catalog/package.ts'
+import {writePackageTarGz, type PackageResult} from '../../margo/package/package.ts'
 import type {EventBus} from '../events.ts'
 import {setAppVersionSource} from '../store/registries-repo.ts'
 import type {Store} from '../store/store.ts'

@@ -15,9 +15,9 @@
  *   rollout does not set keeps the value the device was installed with, one it sets to another
  *   value is refused.
  */
-import type {ApplicationDescription, DeploymentProfile} from '../catalog/types.ts'
+import type {ApplicationDescription, DeploymentProfile} from '../../margo/package/types.ts'
 import {chooseProfile, profileMismatches, type DeviceView} from '../catalog/profiles.ts'
-import {resolveParameterValues} from '../catalog/parameters.ts'
+import {resolveParameterValues} from '../../margo/package/parameters.ts'
 import type {DeploymentRecord} from '../store/store.ts'
 import type {RolloutRecord} from '../store/rollouts-repo.ts'
 import {buildApplicationDeployment} from '../deployments/build.ts'

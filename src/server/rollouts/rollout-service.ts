@@ -10,7 +10,7 @@
 import {randomUUID} from 'node:crypto'
 import {YAML_MEDIA_TYPE} from '../../margo/media-types.ts'
 import {findAppVersion} from '../catalog/catalog-service.ts'
-import {resolveParameterValues} from '../catalog/parameters.ts'
+import {resolveParameterValues} from '../../margo/package/parameters.ts'
 import {deviceView} from '../deployments/deployment-service.ts'
 import {publishManifest} from '../desired-state/publish.ts'
 import type {EventBus} from '../events.ts'

@@ -2,8 +2,8 @@
  * The deploy form: target devices, profile and parameter values, validated on every key stroke
  * with the same parameter rules the server applies (so the 422 is the exception, not the rule).
  */
-import {resolveParameterValues} from '../../server/catalog/parameters.ts'
-import type {ApplicationDescription as CatalogDescription} from '../../server/catalog/types.ts'
+import {resolveParameterValues} from '../../margo/package/parameters.ts'
+import type {ApplicationDescription as CatalogDescription} from '../../margo/package/types.ts'
 import type {App, CreateDeploymentRequest, Device} from '../../client/types.ts'
 import {isErase, type KeyPress, typed} from './keys.ts'
 

@@ -6,7 +6,7 @@ import {parse, stringify} from 'yaml'
 import {lintDescription, lintPath} from '../../../src/catalog-tools/lint.ts'
 import {UsageError} from '../../../src/util/errors.ts'
 import {renderLintReport} from '../../../src/catalog-tools/render.ts'
-import {writePackageTarGz, readPackageFromDirectory} from '../../../src/server/catalog/package.ts'
+import {writePackageTarGz, readPackageFromDirectory} from '../../../src/margo/package/package.ts'
 import {MINIMAL_G1, MULTI_PROFILE} from '../catalog/fixtures.ts'
 
 const root = mkdtempSync(join(tmpdir(), 'margo-lint-'))

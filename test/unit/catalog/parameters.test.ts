@@ -1,8 +1,8 @@
 import {describe, expect, test} from 'bun:test'
-import {parseApplicationDescription} from '../../../src/server/catalog/description.ts'
-import {resolveParameterValues, type ParameterResult} from '../../../src/server/catalog/parameters.ts'
-import type {FieldError} from '../../../src/server/catalog/result.ts'
-import type {ApplicationDescription} from '../../../src/server/catalog/types.ts'
+import {parseApplicationDescription} from '../../../src/margo/package/description.ts'
+import {resolveParameterValues, type ParameterResult} from '../../../src/margo/package/parameters.ts'
+import type {FieldError} from '../../../src/margo/package/result.ts'
+import type {ApplicationDescription} from '../../../src/margo/package/types.ts'
 import {MINIMAL_G1, MULTI_PROFILE} from './fixtures.ts'
 
 function load(source: string | unknown): ApplicationDescription {

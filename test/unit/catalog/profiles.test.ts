@@ -1,7 +1,7 @@
 import {describe, expect, test} from 'bun:test'
-import {parseApplicationDescription} from '../../../src/server/catalog/description.ts'
+import {parseApplicationDescription} from '../../../src/margo/package/description.ts'
 import {chooseProfile, deploymentTypesForRoles, type DeviceView, type ProfileChoice} from '../../../src/server/catalog/profiles.ts'
-import type {ApplicationDescription} from '../../../src/server/catalog/types.ts'
+import type {ApplicationDescription} from '../../../src/margo/package/types.ts'
 import {MINIMAL_G1, MULTI_PROFILE} from './fixtures.ts'
 
 function load(source: string): ApplicationDescription {

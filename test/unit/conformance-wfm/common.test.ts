@@ -1,6 +1,6 @@
 import {describe, expect, test} from 'bun:test'
 import {createPublicKey} from 'node:crypto'
-import {parseApplicationDescription} from '../../../src/server/catalog/description.ts'
+import {parseApplicationDescription} from '../../../src/margo/package/description.ts'
 import {verifyRequest} from '../../../src/signing/index.ts'
 import {suiteFile, suiteJson} from '../../../src/conformance/data/index.ts'
 import {freshIdentity, givenIdentity} from '../../../src/conformance/common/identity.ts'

@@ -3,7 +3,7 @@ import {OciClient} from '../../../src/oci/client.ts'
 import {OciError} from '../../../src/oci/errors.ts'
 import {pullPackage, pushPackage} from '../../../src/oci/package.ts'
 import {sha256Digest} from '../../../src/margo/digest.ts'
-import {readPackageFromTarGz, writePackageTarGz} from '../../../src/server/catalog/package.ts'
+import {readPackageFromTarGz, writePackageTarGz} from '../../../src/margo/package/package.ts'
 import {MULTI_PROFILE} from '../catalog/fixtures.ts'
 import {startFakeRegistry} from './fake-registry.ts'
 
@@ -16,7 +16,7 @@ const RESOURCES = [
 ]
 
 async function digitron() {
-  const {parseApplicationDescription} = await import('../../../src/server/catalog/description.ts')
+  const {parseApplicationDescription} = await import('../../../src/margo/package/description.ts')
   const d = parseApplicationDescription(MULTI_PROFILE)
   if (!d.ok) throw new Error('fixture invalid')
   return {description: d.value, descriptionSource: MULTI_PROFILE, descriptionFile: 'margo.yaml', resources: RESOURCES}

@@ -1,7 +1,7 @@
 import {readFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {render} from 'ink-testing-library'
-import {parseApplicationDescription} from '../../../src/server/catalog/description.ts'
+import {parseApplicationDescription} from '../../../src/margo/package/description.ts'
 import {ValidationError} from '../../../src/util/errors.ts'
 import type {App, AppSummary, CreateDeploymentRequest, Deployment, DeploymentWithTimeline, Device, DeviceWithDeployments} from '../../../src/client/types.ts'
 import {App as TuiApp} from '../../../src/tui/App.tsx'
