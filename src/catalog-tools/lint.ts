@@ -9,7 +9,7 @@ import {UsageError} from '../util/errors.ts'
 import {parseApplicationDescription} from '../margo/package/description.ts'
 import {readPackageFromDirectory, readPackageFromTarGz, type PackageResult} from '../margo/package/package.ts'
 import {normaliseRelativePath} from '../margo/package/paths.ts'
-import type {FieldError} from '../margo/package/result.ts'
+import type {FieldError} from '../margo/result.ts'
 import type {ApplicationDescription} from '../margo/package/types.ts'
 
 export type LintInputKind = 'directory' | 'description' | 'archive'

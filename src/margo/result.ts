@@ -1,10 +1,13 @@
 /**
  * One problem found in a document. `field` is a JSON path such as
- * `properties.resources.cpu.cores` or `components[1].state`; '' means the document itself.
+ * `properties.resources.cpu.cores` or `deploymentProfiles[1].components[0].name`; '' means the
+ * document itself. `code` is a stable machine-readable tag for the kinds of problem callers
+ * branch on (for example `immutable`); `message` is for people.
  */
 export interface FieldError {
   field: string
   message: string
+  code?: string
 }
 
 /** Validators return every problem they find, never just the first, so one 422 can list them all. */

@@ -14,7 +14,8 @@
  */
 import {isScalar, parseDocument} from 'yaml'
 import {normaliseRelativePath} from './paths.ts'
-import {Findings, joinPath, type FieldError} from './result.ts'
+import {Findings} from './findings.ts'
+import {joinPath, type FieldError} from '../result.ts'
 import {allowedRuleKeys, coerceValue, DATA_TYPES, elementType, expectsArray, isSelect, validateValue} from './rules.ts'
 import type {
   ApplicationDescription, Architecture, CatalogApplication, Component, ComposeProperties, Configuration,

@@ -4,7 +4,8 @@
  * arrive as strings) and checked against every rule of every setting bound to the parameter
  * (WFM-44). Immutable settings keep the value they were installed with (WFM-46).
  */
-import {Findings, joinPath, type FieldError} from './result.ts'
+import {Findings} from './findings.ts'
+import {joinPath, type FieldError} from '../result.ts'
 import {coerceValue, checkValue} from './rules.ts'
 import type {ApplicationDescription, DataType, ParamValue, SchemaRule, Setting} from './types.ts'
 

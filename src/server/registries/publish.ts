@@ -5,6 +5,7 @@
  */
 import {sha256Digest} from '../../margo/digest.ts'
 import {writePackageTarGz, type PackageResult} from '../../margo/package/package.ts'
+import type {FieldError} from '../../margo/result.ts'
 import type {EventBus} from '../events.ts'
 import {setAppVersionSource} from '../store/registries-repo.ts'
 import type {Store} from '../store/store.ts'
@@ -43,7 +44,7 @@ export function publishFromRegistry(store: Store, events: EventBus, registry: st
 }
 
 /** One line for a package's problems, for the sync result. */
-export function packageProblems(errors: {field: string, message: string}[]): string {
+export function packageProblems(errors: FieldError[]): string {
   const shown = errors.slice(0, 10).map(e => `${e.field}: ${e.message}`).join('; ')
   return errors.length > 10 ? `${shown}; and ${errors.length - 10} more` : shown
 }

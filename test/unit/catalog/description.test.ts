@@ -1,7 +1,7 @@
 import {describe, expect, test} from 'bun:test'
 import {parse} from 'yaml'
 import {parseApplicationDescription, type DescriptionResult} from '../../../src/margo/package/description.ts'
-import type {FieldError} from '../../../src/margo/package/result.ts'
+import type {FieldError} from '../../../src/margo/result.ts'
 import {MINIMAL_G1, MULTI_PROFILE} from './fixtures.ts'
 
 type Doc = Record<string, any>

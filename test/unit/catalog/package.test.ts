@@ -7,7 +7,7 @@ import {extract, pack, type Header} from 'tar-stream'
 import {
   readPackageFromDirectory, readPackageFromTarGz, writePackageTarGz, type PackageResult,
 } from '../../../src/margo/package/package.ts'
-import type {FieldError} from '../../../src/margo/package/result.ts'
+import type {FieldError} from '../../../src/margo/result.ts'
 import {MINIMAL_G1, MULTI_PROFILE} from './fixtures.ts'
 
 type Entry = Partial<Header> & {name: string, body?: string | Uint8Array}

@@ -1,7 +1,7 @@
 import {describe, expect, test} from 'bun:test'
 import {parseApplicationDescription} from '../../../src/margo/package/description.ts'
 import {resolveParameterValues, type ParameterResult} from '../../../src/margo/package/parameters.ts'
-import type {FieldError} from '../../../src/margo/package/result.ts'
+import type {FieldError} from '../../../src/margo/result.ts'
 import type {ApplicationDescription} from '../../../src/margo/package/types.ts'
 import {MINIMAL_G1, MULTI_PROFILE} from './fixtures.ts'
 
