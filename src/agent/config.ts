@@ -4,7 +4,7 @@ import {parse as parseYaml, stringify as stringifyYaml} from 'yaml'
 import {MargoError} from '../util/errors.ts'
 import {defaultAgentConfigPath, defaultAgentStateDir} from '../config/paths.ts'
 import {matchEnum} from '../margo/check.ts'
-import {MEMORY_UNITS, STORAGE_UNITS, parseQuantity, type BinaryUnit} from '../margo/quantity.ts'
+import {MEMORY_UNITS, STORAGE_UNITS, readQuantity, type BinaryUnit} from '../margo/quantity.ts'
 import {
   ARCHITECTURES, ARCHITECTURE_ALIASES, DEVICE_ROLES, DEVICE_ROLE_ALIASES, INTERFACE_TYPES, PERIPHERAL_TYPES,
 } from '../margo/vocabulary.ts'
@@ -359,8 +359,9 @@ function mapping(o: Origin, value: unknown, known: readonly string[]): Record<st
 
 function quantity(o: Origin, value: unknown, units: readonly BinaryUnit[]): string {
   const accepted = `an integer with a binary unit (${units.join(', ')}), e.g. '8Gi'`
-  if (typeof value !== 'string' || parseQuantity(value, units) === null) throw invalid(o, value, accepted)
-  return value.trim().replace(/\s+/, '')
+  const q = typeof value === 'string' ? readQuantity(value, units) : null
+  if (q === null) throw invalid(o, value, accepted)
+  return q.canonical
 }
 
 function capabilities(o: Origin, value: unknown): CapabilityOverrides {

@@ -1,6 +1,6 @@
 import {createHash} from 'node:crypto'
 import canonicalize from 'canonicalize'
-import {BINARY_UNITS} from '../../margo/quantity.ts'
+import {BINARY_UNITS, readQuantity} from '../../margo/quantity.ts'
 import {CAPABILITIES_KIND} from '../../margo/capabilities.ts'
 import type {Architecture, DeviceRole, InterfaceType, PeripheralType} from '../../margo/vocabulary.ts'
 
@@ -103,7 +103,7 @@ function storageQuantity(bytes: number): string {
 
 /** `8 Gi` (the spec's own example spelling) becomes `8Gi`; anything else is left for the validator. */
 function tidyQuantity(value: string): string {
-  return value.trim().replace(/^(\d+)\s+([KMGTPE]i)$/, '$1$2')
+  return readQuantity(value)?.canonical ?? value
 }
 
 /**

@@ -16,6 +16,7 @@ import {isScalar, parseDocument} from 'yaml'
 import {normaliseRelativePath} from './paths.ts'
 import {Findings} from './findings.ts'
 import {joinPath, type FieldError} from '../result.ts'
+import {MEMORY_UNITS, STORAGE_UNITS, readQuantity, type BinaryUnit} from '../quantity.ts'
 import {allowedRuleKeys, coerceValue, DATA_TYPES, elementType, expectsArray, isSelect, validateValue} from './rules.ts'
 import type {
   ApplicationDescription, Architecture, CatalogApplication, Component, ComposeProperties, Configuration,
@@ -32,8 +33,6 @@ const APPLICATION_ID = /^[a-z0-9-]{1,200}$/
 const COMPONENT_NAME = /^[a-z0-9-]+$/
 const EMAIL = /^.*@[a-z0-9.-]*$/
 const TIMEOUT = /^(\d+m\d+s|\d+s|\d+m)$/
-const MEMORY = /^[0-9]+(Ki|Mi|Gi)$/
-const STORAGE = /^[0-9]+(Ki|Mi|Gi|Ti|Pi|Ei)$/
 const KNOWN_API_VERSIONS = new Set(['margo.org/v1-alpha1', 'margo.org/v1alpha1', 'application.margo.org/v1alpha1'])
 const ARCHITECTURES: readonly Architecture[] = ['amd64', 'arm64', 'arm', 'riscv64', 'other']
 const PERIPHERALS: readonly PeripheralType[] = ['gpu', 'display', 'camera', 'microphone', 'speaker', 'other']
@@ -397,6 +396,24 @@ function typedItems<T extends string>(
   return out
 }
 
+/**
+ * A memory or storage requirement. The packager writes the data-model spelling exactly
+ * (`512Mi`): the blank that device reports are forgiven is refused here, so a package that
+ * passes here passes every reader that follows the pattern.
+ */
+function quantity(ctx: Ctx, obj: Obj, key: string, at: Segments, units: readonly BinaryUnit[], example: string): string | undefined {
+  const v = str(ctx, obj, key, at)
+  if (v === undefined) return undefined
+  const q = readQuantity(v, units)
+  if (q !== null && q.canonical === v) return v
+  const path = pathOf([...at, key])
+  const hint = q === null
+    ? `must be a whole number with unit ${units.slice(0, -1).join(', ')} or ${units.at(-1)}, e.g. ${example}`
+    : `must be written ${q.canonical}, without blanks`
+  ctx.f.error(path, `${JSON.stringify(v)} ${hint}`, 'pattern')
+  return undefined
+}
+
 function readRequiredResources(ctx: Ctx, v: unknown, at: Segments, profileDescription: string | undefined): RequiredResources | undefined {
   if (v === undefined) return undefined
   const r = requireObject(ctx, v, at)
@@ -420,9 +437,9 @@ function readRequiredResources(ctx: Ctx, v: unknown, at: Segments, profileDescri
       }
     }
   }
-  const memory = str(ctx, r, 'memory', at, {pattern: MEMORY, patternHint: 'must be a whole number with unit Ki, Mi or Gi, e.g. 512Mi'})
+  const memory = quantity(ctx, r, 'memory', at, MEMORY_UNITS, '512Mi')
   if (memory !== undefined) out.memory = memory
-  const storage = str(ctx, r, 'storage', at, {pattern: STORAGE, patternHint: 'must be a whole number with unit Ki, Mi, Gi, Ti, Pi or Ei, e.g. 10Gi'})
+  const storage = quantity(ctx, r, 'storage', at, STORAGE_UNITS, '10Gi')
   if (storage !== undefined) out.storage = storage
 
   const peripherals = typedItems(ctx, r.peripherals, [...at, 'peripherals'], PERIPHERALS, ['manufacturer', 'model'])

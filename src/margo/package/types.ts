@@ -48,7 +48,7 @@ export type InterfaceType = 'ethernet' | 'wifi' | 'cellular' | 'bluetooth' | 'us
 
 export interface RequiredResources {
   cpu?: {cores: number, architectures?: Architecture[]}
-  /** Kubernetes-style quantity as written, e.g. `4Gi`. */
+  /** Quantity as written, in the data-model spelling (`4Gi`); read with `readQuantity` in margo/quantity.ts. */
   memory?: string
   storage?: string
   peripherals?: {type: PeripheralType, manufacturer?: string, model?: string}[]

@@ -7,8 +7,8 @@
  * What the device did not report is not held against a profile: an unknown memory size passes
  * a memory requirement. A profile forced by id with `device = null` skips matching entirely.
  */
-import {formatBytes, quantityToBytes} from '../../margo/package/quantities.ts'
 import type {ApplicationDescription, DeploymentProfile, ProfileType} from '../../margo/package/types.ts'
+import {MEMORY_UNITS, STORAGE_UNITS, formatBytes, parseQuantity} from '../../margo/quantity.ts'
 
 export interface DeviceView {
   deploymentTypes: ProfileType[]
@@ -80,12 +80,12 @@ export function profileMismatches(profile: DeploymentProfile, device: DeviceView
       reasons.push(`${name} runs on ${wantedArchs.join(' or ')}, device is ${deviceArchs.join(' and ')}`)
     }
   }
-  for (const [kind, wanted, has] of [
-    ['memory', need.memory, device.memoryBytes],
-    ['storage', need.storage, device.storageBytes],
+  for (const [kind, wanted, has, units] of [
+    ['memory', need.memory, device.memoryBytes, MEMORY_UNITS],
+    ['storage', need.storage, device.storageBytes, STORAGE_UNITS],
   ] as const) {
     if (wanted === undefined || has === undefined) continue
-    const bytes = quantityToBytes(wanted)
+    const bytes = parseQuantity(wanted, units)
     if (bytes !== null && has < bytes) reasons.push(`${name} needs ${wanted} ${kind}, device has ${formatBytes(has)}`)
   }
   for (const [kind, wanted, has] of [
