@@ -1,9 +1,8 @@
 /** `margo app push`: one package folder (or .tar.gz) to an OCI registry, checked before anything is sent. */
 import {readFileSync, statSync} from 'node:fs'
-import {AuthError, type MargoError, NotFoundError, OperationError, UnreachableError, UsageError, ValidationError} from '../util/errors.ts'
+import {UsageError, ValidationError} from '../util/errors.ts'
 import type {RegistryCredentials} from '../oci/auth.ts'
 import {OciClient, registryUrl} from '../oci/client.ts'
-import {OciError} from '../oci/errors.ts'
 import {pushPackage, type PushResult} from '../oci/package.ts'
 import {hostOf, isLoopbackHost, parseReference} from '../oci/reference.ts'
 import {readPackageFromDirectory, readPackageFromTarGz} from '../margo/package/package.ts'
@@ -36,21 +35,6 @@ export function credentialsFrom(o: {username?: string, password?: string, token?
   return undefined
 }
 
-/** The CLI's error (and exit code) for a registry failure. */
-export function cliErrorOf(err: unknown): unknown {
-  if (!(err instanceof OciError)) return err
-  const opts = {code: `oci_${err.kind}`, cause: err}
-  const map: Record<OciError['kind'], (m: string) => MargoError> = {
-    auth: m => new AuthError(m, opts),
-    not_found: m => new NotFoundError(m, opts),
-    unreachable: m => new UnreachableError(m, opts),
-    usage: m => new UsageError(m, opts),
-    integrity: m => new OperationError(m, opts),
-    protocol: m => new OperationError(m, opts),
-  }
-  return map[err.kind](err.message)
-}
-
 export async function pushFromPath(options: PushOptions): Promise<PushResult> {
   const ref = parseReference(options.reference)
   if (!ref.ok) throw new UsageError(ref.message)
@@ -78,13 +62,10 @@ export async function pushFromPath(options: PushOptions): Promise<PushResult> {
   const version = pkg.description.metadata.version
   if (tag !== version) throw new UsageError(`the tag "${tag}" differs from metadata.version "${version}" — push it as ${registry}/${repository}:${version}`)
 
-  try {
-    const client = new OciClient({
-      url: registryUrl(registry, options.plainHttp), ...(ca ? {ca} : {}), ...(credentials ? {credentials} : {}),
-      ...(options.fetch ? {fetch: options.fetch} : {}),
-    })
-    return await pushPackage(client, repository, tag, pkg)
-  } catch (err) {
-    throw cliErrorOf(err)
-  }
+  // Registry failures (OciError) carry their own exit code.
+  const client = new OciClient({
+    url: registryUrl(registry, options.plainHttp), ...(ca ? {ca} : {}), ...(credentials ? {credentials} : {}),
+    ...(options.fetch ? {fetch: options.fetch} : {}),
+  })
+  return await pushPackage(client, repository, tag, pkg)
 }

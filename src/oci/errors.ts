@@ -1,3 +1,5 @@
+import {MargoError} from '../util/errors.ts'
+
 /** Failures talking to an OCI registry, by what the caller can do about them. */
 export type OciErrorKind =
   /** Credentials missing or refused. */
@@ -13,11 +15,22 @@ export type OciErrorKind =
   /** The request itself is not allowed (plain http to a remote host, credentials in a URL). */
   | 'usage'
 
-export class OciError extends Error {
-  constructor(readonly kind: OciErrorKind, message: string, options: {cause?: unknown, status?: number} = {}) {
-    super(message, options.cause === undefined ? undefined : {cause: options.cause})
-    this.name = 'OciError'
+/** Exit code of a command that ends with each kind (see the CLI conventions). */
+const EXIT_CODES: Readonly<Record<OciErrorKind, number>> = {
+  auth: 4, not_found: 3, unreachable: 5, usage: 2, integrity: 1, protocol: 1,
+}
+
+export class OciError extends MargoError {
+  readonly kind: OciErrorKind
+  readonly status: number | undefined
+
+  constructor(kind: OciErrorKind, message: string, options: {cause?: unknown, status?: number} = {}) {
+    super(message, {code: `oci_${kind}`, cause: options.cause})
+    this.kind = kind
     this.status = options.status
   }
-  readonly status: number | undefined
+
+  get exitCode(): number {
+    return EXIT_CODES[this.kind]
+  }
 }

@@ -1,6 +1,7 @@
 import {constants} from 'node:crypto'
 import {rmSync} from 'node:fs'
 import {dataDirFiles} from '../config/paths.ts'
+import {MargoError} from '../util/errors.ts'
 import {writeFileAtomic} from '../util/fs.ts'
 import {createLogger, type LogFormat, type LogLevel} from '../util/log.ts'
 import {createServerApp} from './app.ts'
@@ -41,9 +42,14 @@ export interface RunningServer {
   stop(): Promise<void>
 }
 
-/** A failure to start, with what the user can do about it. */
-export class ServeError extends Error {
-  constructor(message: string, readonly exitCode = 1) { super(message) }
+/** A failure to start, with what the user can do about it: a bad setting (exit 2) or a failure to listen (exit 1). */
+export class ServeError extends MargoError {
+  readonly exitCode: 1 | 2
+
+  constructor(message: string, exitCode: 1 | 2 = 1, options: {cause?: unknown} = {}) {
+    super(message, {code: exitCode === 2 ? 'invalid_setting' : 'start_failed', cause: options.cause})
+    this.exitCode = exitCode
+  }
 }
 
 export function parseListen(listen: string): {hostname: string, port: number} {
@@ -108,10 +114,10 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     store.close()
     const msg = err instanceof Error ? err.message : String(err)
     if (/EACCES|permission/i.test(msg) || (port < 1024 && process.getuid?.() !== 0)) {
-      throw new ServeError(`cannot listen on ${opts.listen}: port ${port} needs privileges — run as root, or use --listen :8443`)
+      throw new ServeError(`cannot listen on ${opts.listen}: port ${port} needs privileges — run as root, or use --listen :8443`, 1, {cause: err})
     }
-    if (/EADDRINUSE|in use/i.test(msg)) throw new ServeError(`cannot listen on ${opts.listen}: the port is already in use — stop the other server or pick another port with --listen`)
-    throw new ServeError(`cannot listen on ${opts.listen}: ${msg}`)
+    if (/EADDRINUSE|in use/i.test(msg)) throw new ServeError(`cannot listen on ${opts.listen}: the port is already in use — stop the other server or pick another port with --listen`, 1, {cause: err})
+    throw new ServeError(`cannot listen on ${opts.listen}: ${msg}`, 1, {cause: err})
   }
   const actualPort = app.server!.port!
   const origin = opts.externalUrl ? new URL(opts.externalUrl).origin : `https://${localHost(hostname)}:${actualPort}`

@@ -3,6 +3,7 @@ import {existsSync, readFileSync} from 'node:fs'
 import {hostname} from 'node:os'
 import {createCertificateAuthority, issueServerCertificate} from '../pki/index.ts'
 import {dataDirFiles} from '../config/paths.ts'
+import {UsageError} from '../util/errors.ts'
 import {writeFileAtomic, writeSecretFile} from '../util/fs.ts'
 
 export interface TlsMaterial {
@@ -14,7 +15,8 @@ export interface TlsMaterial {
   generated: boolean
 }
 
-export class TlsSetupError extends Error {}
+/** TLS flags that do not fit together or name unreadable files. */
+export class TlsSetupError extends UsageError {}
 
 /** Names a server certificate must carry so devices and the local CLI can verify it. */
 export function defaultSans(extra: string[] = []): string[] {

@@ -1,3 +1,4 @@
+import {OperationError} from '../../util/errors.ts'
 import type {ReportedError} from '../types.ts'
 
 /**
@@ -41,10 +42,11 @@ export const DRIVER_ERROR_CODES = [
 export type DriverErrorCode = (typeof DRIVER_ERROR_CODES)[number]
 
 /** A workload failure with the code reported to the WFM. Drivers turn it into a failed component. */
-export class DriverError extends Error {
-  constructor(readonly code: DriverErrorCode, message: string) {
-    super(message)
-    this.name = 'DriverError'
+export class DriverError extends OperationError {
+  declare readonly code: DriverErrorCode
+
+  constructor(code: DriverErrorCode, message: string) {
+    super(message, {code})
   }
 
   toReported(): ReportedError {

@@ -8,12 +8,18 @@ import {join} from 'node:path'
 import {parse} from 'yaml'
 import type {StoredCredentials} from '../store/registries-repo.ts'
 import {basicHeader} from '../../oci/auth.ts'
+import {OperationError} from '../../util/errors.ts'
 
 const CLONE_TIMEOUT_MS = 120_000
 const MAX_DEPTH = 8
 const MAX_FOLDERS = 5000
 
-export class GitError extends Error {}
+/** git is missing or a clone failed: the sync of that registry failed. */
+export class GitError extends OperationError {
+  constructor(message: string, cause?: unknown) {
+    super(message, {code: 'git_failed', cause})
+  }
+}
 
 /**
  * `git clone --depth 1 [--branch ref]`. Never prompts; credentials travel as an HTTP header set
@@ -39,7 +45,7 @@ export async function cloneShallow(url: string, ref: string | null, credentials:
   try {
     proc = Bun.spawn(argv, {stdin: 'ignore', stdout: 'ignore', stderr: 'pipe', env})
   } catch (e) {
-    throw new GitError(`cannot run git: ${(e as Error).message} — install git on the server`)
+    throw new GitError(`cannot run git: ${(e as Error).message} — install git on the server`, e)
   }
   const timer = setTimeout(() => proc.kill('SIGKILL'), CLONE_TIMEOUT_MS)
   const [code, stderr] = await Promise.all([proc.exited, new Response(proc.stderr).text()])
