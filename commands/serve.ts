@@ -1,10 +1,10 @@
-import {Command, Flags} from '@oclif/core'
+import {Flags} from '@oclif/core'
 import pjson from '../package.json' with {type: 'json'}
+import {MargoCommand} from '../src/cli/margo-command.ts'
 import {defaultDataDir} from '../src/config/paths.ts'
-import {ServeError, startServer} from '../src/server/serve.ts'
-import {TlsSetupError} from '../src/server/tls-material.ts'
+import {startServer} from '../src/server/serve.ts'
 
-export default class Serve extends Command {
+export default class Serve extends MargoCommand {
   static override summary = 'Run the Workload Fleet Manager (the Margo device interface and the operator API)'
   static override description = `Serves the Margo Workload Management API to devices over HTTPS, with an embedded SQLite store in the data directory.
 
@@ -47,31 +47,24 @@ On first start it creates a root CA, a server certificate and an operator token 
       process.once('SIGTERM', resolve)
       process.once('SIGINT', resolve)
     })
-    let server
-    try {
-      server = await startServer({
-        dataDir: flags['data-dir'],
-        listen: flags.listen,
-        basePath: flags['base-path'],
-        externalUrl: flags['external-url'],
-        sans: flags.san,
-        tlsCert: flags['tls-cert'],
-        tlsKey: flags['tls-key'],
-        caCert: flags['ca-cert'],
-        enrollment: flags.enrollment as 'auto' | 'approve' | 'allowlist',
-        maxBodyBytes: flags['max-body-bytes'],
-        signatureMaxAgeSeconds: flags['signature-max-age'],
-        signatureSkewSeconds: flags['signature-skew'],
-        tlsMinVersion: flags['tls-min-version'] as '1.2' | '1.3',
-        logLevel: flags['log-level'] as 'info',
-        logFormat: flags['log-format'] as 'text' | 'json' | undefined,
-        version: pjson.version,
-      })
-    } catch (err) {
-      if (err instanceof ServeError) this.error(err.message, {exit: err.exitCode})
-      if (err instanceof TlsSetupError) this.error(err.message, {exit: 2})
-      throw err
-    }
+    const server = await startServer({
+      dataDir: flags['data-dir'],
+      listen: flags.listen,
+      basePath: flags['base-path'],
+      externalUrl: flags['external-url'],
+      sans: flags.san,
+      tlsCert: flags['tls-cert'],
+      tlsKey: flags['tls-key'],
+      caCert: flags['ca-cert'],
+      enrollment: flags.enrollment as 'auto' | 'approve' | 'allowlist',
+      maxBodyBytes: flags['max-body-bytes'],
+      signatureMaxAgeSeconds: flags['signature-max-age'],
+      signatureSkewSeconds: flags['signature-skew'],
+      tlsMinVersion: flags['tls-min-version'] as '1.2' | '1.3',
+      logLevel: flags['log-level'] as 'info',
+      logFormat: flags['log-format'] as 'text' | 'json' | undefined,
+      version: pjson.version,
+    })
     process.stdout.write(`margo ${pjson.version} serving ${server.deviceApiUrl} (operator API ${server.operatorUrl}, data ${flags['data-dir']})\n`)
     await stopRequested
     await server.stop()

@@ -13,14 +13,9 @@ export default class AgentStatus extends MargoCommand {
 
   async run(): Promise<void> {
     const {flags} = await this.parse(AgentStatus)
-    const {readAgentStatus, renderAgentStatus, NoAgentStateError} = await import('../../src/agent/status-view.ts')
-    try {
-      const status = readAgentStatus(flags['state-dir'] ?? defaultAgentStateDir())
-      process.stdout.write((flags.json ? JSON.stringify(status, null, 2) : renderAgentStatus(status)) + '\n')
-    } catch (err) {
-      if (err instanceof NoAgentStateError) this.error(err.message, {exit: 3})
-      throw err
-    }
+    const {readAgentStatus, renderAgentStatus} = await import('../../src/agent/status-view.ts')
+    const status = readAgentStatus(flags['state-dir'] ?? defaultAgentStateDir())
+    process.stdout.write((flags.json ? JSON.stringify(status, null, 2) : renderAgentStatus(status)) + '\n')
   }
 
 }

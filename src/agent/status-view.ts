@@ -1,4 +1,5 @@
 import {existsSync} from 'node:fs'
+import {NotFoundError} from '../util/errors.ts'
 import {loadClientId} from './identity.ts'
 import {loadAccepted} from './state/accepted.ts'
 import {Outbox} from './state/outbox.ts'
@@ -26,7 +27,8 @@ export interface AgentStatus {
   pendingReports: number
 }
 
-export class NoAgentStateError extends Error {}
+/** No state directory: the agent never ran here, or --state-dir points elsewhere. */
+export class NoAgentStateError extends NotFoundError {}
 
 /** What the agent knows, read from its state dir only: works while the agent runs or is stopped. */
 export function readAgentStatus(stateDir: string): AgentStatus {
