@@ -11,6 +11,7 @@ import {
 import type {LogFormat, LogLevel} from '../util/log.ts'
 import type {CapabilityOverrides, PeripheralOverride} from './capabilities/build.ts'
 import {parseDuration} from '../util/duration.ts'
+import {parsePeriod} from './schedule/windows.ts'
 
 export type ConfigSource = 'flag' | 'env' | 'file' | 'default'
 export type AgentKeyType = 'p256' | 'p384' | 'rsa2048'
@@ -190,17 +191,6 @@ export function parseCaFingerprint(text: string): string | null {
   return /^[0-9a-f]{64}$/.test(hex) ? `sha256:${hex}` : null
 }
 
-const WINDOW = /^(\d{2}):(\d{2})-(\d{2}):(\d{2})$/
-
-/** Whether a daily window such as `06:00-22:00` (or `22:00-06:00` across midnight) is well formed. */
-export function isDailyWindow(text: string): boolean {
-  const m = WINDOW.exec(text.trim())
-  if (!m) return false
-  const [sh, sm, eh, em] = m.slice(1).map(Number) as [number, number, number, number]
-  const valid = (h: number, min: number) => (h < 24 && min < 60) || (h === 24 && min === 0)
-  return valid(sh, sm) && valid(eh, em) && sh * 60 + sm !== eh * 60 + em && !(sh === 24)
-}
-
 function editDistance(a: string, b: string): number {
   const row = Array.from({length: b.length + 1}, (_, i) => i)
   for (let i = 1; i <= a.length; i++) {
@@ -327,7 +317,12 @@ function pollPeriod(o: Origin, value: unknown): string[] {
   const list = typeof value === 'string' ? value.split(',') : value
   if (!Array.isArray(list) || list.length === 0) throw invalid(o, value, accepted)
   return list.map(item => {
-    if (typeof item !== 'string' || !isDailyWindow(item)) throw invalid(o, item, accepted)
+    if (typeof item !== 'string') throw invalid(o, item, accepted)
+    try {
+      parsePeriod(item)
+    } catch (err) {
+      throw invalid(o, item, accepted, (err as Error).message)
+    }
     return item.trim()
   })
 }

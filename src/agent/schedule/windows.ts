@@ -16,8 +16,8 @@
  *     - start: 2026-05-01T08:00:00Z    # one-off; without an offset the time is read in
  *       end: "2026-05-03T18:00"        #     `timezone`
  *
- * Times are "HH:MM", 00:00…24:00, and must be quoted in YAML 1.1 loaders (which would read
- * 02:00 as a number). `from` is inclusive, `to` exclusive; `to` earlier than `from` wraps
+ * Times are "HH:MM" or "H:MM", 00:00…24:00 (24:00 only as an end), and must be quoted in YAML
+ * 1.1 loaders (which would read 02:00 as a number). `from` is inclusive, `to` exclusive; `to` earlier than `from` wraps
  * midnight, and an empty window (`from` equal to `to`) is refused as a likely mistake.
  * Windows are wall-clock windows: when the clocks spring forward over part of a window that
  * part does not happen, and when they go back the repeated hour is inside a window twice.
@@ -60,12 +60,25 @@ export function parseWindows(input: WindowInput = {}): WindowConfig {
   return {timezone, pollingPeriods, downtime}
 }
 
-/** `"06:00-22:00"`. */
+/**
+ * A daily window, `"06:00-22:00"` (or `"6:00-22:00"`, `"22:00-06:00"` across midnight). The one
+ * grammar for daily windows: the agent's configuration checks them with this too.
+ */
 export function parsePeriod(text: string): DailyPeriod {
   if (typeof text !== 'string') throw new Error(`must be a string like "06:00-22:00", got ${JSON.stringify(text)}`)
   const m = /^\s*(\S+)\s*-\s*(\S+)\s*$/.exec(text)
   if (!m) throw new Error(`must look like "06:00-22:00", got ${JSON.stringify(text)}`)
   return span(parseClock(m[1]!, 'start'), parseClock(m[2]!, 'end'))
+}
+
+/** Whether `text` is a daily window parsePeriod accepts. */
+export function isDailyWindow(text: unknown): boolean {
+  try {
+    parsePeriod(text as string)
+    return true
+  } catch {
+    return false
+  }
 }
 
 export function parseDowntimeWindow(value: unknown, timezone: string): DowntimeWindow {

@@ -3,9 +3,10 @@ import {writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {parse as parseYaml} from 'yaml'
 import {
-  ConfigError, isDailyWindow, loadAgentConfig, parseCaFingerprint, parseDurationMs, redact, renderConfig, suggestKey,
+  ConfigError, loadAgentConfig, parseCaFingerprint, parseDurationMs, redact, renderConfig, suggestKey,
   type LoadAgentConfigOptions,
 } from '../../../src/agent/config.ts'
+import {isDailyWindow} from '../../../src/agent/schedule/windows.ts'
 import {tempDir} from './helpers.ts'
 
 let dir: ReturnType<typeof tempDir>
@@ -184,6 +185,7 @@ describe('agent config errors name the key, the source and what is accepted', ()
     expect(expectConfigError(() => load({flags: {...base, keyType: 'ed25519'}})).accepted).toBe('one of p256, p384, rsa2048')
     expect(expectConfigError(() => load({flags: {...base, caFingerprint: 'abc'}})).key).toBe('caFingerprint')
     expect(expectConfigError(() => load({flags: {...base, pollingIntervalPeriod: '6-22'}})).key).toBe('pollingIntervalPeriod')
+    expect(expectConfigError(() => load({flags: {...base, pollingIntervalPeriod: '06:00-24:01'}})).message).toContain('24:01')
     expect(expectConfigError(() => load({flags: {...base, timezone: 'Mars/Olympus'}})).key).toBe('timezone')
     writeFileSync(file, 'server: https://wfm.example\ncapabilities: {roles: [Robot]}\n')
     const err = expectConfigError(() => load({flags: {configPath: file}}))
@@ -228,7 +230,7 @@ describe('value parsers', () => {
     expect(isDailyWindow('22:00-06:00')).toBe(true)
     expect(isDailyWindow('08:00-08:00')).toBe(false)
     expect(isDailyWindow('24:00-06:00')).toBe(false)
-    expect(isDailyWindow('6:00-22:00')).toBe(false)
+    expect(isDailyWindow('6:00-22:00')).toBe(true)
     expect(isDailyWindow('06:60-22:00')).toBe(false)
   })
 

@@ -1,5 +1,6 @@
 import {describe, expect, test} from 'bun:test'
-import {downtimeEnd, inDowntime, isPollingAllowed, nextPollingStart, parseWindows} from '../../../src/agent/schedule/windows.ts'
+import {loadAgentConfig} from '../../../src/agent/config.ts'
+import {downtimeEnd, inDowntime, isDailyWindow, isPollingAllowed, nextPollingStart, parsePeriod, parseWindows} from '../../../src/agent/schedule/windows.ts'
 
 const at = (iso: string) => new Date(iso)
 const iso = (d: Date | null) => d?.toISOString() ?? null
@@ -166,5 +167,35 @@ describe('CL-34: downtime windows', () => {
     const end = downtimeEnd(at('2026-06-01T00:00:00Z'), cfg)!
     expect(end.getTime()).toBeGreaterThan(at('2026-06-01T00:00:00Z').getTime())
     expect(inDowntime(end, cfg)).toBe(true)
+  })
+})
+
+describe('the daily-window grammar (polling periods, downtime from/to)', () => {
+  test.each([
+    ['06:00-22:00', {from: 360, to: 1320}],
+    ['6:00-22:00', {from: 360, to: 1320}],
+    ['6:05-9:30', {from: 365, to: 570}],
+    ['22:00-06:00', {from: 1320, to: 360}],
+    ['00:00-24:00', {from: 0, to: 1440}],
+    ['18:00-24:00', {from: 1080, to: 1440}],
+    [' 06:00 - 22:00 ', {from: 360, to: 1320}],
+  ])('accepts %p', (text, period) => {
+    expect(parsePeriod(text)).toEqual(period)
+    expect(isDailyWindow(text)).toBe(true)
+  })
+
+  test.each(['6:0-22:00', '06:00-24:01', '24:00-06:00', '25:00-26:00', '06:60-22:00', '006:00-22:00', '08:00-08:00', '6-22', '06:00', '06:00-22:00-23:00', ''])('refuses %p', text => {
+    expect(() => parsePeriod(text)).toThrow()
+    expect(isDailyWindow(text)).toBe(false)
+  })
+
+  test('the agent configuration accepts exactly what the scheduler accepts', () => {
+    const load = (period: string) => loadAgentConfig({flags: {server: 'https://wfm.example', pollingIntervalPeriod: period}, env: {}, defaults: {stateDir: '/tmp/x', configPath: '/nonexistent/agent.yaml'}})
+    expect(load('6:00-22:00').config.pollingIntervalPeriod).toEqual(['6:00-22:00'])
+    expect(() => parseWindows({timezone: 'UTC', pollingPeriods: load('6:00-22:00').config.pollingIntervalPeriod})).not.toThrow()
+    for (const bad of ['24:01-06:00', '6:0-22:00']) {
+      expect(() => load(bad)).toThrow(/pollingIntervalPeriod/)
+      expect(() => parseWindows({timezone: 'UTC', pollingPeriods: [bad]})).toThrow(/pollingPeriods\[0\]/)
+    }
   })
 })
