@@ -1,6 +1,7 @@
 import {readFileSync} from 'node:fs'
 import {dirname, isAbsolute, join, resolve} from 'node:path'
-import {parse as parseYaml, stringify as stringifyYaml} from 'yaml'
+import {parse as parseYaml} from 'yaml'
+import {renderSettings} from '../cli/print-config.ts'
 import {MargoError} from '../util/errors.ts'
 import {defaultAgentConfigPath, defaultAgentStateDir} from '../config/paths.ts'
 import {matchEnum} from '../margo/check.ts'
@@ -658,18 +659,9 @@ function formatDuration(ms: number): string {
  * optional keys appear as comments so every setting the agent knows is visible.
  */
 export function renderConfig(config: AgentConfig, sources: Partial<Record<ConfigKey, ConfigSource>>): string {
-  const lines: string[] = []
-  for (const key of KEYS) {
-    const source = sources[key] ?? 'default'
+  const shown = Object.fromEntries(KEYS.map(key => {
     const raw = config[key]
-    if (raw === undefined) {
-      lines.push(`# ${key}: (not set)`)
-      continue
-    }
-    const value = key === 'pollingIntervalRate' ? formatDuration(raw as number) : redact(raw, key)
-    const block = stringifyYaml({[key]: value}, {lineWidth: 0}).trimEnd().split('\n')
-    block[0] = `${block[0]}  # from ${source}`
-    lines.push(...block)
-  }
-  return `${lines.join('\n')}\n`
+    return [key, raw !== undefined && key === 'pollingIntervalRate' ? formatDuration(raw as number) : redact(raw, key)]
+  }))
+  return `${renderSettings(shown, sources)}\n`
 }

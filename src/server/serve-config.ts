@@ -1,3 +1,5 @@
+import {renderSettings} from '../cli/print-config.ts'
+
 export type SettingSource = 'flag' | 'env' | 'default'
 
 /**
@@ -10,11 +12,7 @@ export function settingSource(name: string, argv: readonly string[], env: Record
   return 'default'
 }
 
-/** The effective settings as YAML-like lines, each with its source; nothing here is secret. */
+/** The effective settings, each with its source; nothing among them is secret, so they print as they are. */
 export function renderServeConfig(settings: Record<string, unknown>, sources: Record<string, SettingSource>): string {
-  return Object.entries(settings).map(([key, value]) => {
-    if (value === undefined || (Array.isArray(value) && value.length === 0)) return `# ${key}: (not set)`
-    const shown = Array.isArray(value) ? `[${value.map(v => JSON.stringify(v)).join(', ')}]` : typeof value === 'string' && (value === '' || /[:#\s]/.test(value)) ? JSON.stringify(value) : String(value)
-    return `${key}: ${shown}  # from ${sources[key] ?? 'default'}`
-  }).join('\n')
+  return renderSettings(settings, sources)
 }
