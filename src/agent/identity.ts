@@ -9,7 +9,7 @@ import {
   type SignatureAlgorithm,
 } from '../signing/index.ts'
 import {writeFileAtomic, writeSecretFile} from '../util/fs.ts'
-import type {AgentKeyType} from './config.ts'
+import type {AgentKeyType} from './config/types.ts'
 
 /** Files the agent keeps in its state directory for its identity. */
 export function identityFiles(stateDir: string) {

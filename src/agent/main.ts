@@ -1,5 +1,5 @@
 import {createLogger} from '../util/log.ts'
-import {loadAgentConfig, renderConfig, type AgentConfigInput} from './config.ts'
+import {loadAgentConfig, renderConfig, type AgentConfigInput} from './config/index.ts'
 import {createDrivers} from './drivers/index.ts'
 import {createSimulatedDrivers} from './drivers/simulated.ts'
 import {runAgent} from './runtime/agent.ts'

@@ -5,7 +5,7 @@ import {MargoError} from '../util/errors.ts'
 import {derToPem} from '../pki/index.ts'
 import {writeFileAtomic} from '../util/fs.ts'
 import {readBodyCapped, transportErrorFrom, type FetchLike} from './device-client.ts'
-import {parseCaFingerprint} from './config.ts'
+import {parseCaFingerprint} from './config/ca-fingerprint.ts'
 
 export type TrustSource = 'file' | 'pinned' | 'remembered' | 'tofu'
 

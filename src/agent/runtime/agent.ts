@@ -1,7 +1,7 @@
 import {join} from 'node:path'
 import type {ProfileType} from '../../margo/vocabulary.ts'
 import type {Logger} from '../../util/log.ts'
-import type {AgentConfig} from '../config.ts'
+import type {AgentConfig} from '../config/index.ts'
 import {DeviceClient, TransportError, parseOnboardingResponse} from '../device-client.ts'
 import {clientIdFor, ensureIdentity, loadClientId, saveClientId, type Identity} from '../identity.ts'
 import {backoffDelay, parseRetryAfter} from '../schedule/backoff.ts'

@@ -1,5 +1,5 @@
 import {writeFileSync} from 'node:fs'
-import {parseDurationMs} from '../../agent/config.ts'
+import {parseDurationMs} from '../../agent/config/polling.ts'
 import {jsonDocument, outputContext} from '../../cli/output.ts'
 import {UsageError} from '../../util/errors.ts'
 import {conformanceData} from '../data/index.ts'

@@ -1,7 +1,7 @@
 import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
-import type {AgentConfig} from '../../agent/config.ts'
+import type {AgentConfig} from '../../agent/config/index.ts'
 import {createSimulatedDrivers} from '../../agent/drivers/simulated.ts'
 import type {Driver} from '../../agent/types.ts'
 import type {ProfileType} from '../../margo/vocabulary.ts'

@@ -5,7 +5,7 @@ import {parse as parseYaml} from 'yaml'
 import {
   ConfigError, loadAgentConfig, parseCaFingerprint, parseDurationMs, redact, renderConfig, suggestKey,
   type LoadAgentConfigOptions,
-} from '../../../src/agent/config.ts'
+} from '../../../src/agent/config/index.ts'
 import {isDailyWindow} from '../../../src/agent/schedule/windows.ts'
 import {tempDir} from './helpers.ts'
 

@@ -1,5 +1,5 @@
 import {describe, expect, test} from 'bun:test'
-import {loadAgentConfig} from '../../../src/agent/config.ts'
+import {loadAgentConfig} from '../../../src/agent/config/index.ts'
 import {downtimeEnd, inDowntime, isDailyWindow, isPollingAllowed, nextPollingStart, parsePeriod, parseWindows} from '../../../src/agent/schedule/windows.ts'
 
 const at = (iso: string) => new Date(iso)

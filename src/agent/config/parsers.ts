@@ -1,0 +1,46 @@
+import {caFingerprint} from './ca-fingerprint.ts'
+import {capabilities} from './capability-overrides.ts'
+import {otel} from './otel.ts'
+import {downtimeWindows, pollPeriod, pollRate, timezone} from './polling.ts'
+import type {AgentConfig, ConfigKey} from './types.ts'
+import {bool, invalid, oneOf, path, text, type Origin} from './values.ts'
+
+function serverUrl(o: Origin, value: unknown): string {
+  const accepted = 'an https:// URL of the fleet manager, e.g. https://wfm.example.com or https://wfm.example.com/v1alpha2/margo'
+  const raw = text(o, value, accepted)
+  const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(raw) ? raw : `https://${raw}`
+  let url: URL
+  try {
+    url = new URL(withScheme)
+  } catch {
+    throw invalid(o, value, accepted, 'not a URL')
+  }
+  if (url.protocol !== 'https:') throw invalid(o, value, accepted, 'the fleet manager is only ever reached over HTTPS')
+  if (url.username || url.password) throw invalid(o, value, accepted, 'credentials do not belong in the URL')
+  if (url.search || url.hash) throw invalid(o, value, accepted, 'a query or fragment cannot be part of the root URL')
+  return `${url.protocol}//${url.host}${url.pathname.replace(/\/+$/, '')}`
+}
+
+/** How each key is read. Values from flags and env are strings or what a flag parser produced. */
+export const PARSERS: {[K in ConfigKey]: (o: Origin, value: unknown) => AgentConfig[K]} = {
+  server: serverUrl,
+  stateDir: path,
+  configPath: path,
+  keyType: (o, v) => oneOf(o, v, ['p256', 'p384', 'rsa2048'] as const),
+  keyFile: path,
+  certFile: path,
+  caFile: path,
+  caFingerprint,
+  insecureTofu: bool,
+  pollingIntervalRate: pollRate,
+  pollingIntervalPeriod: pollPeriod,
+  downtimeWindows,
+  timezone,
+  capabilities,
+  workloadDir: path,
+  helm: (o, v) => text(o, v, 'the path or name of the helm binary'),
+  docker: (o, v) => text(o, v, 'the path or name of the docker binary'),
+  otel,
+  logFormat: (o, v) => oneOf(o, v, ['text', 'json'] as const),
+  logLevel: (o, v) => oneOf(o, v, ['debug', 'info', 'warn', 'error'] as const),
+}
