@@ -25,6 +25,12 @@ export class OperationError extends MargoError {
   readonly exitCode = 1
 }
 
+/**
+ * The request clashes with what exists: a version already published with other content, a
+ * name already taken, a change to something removed. An operation failure, so exit code 1.
+ */
+export class ConflictError extends OperationError {}
+
 /** The command line itself is wrong: a bad flag value, an unreadable file, a malformed reference. */
 export class UsageError extends MargoError {
   readonly exitCode = 2

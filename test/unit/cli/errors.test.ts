@@ -1,11 +1,12 @@
 import {describe, expect, test} from 'bun:test'
 import {Errors} from '@oclif/core'
-import {AuthError, NotFoundError, OperationError, UnreachableError, UsageError, ValidationError} from '../../../src/util/errors.ts'
+import {AuthError, ConflictError, NotFoundError, OperationError, UnreachableError, UsageError, ValidationError} from '../../../src/util/errors.ts'
 import {exitCodeFor, formatError, isExitRequest, parseErrorSummary} from '../../../src/cli/errors.ts'
 
 describe('exitCodeFor', () => {
   test.each([
     [new OperationError('x'), 1],
+    [new ConflictError('x', {code: 'conflict'}), 1],
     [new UsageError('x'), 2],
     [new ValidationError('x'), 2],
     [new NotFoundError('x'), 3],
