@@ -1,6 +1,6 @@
 import {sha256Digest} from '../../margo/digest.ts'
+import {conflict, invalid, notFound} from '../domain-errors.ts'
 import type {EventBus} from '../events.ts'
-import {OperatorError, invalid, notFound} from '../operator-api/errors.ts'
 import type {AppVersionRecord, Store} from '../store/store.ts'
 import {parseApplicationDescription, type ApplicationDescription} from '../../margo/package/description.ts'
 import {readPackageFromTarGz} from '../../margo/package/package.ts'
@@ -39,7 +39,7 @@ export async function publishApp(store: Store, events: EventBus, upload: {bytes:
   const existing = store.getAppVersion(appId, version)
   if (existing) {
     if (existing.descriptionYaml === source) return {created: false, record: existing}
-    throw new OperatorError(409, 'conflict', `${appId} version ${version} is already published with different content — publish it under a new metadata.version`)
+    throw conflict(`${appId} version ${version} is already published with different content — publish it under a new metadata.version`)
   }
   const record: AppVersionRecord = {
     appId,

@@ -6,8 +6,8 @@ import type {ApplicationDescription} from '../../margo/package/description.ts'
 import {resolveParameterValues} from '../../margo/package/parameters.ts'
 import {chooseProfile} from '../catalog/profiles.ts'
 import {publishManifest} from '../desired-state/publish.ts'
+import {conflict, invalid, notFound} from '../domain-errors.ts'
 import type {EventBus} from '../events.ts'
-import {OperatorError, invalid, notFound} from '../operator-api/errors.ts'
 import type {ClientRecord, DeploymentRecord, Store} from '../store/store.ts'
 import {buildApplicationDeployment} from './build.ts'
 import {newDeploymentId} from './ids.ts'
@@ -30,7 +30,7 @@ export function deviceView(client: ClientRecord) {
 function requireClient(store: Store, clientId: string): ClientRecord {
   const client = store.getClient(clientId)
   if (!client) throw notFound('device', clientId, 'run: margo device list')
-  if (client.enrollment === 'revoked') throw new OperatorError(409, 'device_revoked', `device ${clientId} is revoked; it can no longer receive deployments`)
+  if (client.enrollment === 'revoked') throw conflict(`device ${clientId} is revoked; it can no longer receive deployments`, 'device_revoked')
   return client
 }
 
@@ -92,7 +92,7 @@ export function createDeployment(store: Store, events: EventBus, input: CreateDe
 export function updateDeployment(store: Store, events: EventBus, deploymentId: string, patch: {version?: string, values?: Record<string, unknown>}, now: string): DeploymentRecord {
   const current = store.getDeployment(deploymentId)
   if (!current) throw notFound('deployment', deploymentId, 'run: margo status')
-  if (current.desired === 'absent') throw new OperatorError(409, 'conflict', `deployment ${deploymentId} was removed; deploy the app again instead`)
+  if (current.desired === 'absent') throw conflict(`deployment ${deploymentId} was removed; deploy the app again instead`)
   const client = requireClient(store, current.clientId)
   const {record, description} = findAppVersion(store, current.appId, patch.version ?? current.appVersion)
   const sameProfile = description.deploymentProfiles.find(p => p.id === current.profileId)

@@ -2,7 +2,7 @@ import {timingSafeEqual} from 'node:crypto'
 import type {EventBus} from '../events.ts'
 import type {Store} from '../store/store.ts'
 import type {Logger} from '../../util/log.ts'
-import {OperatorError, badRequest, notFound} from './errors.ts'
+import {OperatorError, badRequest, notFound, toOperatorError} from './errors.ts'
 import type {ClientRecord} from '../store/store.ts'
 
 export const OPERATOR_PREFIX = '/operator/v1'
@@ -50,7 +50,8 @@ export function operatorHandler(ctx: OperatorApiContext) {
       if (result instanceof Response) return result
       return Response.json(result, {status})
     } catch (err) {
-      if (err instanceof OperatorError) return err.toResponse()
+      const known = toOperatorError(err)
+      if (known) return known.toResponse()
       ctx.log.error('operator_api.failure', {error: err instanceof Error ? err.message : String(err)})
       return new OperatorError(500, 'internal', 'the server failed to handle the request; see the server log').toResponse()
     }

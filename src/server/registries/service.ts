@@ -1,6 +1,6 @@
 /** What the operator API does with registries: create, list, show, remove, sync now. */
 import type {OperatorApiContext} from '../operator-api/context.ts'
-import {OperatorError} from '../operator-api/errors.ts'
+import {conflict, invalid, notFound} from '../domain-errors.ts'
 import {deleteRegistry, getRegistry, insertRegistry, listRegistries, type RegistryRecord} from '../store/registries-repo.ts'
 import {syncRegistry} from './sync.ts'
 import type {RegistryView, SyncResult} from './types.ts'
@@ -28,18 +28,17 @@ export function registryView(r: RegistryRecord, withVersions = true): RegistryVi
   }
 }
 
-export const registryNotFound = (name: string) =>
-  new OperatorError(404, 'registry_not_found', `registry ${name} not found — run: margo registry list`)
+export const registryNotFound = (name: string) => notFound('registry', name, 'run: margo registry list')
 
 export function createRegistry(ctx: OperatorApiContext, body: Record<string, unknown>): RegistryView {
   const parsed = parseRegistryInput(body)
-  if (!parsed.ok) throw new OperatorError(422, 'invalid_registry', `the registry is invalid (${parsed.errors.length} problem(s))`, parsed.errors)
+  if (!parsed.ok) throw invalid('invalid_registry', `the registry is invalid (${parsed.errors.length} problem(s))`, parsed.errors)
   const v = parsed.value
   const inserted = insertRegistry(ctx.store, {
     name: v.name, kind: v.kind, url: v.url, ref: v.ref ?? null, repositories: v.repositories,
     credentials: v.credentials ?? null, intervalSeconds: v.intervalSeconds, createdAt: ctx.now().toISOString(),
   })
-  if (!inserted) throw new OperatorError(409, 'conflict', `a registry named ${v.name} exists already — remove it first (margo registry remove ${v.name}) or pick another name`)
+  if (!inserted) throw conflict(`a registry named ${v.name} exists already — remove it first (margo registry remove ${v.name}) or pick another name`)
   ctx.log.info('registry.added', {registry: v.name, kind: v.kind, url: v.url, credentials: v.credentials?.kind ?? 'none'})
   return registryView(getRegistry(ctx.store, v.name)!)
 }

@@ -9,12 +9,13 @@
  */
 import {randomUUID} from 'node:crypto'
 import {YAML_MEDIA_TYPE} from '../../margo/media-types.ts'
+import {NotFoundError} from '../../util/errors.ts'
 import {findAppVersion} from '../catalog/catalog-service.ts'
 import {resolveParameterValues} from '../../margo/package/parameters.ts'
 import {deviceView} from '../deployments/deployment-service.ts'
 import {publishManifest} from '../desired-state/publish.ts'
+import {badRequest, conflict, invalid, notFound} from '../domain-errors.ts'
 import type {EventBus} from '../events.ts'
-import {OperatorError, badRequest, invalid} from '../operator-api/errors.ts'
 import type {ClientRecord, DeploymentRecord, Store} from '../store/store.ts'
 import {
   getRollout, insertRollout, linkDeployment, listRollouts, rolloutDeploymentIds, rolloutLinks, updateRollout as writeRollout,
@@ -73,8 +74,7 @@ export interface RolloutResult {
 
 type Events = Pick<EventBus, 'emit'>
 
-const rolloutNotFound = (id: string) =>
-  new OperatorError(404, 'rollout_not_found', `rollout ${id} not found — margo deploy prints the rollout id; GET /operator/v1/rollouts lists them`)
+const rolloutNotFound = (id: string) => notFound('rollout', id, 'margo deploy prints the rollout id; GET /operator/v1/rollouts lists them')
 
 function facts(client: ClientRecord): DeviceFacts {
   return {clientId: client.clientId, enrollment: client.enrollment, labels: client.labels, view: deviceView(client)}
@@ -85,7 +85,7 @@ function appFacts(store: Store, appId: string, version: string | null): AppFacts
     const {record, description} = findAppVersion(store, appId, version ?? undefined)
     return {appId: record.appId, version: record.version, description}
   } catch (err) {
-    if (err instanceof OperatorError) return {error: err.message}
+    if (err instanceof NotFoundError) return {error: err.message}
     throw err
   }
 }
@@ -240,7 +240,7 @@ export function createRollout(store: Store, events: Events, input: RolloutInput,
   if (hasDevices && devices.length === 0) throw badRequest('"devices" is empty; name at least one client id, or use a selector')
   const unknown = devices.filter(id => !store.getClient(id))
   if (unknown.length > 0) {
-    throw new OperatorError(404, 'device_not_found', `device ${unknown.join(', ')} not found — run: margo device list`)
+    throw notFound('device', unknown.join(', '), 'run: margo device list')
   }
   const rollout: RolloutRecord = {
     rolloutId: randomUUID(),
@@ -269,7 +269,7 @@ export function requireRollout(store: Store, rolloutId: string): RolloutRecord {
 export function updateRollout(store: Store, events: Events, rolloutId: string, patch: RolloutPatch, now: string, options: {dryRun?: boolean} = {}): RolloutResult {
   const current = requireRollout(store, rolloutId)
   if (patch.selector !== undefined && current.selector === null) {
-    throw new OperatorError(409, 'conflict', `rollout ${rolloutId} lists its devices; a selector cannot replace the list — deploy with --selector instead`)
+    throw conflict(`rollout ${rolloutId} lists its devices; a selector cannot replace the list — deploy with --selector instead`)
   }
   const values = {...current.values}
   for (const [k, v] of Object.entries(patch.values ?? {})) {
