@@ -3,15 +3,17 @@ import {PROBLEM_MEDIA_TYPE} from '../margo/media-types.ts'
 import {deviceApi} from './device-api/index.ts'
 import type {DeviceApiContext} from './device-api/context.ts'
 import {OPERATOR_PREFIX, operatorApi, type OperatorApiContext} from './operator-api/index.ts'
+import {createServices, type Services} from './services.ts'
 
 /**
  * The whole HTTP surface: the Margo device interface and the operator API side by side, each
- * with its own errors. Tests drive it with `app.handle(new Request(...))`.
+ * with its own errors. Tests drive it with `app.handle(new Request(...))`. `services` are built
+ * from the operator context unless the caller shares its own (serve does, with its background jobs).
  */
-export function createServerApp(device: DeviceApiContext, operator: OperatorApiContext) {
+export function createServerApp(device: DeviceApiContext, operator: OperatorApiContext, services: Services = createServices(operator)) {
   return new Elysia()
     .use(deviceApi(device))
-    .use(operatorApi(operator))
+    .use(operatorApi(operator, services))
     .onError(({code, request}) => {
       const path = new URL(request.url).pathname
       if (path.startsWith(OPERATOR_PREFIX)) {

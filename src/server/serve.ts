@@ -12,6 +12,7 @@ import {ensureOperatorToken} from './operator-token.ts'
 import {startRegistryScheduler} from './registries/index.ts'
 import {startRolloutController} from './rollouts/index.ts'
 import {closeEventStreams} from './fleet-status/event-stream.ts'
+import {createServices} from './services.ts'
 import {Store} from './store/store.ts'
 import {defaultSans, ensureTlsMaterial} from './tls-material.ts'
 
@@ -80,6 +81,9 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   const store = new Store(files.database)
   const events = new EventBus()
   const startedAt = new Date()
+  const now = () => new Date()
+  // Built once: the operator API and the background jobs share them.
+  const services = createServices({store, events, log, now})
   const device: DeviceApiContext = {
     store, events, log,
     config: {
@@ -91,7 +95,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
       maxBodyBytes: opts.maxBodyBytes,
     },
     caCertificatePem: tls.caPem,
-    now: () => new Date(),
+    now,
     keyCache: new Map(),
     lastSeen: new Map(),
   }
@@ -103,10 +107,10 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     get deviceApiUrl() { return deviceApiUrl },
     maxBodyBytes: Math.max(opts.maxBodyBytes, 64 * 1024 * 1024),
     startedAt,
-    now: () => new Date(),
+    now,
     lastSeen: () => device.lastSeen,
   }
-  const app = createServerApp(device, operator)
+  const app = createServerApp(device, operator, services)
 
   try {
     app.listen({hostname, port, tls: {cert: tls.certPem, key: tls.keyPem, secureOptions: opts.tlsMinVersion === '1.3' ? constants.SSL_OP_NO_TLSv1_2 | constants.SSL_OP_NO_TLSv1_1 | constants.SSL_OP_NO_TLSv1 : constants.SSL_OP_NO_TLSv1_1 | constants.SSL_OP_NO_TLSv1}, maxRequestBodySize: Math.max(opts.maxBodyBytes, 64 * 1024 * 1024) + 1024})
@@ -133,8 +137,8 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   }
   const flusher = setInterval(flushLastSeen, 5000)
   // Live selectors follow devices as they onboard and change; registries refill the catalog.
-  const stopRollouts = startRolloutController(operator)
-  const stopRegistries = startRegistryScheduler(operator)
+  const stopRollouts = startRolloutController({store, events, log, now}, services.rollouts)
+  const stopRegistries = startRegistryScheduler({store, events, log, now})
 
   log.info('server.started', {version: opts.version, url: deviceApiUrl, listen: `${hostname}:${actualPort}`, dataDir: opts.dataDir, enrollment: opts.enrollment, tlsGenerated: tls.generated})
   if (opts.enrollment === 'auto') {

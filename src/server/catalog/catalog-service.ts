@@ -8,6 +8,12 @@ import {latestVersion} from './versions.ts'
 
 const isGzip = (bytes: Uint8Array) => bytes.length > 2 && bytes[0] === 0x1f && bytes[1] === 0x8b
 
+export interface CatalogDeps {
+  store: Store
+  events: Pick<EventBus, 'emit'>
+  now: () => Date
+}
+
 export interface PublishResult {
   created: boolean
   record: AppVersionRecord
@@ -18,7 +24,8 @@ export interface PublishResult {
  * Versions are immutable: publishing the same version again with the same description is a
  * no-op, with a different one a conflict.
  */
-export async function publishApp(store: Store, events: EventBus, upload: {bytes: Uint8Array}, now: string): Promise<PublishResult> {
+export async function publishApp({store, events, now: clock}: CatalogDeps, upload: {bytes: Uint8Array}): Promise<PublishResult> {
+  const now = clock().toISOString()
   let description: ApplicationDescription
   let source: string
   let packageBytes: Uint8Array | null = null
@@ -56,7 +63,7 @@ export async function publishApp(store: Store, events: EventBus, upload: {bytes:
 }
 
 /** The version asked for, or the latest one. */
-export function findAppVersion(store: Store, appId: string, version?: string): {record: AppVersionRecord, description: ApplicationDescription} {
+export function findAppVersion(store: Pick<Store, 'listAppVersions'>, appId: string, version?: string): {record: AppVersionRecord, description: ApplicationDescription} {
   const versions = store.listAppVersions(appId)
   if (versions.length === 0) throw notFound('app', appId, 'run: margo app list')
   const wanted = version ?? latestVersion(versions.map(v => v.version))!
@@ -64,3 +71,13 @@ export function findAppVersion(store: Store, appId: string, version?: string): {
   if (!record) throw notFound('app', `${appId}@${wanted}`, `published versions: ${versions.map(v => v.version).join(', ')}`)
   return {record, description: JSON.parse(record.descriptionJson) as ApplicationDescription}
 }
+
+/** The catalog as the server uses it, bound to its dependencies once. */
+export function createCatalogService(deps: CatalogDeps) {
+  return {
+    publish: (upload: {bytes: Uint8Array}) => publishApp(deps, upload),
+    find: (appId: string, version?: string) => findAppVersion(deps.store, appId, version),
+  }
+}
+
+export type CatalogService = ReturnType<typeof createCatalogService>

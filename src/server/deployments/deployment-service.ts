@@ -12,6 +12,12 @@ import type {ClientRecord, DeploymentRecord, Store} from '../store/store.ts'
 import {buildApplicationDeployment} from './build.ts'
 import {newDeploymentId} from './ids.ts'
 
+export interface DeploymentDeps {
+  store: Store
+  events: Pick<EventBus, 'emit'>
+  now: () => Date
+}
+
 /** What a deployment's values column holds: what the operator set, and what that resolved to. */
 export interface StoredValues {
   user: Record<string, unknown>
@@ -27,7 +33,7 @@ export function deviceView(client: ClientRecord) {
   return parsed.ok ? parsed.value : null
 }
 
-function requireClient(store: Store, clientId: string): ClientRecord {
+function requireClient(store: Pick<Store, 'getClient'>, clientId: string): ClientRecord {
   const client = store.getClient(clientId)
   if (!client) throw notFound('device', clientId, 'run: margo device list')
   if (client.enrollment === 'revoked') throw conflict(`device ${clientId} is revoked; it can no longer receive deployments`, 'device_revoked')
@@ -47,8 +53,14 @@ export interface CreateDeploymentInput {
   values?: Record<string, unknown>
 }
 
+export interface DeploymentPatch {
+  version?: string
+  values?: Record<string, unknown>
+}
+
 /** Assign an application to a device: pick the profile, resolve and validate values, write the YAML and a new manifest. */
-export function createDeployment(store: Store, events: EventBus, input: CreateDeploymentInput, now: string): DeploymentRecord {
+export function createDeployment({store, events, now: clock}: DeploymentDeps, input: CreateDeploymentInput): DeploymentRecord {
+  const now = clock().toISOString()
   const client = requireClient(store, input.clientId)
   const {record, description} = findAppVersion(store, input.appId, input.version)
   // A named profile is the operator's explicit choice and overrides the device's reported types.
@@ -89,7 +101,8 @@ export function createDeployment(store: Store, events: EventBus, input: CreateDe
  * Change an existing deployment's app version or values in place: same deploymentId, new
  * YAML and digest. Immutable settings keep the value they were installed with.
  */
-export function updateDeployment(store: Store, events: EventBus, deploymentId: string, patch: {version?: string, values?: Record<string, unknown>}, now: string): DeploymentRecord {
+export function updateDeployment({store, events, now: clock}: DeploymentDeps, deploymentId: string, patch: DeploymentPatch): DeploymentRecord {
+  const now = clock().toISOString()
   const current = store.getDeployment(deploymentId)
   if (!current) throw notFound('deployment', deploymentId, 'run: margo status')
   if (current.desired === 'absent') throw conflict(`deployment ${deploymentId} was removed; deploy the app again instead`)
@@ -126,7 +139,8 @@ export function updateDeployment(store: Store, events: EventBus, deploymentId: s
 }
 
 /** Remove a deployment from the device's desired state; the device then reports removing → removed. */
-export function deleteDeployment(store: Store, events: EventBus, deploymentId: string, now: string): DeploymentRecord {
+export function deleteDeployment({store, events, now: clock}: DeploymentDeps, deploymentId: string): DeploymentRecord {
+  const now = clock().toISOString()
   const current = store.getDeployment(deploymentId)
   if (!current) throw notFound('deployment', deploymentId, 'run: margo status')
   if (current.desired === 'absent') return current
@@ -138,3 +152,14 @@ export function deleteDeployment(store: Store, events: EventBus, deploymentId: s
   events.emit({type: 'deployment.changed', deploymentId, clientId: current.clientId})
   return updated
 }
+
+/** Deployments as the server uses them, bound to their dependencies once. */
+export function createDeploymentService(deps: DeploymentDeps) {
+  return {
+    create: (input: CreateDeploymentInput) => createDeployment(deps, input),
+    update: (deploymentId: string, patch: DeploymentPatch) => updateDeployment(deps, deploymentId, patch),
+    remove: (deploymentId: string) => deleteDeployment(deps, deploymentId),
+  }
+}
+
+export type DeploymentService = ReturnType<typeof createDeploymentService>

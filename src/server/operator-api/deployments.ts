@@ -1,13 +1,12 @@
 import {Elysia} from 'elysia'
 import {OPERATOR_PREFIX, operatorHandler, optionalObject, optionalString, queryString, readJson, type OperatorApiContext} from './context.ts'
-import {createDeployment, deleteDeployment, updateDeployment} from '../deployments/deployment-service.ts'
+import type {DeploymentService} from '../deployments/deployment-service.ts'
 import {badRequest, notFound} from './errors.ts'
 import {deploymentJson} from './views.ts'
 
 /** Deployments of an app to a device: create, inspect, update in place, delete. */
-export function deploymentRoutes(ctx: OperatorApiContext) {
+export function deploymentRoutes(ctx: OperatorApiContext, deployments: DeploymentService) {
   const handle = operatorHandler(ctx)
-  const nowIso = () => ctx.now().toISOString()
   return new Elysia({name: 'margo-operator-deployments', prefix: OPERATOR_PREFIX})
     .get('/deployments', ({request, query}) => handle(request, () => {
       const clientId = queryString(query.clientId)
@@ -19,12 +18,12 @@ export function deploymentRoutes(ctx: OperatorApiContext) {
       const appId = optionalString(body.appId, 'appId')
       const clientId = optionalString(body.clientId, 'clientId')
       if (!appId || !clientId) throw badRequest('appId and clientId are required')
-      const d = createDeployment(ctx.store, ctx.events, {
+      const d = deployments.create({
         appId, clientId,
         version: optionalString(body.version, 'version'),
         profile: optionalString(body.profile, 'profile'),
         values: optionalObject(body.values, 'values'),
-      }, nowIso())
+      })
       ctx.log.info('deployment.created', {deploymentId: d.deploymentId, clientId, appId, version: d.appVersion})
       return deploymentJson(ctx.store, d)
     }, 201), {parse: 'none'})
@@ -35,15 +34,15 @@ export function deploymentRoutes(ctx: OperatorApiContext) {
     }))
     .patch('/deployments/:deploymentId', ({request, params}) => handle(request, async () => {
       const body = await readJson(request, ctx.maxBodyBytes)
-      const d = updateDeployment(ctx.store, ctx.events, params.deploymentId, {
+      const d = deployments.update(params.deploymentId, {
         version: optionalString(body.version, 'version'),
         values: optionalObject(body.values, 'values'),
-      }, nowIso())
+      })
       ctx.log.info('deployment.updated', {deploymentId: d.deploymentId, digest: d.digest})
       return deploymentJson(ctx.store, d)
     }), {parse: 'none'})
     .delete('/deployments/:deploymentId', ({request, params}) => handle(request, () => {
-      const d = deleteDeployment(ctx.store, ctx.events, params.deploymentId, nowIso())
+      const d = deployments.remove(params.deploymentId)
       ctx.log.info('deployment.deleted', {deploymentId: d.deploymentId})
       return deploymentJson(ctx.store, d)
     }), {parse: 'none'})

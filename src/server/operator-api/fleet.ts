@@ -3,7 +3,7 @@ import {OPERATOR_PREFIX, operatorHandler, requireDevice, optionalObject, optiona
 import {badRequest, invalid} from './errors.ts'
 import {deploymentJson, deviceJson} from './views.ts'
 import {labelMapProblems, mergeLabels, sortLabels} from '../rollouts/labels.ts'
-import {createRollout, deleteRollout, listRolloutSummaries, rolloutDetail, updateRollout} from '../rollouts/rollout-service.ts'
+import type {RolloutService} from '../rollouts/rollout-service.ts'
 
 function labelsOf(body: Record<string, unknown>, allowNull: boolean): Record<string, string | null> {
   const labels = optionalObject(body.labels, 'labels')
@@ -38,9 +38,8 @@ function patchValues(v: unknown): Record<string, unknown> | undefined {
 }
 
 /** Device labels and fleet-wide rollouts. */
-export function fleetRoutes(ctx: OperatorApiContext) {
+export function fleetRoutes(ctx: OperatorApiContext, rollouts: RolloutService) {
   const handle = operatorHandler(ctx)
-  const nowIso = () => ctx.now().toISOString()
   const device = (clientId: string) => requireDevice(ctx, clientId)
   const setLabels = (clientId: string, labels: Record<string, string>) => {
     ctx.store.setLabels(clientId, sortLabels(labels))
@@ -59,41 +58,41 @@ export function fleetRoutes(ctx: OperatorApiContext) {
       const patch = labelsOf(await readJson(request, ctx.maxBodyBytes), true)
       return setLabels(params.clientId, mergeLabels(current.labels, patch))
     }), {parse: 'none'})
-    .get('/rollouts', ({request, query}) => handle(request, () => ({rollouts: listRolloutSummaries(ctx.store, {appId: queryString(query.appId)})})))
+    .get('/rollouts', ({request, query}) => handle(request, () => ({rollouts: rollouts.list({appId: queryString(query.appId)})})))
     .post('/rollouts', ({request}) => handle(request, async () => {
       const body = await readJson(request, ctx.maxBodyBytes)
       const appId = optionalString(body.appId, 'appId')
       if (!appId) throw badRequest('appId is required')
       const dryRun = booleanOf(body.dryRun, 'dryRun')
-      const result = createRollout(ctx.store, ctx.events, {
+      const result = rollouts.create({
         appId,
         version: optionalString(body.version, 'version'),
         devices: stringList(body.devices, 'devices'),
         selector: selectorOf(body.selector),
         profile: optionalString(body.profile, 'profile'),
         values: optionalObject(body.values, 'values'),
-      }, nowIso(), {dryRun})
+      }, {dryRun})
       if (!dryRun) ctx.log.info('rollout.created', {rolloutId: result.rolloutId, appId, targets: result.targets.length, skipped: result.skipped.length})
       return Response.json(result, {status: dryRun ? 200 : 201})
     }), {parse: 'none'})
     .get('/rollouts/:rolloutId', ({request, params}) => handle(request, () =>
-      rolloutDetail(ctx.store, params.rolloutId, nowIso(), d => deploymentJson(ctx.store, d))))
+      rollouts.detail(params.rolloutId, d => deploymentJson(ctx.store, d))))
     .patch('/rollouts/:rolloutId', ({request, params}) => handle(request, async () => {
       const body = await readJson(request, ctx.maxBodyBytes)
       if (body.version !== null && body.version !== undefined && (typeof body.version !== 'string' || body.version === '')) {
         throw badRequest('version must be a version string, or null to follow the latest')
       }
       const dryRun = booleanOf(body.dryRun, 'dryRun')
-      const result = updateRollout(ctx.store, ctx.events, params.rolloutId, {
+      const result = rollouts.update(params.rolloutId, {
         ...(body.version !== undefined ? {version: body.version as string | null} : {}),
         ...(body.values !== undefined ? {values: patchValues(body.values)} : {}),
         ...(body.selector !== undefined ? {selector: selectorOf(body.selector)} : {}),
-      }, nowIso(), {dryRun})
+      }, {dryRun})
       if (!dryRun) ctx.log.info('rollout.updated', {rolloutId: params.rolloutId, targets: result.targets.length, removed: result.removed.length})
       return result
     }), {parse: 'none'})
     .delete('/rollouts/:rolloutId', ({request, params}) => handle(request, () => {
-      const result = deleteRollout(ctx.store, ctx.events, params.rolloutId, nowIso())
+      const result = rollouts.remove(params.rolloutId)
       ctx.log.info('rollout.deleted', {rolloutId: params.rolloutId, removed: result.removed.length})
       return result
     }), {parse: 'none'})

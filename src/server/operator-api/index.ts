@@ -7,6 +7,7 @@ import {eventRoutes} from './events.ts'
 import {FLEET_OPENAPI_PATHS, fleetRoutes} from './fleet.ts'
 import {REGISTRY_OPENAPI_PATHS, registryRoutes} from './registries.ts'
 import {OPERATOR_OPENAPI} from './openapi.ts'
+import {createServices, type Services} from '../services.ts'
 import {STATUS_OPENAPI_PATHS, statusRoutes} from './status.ts'
 
 export {OPERATOR_PREFIX, type OperatorApiContext}
@@ -25,9 +26,10 @@ export const OPERATOR_OPENAPI_DOCUMENT = {
 /**
  * margo's own operator interface (docs/operator-api.md): bearer-token auth, JSON, its own
  * error shape. It never shares routes or auth with the device interface. One plugin per
- * resource; each runs its routes through `operatorHandler`.
+ * resource; each runs its routes through `operatorHandler`. Catalog, deployment, rollout and
+ * registry routes only translate HTTP: the work is their service's.
  */
-export function operatorApi(ctx: OperatorApiContext) {
+export function operatorApi(ctx: OperatorApiContext, services: Services = createServices(ctx)) {
   const handle = operatorHandler(ctx)
   return new Elysia({name: 'margo-operator-api'})
     .get(`${OPERATOR_PREFIX}/openapi.json`, () => Response.json(OPERATOR_OPENAPI_DOCUMENT))
@@ -38,10 +40,10 @@ export function operatorApi(ctx: OperatorApiContext) {
       deviceApiUrl: ctx.deviceApiUrl,
     })))
     .use(deviceRoutes(ctx))
-    .use(appRoutes(ctx))
-    .use(deploymentRoutes(ctx))
+    .use(appRoutes(ctx, services.catalog))
+    .use(deploymentRoutes(ctx, services.deployments))
     .use(statusRoutes(ctx))
-    .use(fleetRoutes(ctx))
-    .use(registryRoutes(ctx))
+    .use(fleetRoutes(ctx, services.rollouts))
+    .use(registryRoutes(ctx, services.registries))
     .use(eventRoutes(ctx))
 }

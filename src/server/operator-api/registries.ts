@@ -1,16 +1,16 @@
 import {Elysia} from 'elysia'
 import {OPERATOR_PREFIX, operatorHandler, readJson, type OperatorApiContext} from './context.ts'
-import {createRegistry, listRegistryViews, removeRegistry, showRegistry, syncNow} from '../registries/service.ts'
+import type {RegistryService} from '../registries/service.ts'
 
 /** Registries the catalog is filled from: OCI registries and git repositories of application packages. */
-export function registryRoutes(ctx: OperatorApiContext) {
+export function registryRoutes(ctx: OperatorApiContext, registries: RegistryService) {
   const handle = operatorHandler(ctx)
   return new Elysia({name: 'margo-operator-registries', prefix: OPERATOR_PREFIX})
-    .get('/registries', ({request}) => handle(request, () => ({registries: listRegistryViews(ctx)})))
-    .post('/registries', ({request}) => handle(request, async () => createRegistry(ctx, await readJson(request, ctx.maxBodyBytes)), 201), {parse: 'none'})
-    .get('/registries/:name', ({request, params}) => handle(request, () => showRegistry(ctx, params.name)))
-    .delete('/registries/:name', ({request, params}) => handle(request, () => removeRegistry(ctx, params.name)))
-    .post('/registries/:name/sync', ({request, params}) => handle(request, () => syncNow(ctx, params.name)), {parse: 'none'})
+    .get('/registries', ({request}) => handle(request, () => ({registries: registries.list()})))
+    .post('/registries', ({request}) => handle(request, async () => registries.create(await readJson(request, ctx.maxBodyBytes)), 201), {parse: 'none'})
+    .get('/registries/:name', ({request, params}) => handle(request, () => registries.show(params.name)))
+    .delete('/registries/:name', ({request, params}) => handle(request, () => registries.remove(params.name)))
+    .post('/registries/:name/sync', ({request, params}) => handle(request, () => registries.syncNow(params.name)), {parse: 'none'})
 }
 
 const error = {$ref: '#/components/responses/Error'}

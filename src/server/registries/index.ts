@@ -1,5 +1,5 @@
 export {startRegistryScheduler, dueRegistries, type SchedulerOptions} from './scheduler.ts'
 export {syncRegistry, isSyncing, type SyncDeps} from './sync.ts'
-export {createRegistry, listRegistryViews, showRegistry, removeRegistry, syncNow, registryView} from './service.ts'
+export {createRegistry, createRegistryService, listRegistryViews, showRegistry, removeRegistry, syncNow, registryView, type RegistryDeps, type RegistryService} from './service.ts'
 export {parseRegistryInput} from './validate.ts'
 export type {RegistryView, SyncResult, SyncVersionResult, RegistryInput} from './types.ts'

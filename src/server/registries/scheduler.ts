@@ -1,7 +1,6 @@
 /** Periodic registry syncs for `margo serve`. */
-import type {OperatorApiContext} from '../operator-api/context.ts'
 import {listRegistries} from '../store/registries-repo.ts'
-import {isSyncing, syncRegistry} from './sync.ts'
+import {isSyncing, syncRegistry, type SyncDeps} from './sync.ts'
 
 export interface DueInput {
   name: string
@@ -33,7 +32,7 @@ export interface SchedulerOptions {
  * Syncs each registry every `intervalSeconds` (registries added or removed later are picked up
  * at the next tick). Returns the function that stops it; a sync already running finishes.
  */
-export function startRegistryScheduler(ctx: OperatorApiContext, options: SchedulerOptions = {}): () => void {
+export function startRegistryScheduler(ctx: SyncDeps, options: SchedulerOptions = {}): () => void {
   const lastStarted = new Map<string, number>()
   let stopped = false
   const tick = () => {

@@ -1,5 +1,6 @@
-import type {OperatorApiContext} from '../operator-api/context.ts'
-import {reconcileApp, reconcileDevice} from './rollout-service.ts'
+import type {Logger} from '../../util/log.ts'
+import type {EventBus} from '../events.ts'
+import {createRolloutService, type RolloutDeps, type RolloutService} from './rollout-service.ts'
 
 /**
  * Keeps live rollouts true as the fleet changes: a device that is onboarded, relabelled,
@@ -7,23 +8,23 @@ import {reconcileApp, reconcileDevice} from './rollout-service.ts'
  * version re-evaluates the app's rollouts (those that follow the latest version move to it).
  * Returns the unsubscribe function.
  */
-export function startRolloutController(ctx: Pick<OperatorApiContext, 'store' | 'events' | 'log' | 'now'>): () => void {
-  return ctx.events.subscribe(event => {
+export function startRolloutController(deps: RolloutDeps & {events: EventBus, log: Logger}, rollouts: RolloutService = createRolloutService(deps)): () => void {
+  const {events, log} = deps
+  return events.subscribe(event => {
     if (event.type !== 'device.onboarded' && event.type !== 'device.updated' && event.type !== 'app.published') return
-    const now = ctx.now().toISOString()
     try {
       if (event.type === 'app.published') {
-        reconcileApp(ctx.store, ctx.events, event.appId, now)
+        rollouts.reconcileApp(event.appId)
         return
       }
-      const decisions = reconcileDevice(ctx.store, ctx.events, event.clientId, now)
+      const decisions = rollouts.reconcileDevice(event.clientId)
       for (const d of decisions) {
-        if (d.action === 'create' || d.action === 'update') ctx.log.info(`rollout.${d.action}`, {clientId: d.clientId, deploymentId: d.record.deploymentId, digest: d.record.digest})
-        else if (d.action === 'remove') ctx.log.info('rollout.remove', {clientId: d.clientId, deploymentId: d.current.deploymentId})
+        if (d.action === 'create' || d.action === 'update') log.info(`rollout.${d.action}`, {clientId: d.clientId, deploymentId: d.record.deploymentId, digest: d.record.digest})
+        else if (d.action === 'remove') log.info('rollout.remove', {clientId: d.clientId, deploymentId: d.current.deploymentId})
       }
     } catch (err) {
       // The event's own request already succeeded; the next event for the device retries.
-      ctx.log.error('rollout.reconcile_failed', {event: event.type, error: err instanceof Error ? err.message : String(err)})
+      log.error('rollout.reconcile_failed', {event: event.type, error: err instanceof Error ? err.message : String(err)})
     }
   })
 }

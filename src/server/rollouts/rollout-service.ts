@@ -74,6 +74,12 @@ export interface RolloutResult {
 
 type Events = Pick<EventBus, 'emit'>
 
+export interface RolloutDeps {
+  store: Store
+  events: Events
+  now: () => Date
+}
+
 const rolloutNotFound = (id: string) => notFound('rollout', id, 'margo deploy prints the rollout id; GET /operator/v1/rollouts lists them')
 
 function facts(client: ClientRecord): DeviceFacts {
@@ -232,7 +238,8 @@ function commit(store: Store, events: Events, rollout: RolloutRecord, decisions:
   announce(events, changed)
 }
 
-export function createRollout(store: Store, events: Events, input: RolloutInput, now: string, options: {dryRun?: boolean} = {}): RolloutResult {
+export function createRollout({store, events, now: clock}: RolloutDeps, input: RolloutInput, options: {dryRun?: boolean} = {}): RolloutResult {
+  const now = clock().toISOString()
   const hasDevices = input.devices !== undefined
   const hasSelector = input.selector !== undefined
   if (hasDevices === hasSelector) throw badRequest('give either "devices" (a list of client ids) or "selector" (a label selector; "" selects every device)')
@@ -266,7 +273,8 @@ export function requireRollout(store: Store, rolloutId: string): RolloutRecord {
   return r
 }
 
-export function updateRollout(store: Store, events: Events, rolloutId: string, patch: RolloutPatch, now: string, options: {dryRun?: boolean} = {}): RolloutResult {
+export function updateRollout({store, events, now: clock}: RolloutDeps, rolloutId: string, patch: RolloutPatch, options: {dryRun?: boolean} = {}): RolloutResult {
+  const now = clock().toISOString()
   const current = requireRollout(store, rolloutId)
   if (patch.selector !== undefined && current.selector === null) {
     throw conflict(`rollout ${rolloutId} lists its devices; a selector cannot replace the list — deploy with --selector instead`)
@@ -293,7 +301,8 @@ export function updateRollout(store: Store, events: Events, rolloutId: string, p
  * Deletes the rollout and its deployments (the devices report removing, then removed). A
  * device another rollout of the same app still covers gets that rollout's deployment back.
  */
-export function deleteRollout(store: Store, events: Events, rolloutId: string, now: string): {rolloutId: string, removed: {clientId: string, deploymentId: string}[]} {
+export function deleteRollout({store, events, now: clock}: RolloutDeps, rolloutId: string): {rolloutId: string, removed: {clientId: string, deploymentId: string}[]} {
+  const now = clock().toISOString()
   const rollout = requireRollout(store, rolloutId)
   const owned = rolloutDeploymentIds(store.db, rolloutId).map(id => store.getDeployment(id)!)
   const changed: DeploymentRecord[] = []
@@ -307,7 +316,7 @@ export function deleteRollout(store: Store, events: Events, rolloutId: string, n
     for (const clientId of new Set(owned.map(d => d.clientId))) publishManifest(store, clientId, now)
   })
   announce(events, changed)
-  for (const clientId of new Set(owned.map(d => d.clientId))) reconcileDevice(store, events, clientId, now, {appId: rollout.appId})
+  for (const clientId of new Set(owned.map(d => d.clientId))) reconcile(store, events, clientId, now, {appId: rollout.appId})
   return {rolloutId, removed: owned.map(d => ({clientId: d.clientId, deploymentId: d.deploymentId}))}
 }
 
@@ -317,7 +326,11 @@ export function deleteRollout(store: Store, events: Events, rolloutId: string, n
  * first, so a device that moves from one rollout of an app to another is handed over in one
  * step; then the newest rollout is served first, as the latest operator intent.
  */
-export function reconcileDevice(store: Store, events: Events, clientId: string, now: string, filter: {appId?: string} = {}): Decision[] {
+export function reconcileDevice({store, events, now}: RolloutDeps, clientId: string, filter: {appId?: string} = {}): Decision[] {
+  return reconcile(store, events, clientId, now().toISOString(), filter)
+}
+
+function reconcile(store: Store, events: Events, clientId: string, now: string, filter: {appId?: string}): Decision[] {
   const client = store.getClient(clientId)
   if (!client) return []
   const rollouts = listRollouts(store.db, filter).reverse()
@@ -352,9 +365,10 @@ export function reconcileDevice(store: Store, events: Events, clientId: string, 
 }
 
 /** Re-evaluates an app's rollouts on every device, one transaction per device. */
-export function reconcileApp(store: Store, events: Events, appId: string, now: string) {
+export function reconcileApp({store, events, now: clock}: RolloutDeps, appId: string) {
   if (listRollouts(store.db, {appId}).length === 0) return
-  for (const client of store.listClients()) reconcileDevice(store, events, client.clientId, now, {appId})
+  const now = clock().toISOString()
+  for (const client of store.listClients()) reconcile(store, events, client.clientId, now, {appId})
 }
 
 export function rolloutSummary(r: RolloutRecord) {
@@ -372,7 +386,8 @@ export function listRolloutSummaries(store: Store, filter: {appId?: string} = {}
  * A rollout with its deployments (status included by `deploymentView`) and the devices in its
  * scope that have none, with the reason, as a re-evaluation would find them now.
  */
-export function rolloutDetail<T>(store: Store, rolloutId: string, now: string, deploymentView: (d: DeploymentRecord) => T) {
+export function rolloutDetail<T>({store, now: clock}: Pick<RolloutDeps, 'store' | 'now'>, rolloutId: string, deploymentView: (d: DeploymentRecord) => T) {
+  const now = clock().toISOString()
   const rollout = requireRollout(store, rolloutId)
   const deployments = rolloutDeploymentIds(store.db, rolloutId).map(id => store.getDeployment(id)!)
   const app = appFacts(store, rollout.appId, rollout.appVersion)
@@ -387,3 +402,18 @@ export function rolloutDetail<T>(store: Store, rolloutId: string, now: string, d
   }
   return {...rolloutSummary(rollout), appVersion: 'error' in app ? null : app.version, targets: deployments.map(deploymentView), skipped}
 }
+
+/** Rollouts as the server uses them, bound to their dependencies once. */
+export function createRolloutService(deps: RolloutDeps) {
+  return {
+    create: (input: RolloutInput, options: {dryRun?: boolean} = {}) => createRollout(deps, input, options),
+    update: (rolloutId: string, patch: RolloutPatch, options: {dryRun?: boolean} = {}) => updateRollout(deps, rolloutId, patch, options),
+    remove: (rolloutId: string) => deleteRollout(deps, rolloutId),
+    list: (filter: {appId?: string} = {}) => listRolloutSummaries(deps.store, filter),
+    detail: <T>(rolloutId: string, deploymentView: (d: DeploymentRecord) => T) => rolloutDetail(deps, rolloutId, deploymentView),
+    reconcileDevice: (clientId: string, filter: {appId?: string} = {}) => reconcileDevice(deps, clientId, filter),
+    reconcileApp: (appId: string) => reconcileApp(deps, appId),
+  }
+}
+
+export type RolloutService = ReturnType<typeof createRolloutService>
