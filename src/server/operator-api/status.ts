@@ -21,7 +21,7 @@ export function statusRoutes(ctx: OperatorApiContext) {
     .get('/status', ({request}) => handle(request, () => {
       const {store} = ctx
       // One read transaction: counts and lists come from the same moment.
-      return store.transaction(() => buildOverview(store.listClients(), store.listDeployments(), latestStatusByDeployment(store.db), clock()))
+      return store.transaction(() => buildOverview(store.listClients(), store.listDeployments(), latestStatusByDeployment(store), clock()))
     }))
     .get('/status/:id', ({request, params}) => handle(request, () => {
       const {store} = ctx

@@ -97,7 +97,7 @@ function appFacts(store: Store, appId: string, version: string | null): AppFacts
 }
 
 function existingOf(store: Store, clientId: string, appId: string): ExistingDeployment[] {
-  const links = rolloutLinks(store.db, clientId)
+  const links = rolloutLinks(store, clientId)
   return store.listDeployments({clientId, appId, desired: 'present'}).map(deployment => ({deployment, rolloutId: links.get(deployment.deploymentId) ?? null}))
 }
 
@@ -107,15 +107,15 @@ function apply(store: Store, rolloutId: string, d: Decision, now: string): Deplo
     case 'create':
       store.putArtifact(d.record.digest, YAML_MEDIA_TYPE, d.bytes, now)
       store.insertDeployment(d.record)
-      linkDeployment(store.db, d.record.deploymentId, rolloutId)
+      linkDeployment(store, d.record.deploymentId, rolloutId)
       return d.record
     case 'update':
       store.putArtifact(d.record.digest, YAML_MEDIA_TYPE, d.bytes, now)
       store.updateDeployment(d.record)
-      if (d.relink) linkDeployment(store.db, d.record.deploymentId, rolloutId)
+      if (d.relink) linkDeployment(store, d.record.deploymentId, rolloutId)
       return d.record
     case 'unchanged':
-      if (d.relink) linkDeployment(store.db, d.current.deploymentId, rolloutId)
+      if (d.relink) linkDeployment(store, d.current.deploymentId, rolloutId)
       return null
     case 'remove': {
       const removed: DeploymentRecord = {...d.current, desired: 'absent', updatedAt: now}
@@ -166,7 +166,7 @@ function candidates(store: Store, rollout: RolloutRecord): ClientRecord[] {
  * written) when a device's values are refused: invalid or an immutable setting changed.
  */
 function planAll(store: Store, rollout: RolloutRecord, app: AppFacts, now: string, dryRun: boolean): Decision[] {
-  const owned = new Set(rolloutDeploymentIds(store.db, rollout.rolloutId).map(id => store.getDeployment(id)?.clientId))
+  const owned = new Set(rolloutDeploymentIds(store, rollout.rolloutId).map(id => store.getDeployment(id)?.clientId))
   const clients = candidates(store, rollout)
   for (const id of owned) {
     if (id && !clients.some(c => c.clientId === id)) {
@@ -218,7 +218,7 @@ function result(store: Store, rollout: RolloutRecord, app: AppFacts, decisions: 
     }
   }
   return {
-    rolloutId: dryRun ? (getRollout(store.db, rollout.rolloutId) ? rollout.rolloutId : null) : rollout.rolloutId,
+    rolloutId: dryRun ? (getRollout(store, rollout.rolloutId) ? rollout.rolloutId : null) : rollout.rolloutId,
     dryRun, appId: rollout.appId, version: rollout.appVersion, appVersion: app.version,
     selector: rollout.selector, devices: rollout.devices, targets, removed, skipped,
   }
@@ -263,12 +263,12 @@ export function createRollout({store, events, now: clock}: RolloutDeps, input: R
   }
   const app = checkRollout(store, rollout)
   const decisions = planAll(store, rollout, app, now, options.dryRun === true)
-  if (!options.dryRun) commit(store, events, rollout, decisions, now, () => insertRollout(store.db, rollout))
+  if (!options.dryRun) commit(store, events, rollout, decisions, now, () => insertRollout(store, rollout))
   return result(store, rollout, app, decisions, options.dryRun === true)
 }
 
 export function requireRollout(store: Store, rolloutId: string): RolloutRecord {
-  const r = getRollout(store.db, rolloutId)
+  const r = getRollout(store, rolloutId)
   if (!r || r.deleted) throw rolloutNotFound(rolloutId)
   return r
 }
@@ -293,7 +293,7 @@ export function updateRollout({store, events, now: clock}: RolloutDeps, rolloutI
   }
   const app = checkRollout(store, rollout)
   const decisions = planAll(store, rollout, app, now, options.dryRun === true)
-  if (!options.dryRun) commit(store, events, rollout, decisions, now, () => writeRollout(store.db, rollout))
+  if (!options.dryRun) commit(store, events, rollout, decisions, now, () => writeRollout(store, rollout))
   return result(store, rollout, app, decisions, options.dryRun === true)
 }
 
@@ -304,10 +304,10 @@ export function updateRollout({store, events, now: clock}: RolloutDeps, rolloutI
 export function deleteRollout({store, events, now: clock}: RolloutDeps, rolloutId: string): {rolloutId: string, removed: {clientId: string, deploymentId: string}[]} {
   const now = clock().toISOString()
   const rollout = requireRollout(store, rolloutId)
-  const owned = rolloutDeploymentIds(store.db, rolloutId).map(id => store.getDeployment(id)!)
+  const owned = rolloutDeploymentIds(store, rolloutId).map(id => store.getDeployment(id)!)
   const changed: DeploymentRecord[] = []
   store.transaction(() => {
-    writeRollout(store.db, {...rollout, deleted: true, updatedAt: now})
+    writeRollout(store, {...rollout, deleted: true, updatedAt: now})
     for (const d of owned) {
       const removed: DeploymentRecord = {...d, desired: 'absent', updatedAt: now}
       store.updateDeployment(removed)
@@ -333,7 +333,7 @@ export function reconcileDevice({store, events, now}: RolloutDeps, clientId: str
 function reconcile(store: Store, events: Events, clientId: string, now: string, filter: {appId?: string}): Decision[] {
   const client = store.getClient(clientId)
   if (!client) return []
-  const rollouts = listRollouts(store.db, filter).reverse()
+  const rollouts = listRollouts(store, filter).reverse()
   const device = facts(client)
   const apps = new Map<string, AppFacts | {error: string}>()
   const appOf = (r: RolloutRecord) => {
@@ -366,7 +366,7 @@ function reconcile(store: Store, events: Events, clientId: string, now: string, 
 
 /** Re-evaluates an app's rollouts on every device, one transaction per device. */
 export function reconcileApp({store, events, now: clock}: RolloutDeps, appId: string) {
-  if (listRollouts(store.db, {appId}).length === 0) return
+  if (listRollouts(store, {appId}).length === 0) return
   const now = clock().toISOString()
   for (const client of store.listClients()) reconcile(store, events, client.clientId, now, {appId})
 }
@@ -379,7 +379,7 @@ export function rolloutSummary(r: RolloutRecord) {
 }
 
 export function listRolloutSummaries(store: Store, filter: {appId?: string} = {}) {
-  return listRollouts(store.db, filter).map(r => ({...rolloutSummary(r), deployments: rolloutDeploymentIds(store.db, r.rolloutId).length}))
+  return listRollouts(store, filter).map(r => ({...rolloutSummary(r), deployments: rolloutDeploymentIds(store, r.rolloutId).length}))
 }
 
 /**
@@ -389,7 +389,7 @@ export function listRolloutSummaries(store: Store, filter: {appId?: string} = {}
 export function rolloutDetail<T>({store, now: clock}: Pick<RolloutDeps, 'store' | 'now'>, rolloutId: string, deploymentView: (d: DeploymentRecord) => T) {
   const now = clock().toISOString()
   const rollout = requireRollout(store, rolloutId)
-  const deployments = rolloutDeploymentIds(store.db, rolloutId).map(id => store.getDeployment(id)!)
+  const deployments = rolloutDeploymentIds(store, rolloutId).map(id => store.getDeployment(id)!)
   const app = appFacts(store, rollout.appId, rollout.appVersion)
   const skipped: {clientId: string, reason: string}[] = []
   for (const client of candidates(store, rollout)) {

@@ -1,12 +1,11 @@
-import type {Database} from 'bun:sqlite'
-import type {StatusReportRecord} from './store.ts'
+import type {StatusReportRecord, Store} from './store.ts'
 
 /**
  * Read-only queries for the fleet overview. One query for the latest report of every
  * deployment, where going through `Store.latestStatus` would cost one query per deployment.
  */
-export function latestStatusByDeployment(db: Database): Map<string, StatusReportRecord> {
-  const rows = db.query(`SELECT s.id, s.deployment_id, s.client_id, s.state, s.error_json, s.components_json, s.received_at
+export function latestStatusByDeployment(store: Store): Map<string, StatusReportRecord> {
+  const rows = store.db.query(`SELECT s.id, s.deployment_id, s.client_id, s.state, s.error_json, s.components_json, s.received_at
     FROM status_reports s
     JOIN (SELECT deployment_id, MAX(id) AS id FROM status_reports GROUP BY deployment_id) latest ON latest.id = s.id`).all() as {
     id: number, deployment_id: string, client_id: string, state: string, error_json: string | null, components_json: string, received_at: string

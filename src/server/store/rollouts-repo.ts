@@ -1,4 +1,4 @@
-import type {Database} from 'bun:sqlite'
+import type {Store} from './store.ts'
 
 /**
  * SQL for rollouts (table `rollouts`) and the link from a deployment to the rollout that owns
@@ -48,43 +48,43 @@ const toRecord = (r: Row): RolloutRecord => ({
   deleted: r.deleted !== 0,
 })
 
-export function insertRollout(db: Database, r: RolloutRecord) {
-  db.query(`INSERT INTO rollouts (rollout_id, app_id, app_version, selector, devices_json, profile, values_json, created_at, updated_at, deleted)
+export function insertRollout(store: Store, r: RolloutRecord) {
+  store.db.query(`INSERT INTO rollouts (rollout_id, app_id, app_version, selector, devices_json, profile, values_json, created_at, updated_at, deleted)
     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
     .run(r.rolloutId, r.appId, r.appVersion, r.selector, JSON.stringify(r.devices), r.profile, JSON.stringify(r.values), r.createdAt, r.updatedAt, r.deleted ? 1 : 0)
 }
 
-export function updateRollout(db: Database, r: RolloutRecord) {
-  db.query(`UPDATE rollouts SET app_version = ?, selector = ?, devices_json = ?, profile = ?, values_json = ?, updated_at = ?, deleted = ?
+export function updateRollout(store: Store, r: RolloutRecord) {
+  store.db.query(`UPDATE rollouts SET app_version = ?, selector = ?, devices_json = ?, profile = ?, values_json = ?, updated_at = ?, deleted = ?
     WHERE rollout_id = ?`)
     .run(r.appVersion, r.selector, JSON.stringify(r.devices), r.profile, JSON.stringify(r.values), r.updatedAt, r.deleted ? 1 : 0, r.rolloutId)
 }
 
-export function getRollout(db: Database, rolloutId: string): RolloutRecord | null {
-  const row = db.query('SELECT * FROM rollouts WHERE rollout_id = ?').get(rolloutId) as Row | null
+export function getRollout(store: Store, rolloutId: string): RolloutRecord | null {
+  const row = store.db.query('SELECT * FROM rollouts WHERE rollout_id = ?').get(rolloutId) as Row | null
   return row ? toRecord(row) : null
 }
 
 /** Live rollouts (not deleted), oldest first; optionally of one app. */
-export function listRollouts(db: Database, filter: {appId?: string} = {}): RolloutRecord[] {
+export function listRollouts(store: Store, filter: {appId?: string} = {}): RolloutRecord[] {
   const rows = filter.appId
-    ? db.query('SELECT * FROM rollouts WHERE deleted = 0 AND app_id = ? ORDER BY created_at, rollout_id').all(filter.appId)
-    : db.query('SELECT * FROM rollouts WHERE deleted = 0 ORDER BY created_at, rollout_id').all()
+    ? store.db.query('SELECT * FROM rollouts WHERE deleted = 0 AND app_id = ? ORDER BY created_at, rollout_id').all(filter.appId)
+    : store.db.query('SELECT * FROM rollouts WHERE deleted = 0 ORDER BY created_at, rollout_id').all()
   return (rows as Row[]).map(toRecord)
 }
 
-export function linkDeployment(db: Database, deploymentId: string, rolloutId: string | null) {
-  db.query('UPDATE deployments SET rollout_id = ? WHERE deployment_id = ?').run(rolloutId, deploymentId)
+export function linkDeployment(store: Store, deploymentId: string, rolloutId: string | null) {
+  store.db.query('UPDATE deployments SET rollout_id = ? WHERE deployment_id = ?').run(rolloutId, deploymentId)
 }
 
 /** deploymentId → rolloutId (or null) for a device's deployments that are still present. */
-export function rolloutLinks(db: Database, clientId: string): Map<string, string | null> {
-  const rows = db.query(`SELECT deployment_id, rollout_id FROM deployments WHERE client_id = ? AND desired = 'present'`).all(clientId) as {deployment_id: string, rollout_id: string | null}[]
+export function rolloutLinks(store: Store, clientId: string): Map<string, string | null> {
+  const rows = store.db.query(`SELECT deployment_id, rollout_id FROM deployments WHERE client_id = ? AND desired = 'present'`).all(clientId) as {deployment_id: string, rollout_id: string | null}[]
   return new Map(rows.map(r => [r.deployment_id, r.rollout_id]))
 }
 
 /** Ids of the deployments a rollout owns, present ones unless `all`. */
-export function rolloutDeploymentIds(db: Database, rolloutId: string, options: {all?: boolean} = {}): string[] {
+export function rolloutDeploymentIds(store: Store, rolloutId: string, options: {all?: boolean} = {}): string[] {
   const sql = `SELECT deployment_id FROM deployments WHERE rollout_id = ? ${options.all ? '' : `AND desired = 'present'`} ORDER BY created_at, deployment_id`
-  return (db.query(sql).all(rolloutId) as {deployment_id: string}[]).map(r => r.deployment_id)
+  return (store.db.query(sql).all(rolloutId) as {deployment_id: string}[]).map(r => r.deployment_id)
 }

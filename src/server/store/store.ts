@@ -89,6 +89,7 @@ const asBytes = (v: unknown) => (v instanceof Uint8Array ? v : new Uint8Array(v 
  * multi-step changes go through `transaction`.
  */
 export class Store {
+  /** For the store's own query modules (src/server/store/) only; services call their functions. */
   readonly db: Database
 
   constructor(path: string) {
