@@ -4,8 +4,8 @@
  * undeploy by rollout or deployment id.
  */
 import {parseDuration} from '../util/duration.ts'
-import {parseLabelArguments} from '../server/rollouts/labels.ts'
-import {describeSelectorError, parseSelector} from '../server/rollouts/selector.ts'
+import {parseLabelArguments} from '../operator-contract/labels.ts'
+import {describeSelectorError, parseSelector} from '../operator-contract/selector.ts'
 import {parseAppRef, parseSetValues, readValuesFile} from './deploy.ts'
 import {NotFoundError, OperationError, UsageError, ValidationError} from '../util/errors.ts'
 import type {OperatorClient} from './operator-client.ts'

@@ -2,7 +2,7 @@ import {Elysia} from 'elysia'
 import {OPERATOR_PREFIX, operatorHandler, requireDevice, optionalObject, optionalString, queryString, readJson, type OperatorApiContext} from './context.ts'
 import {badRequest, invalid} from './errors.ts'
 import {deploymentJson, deviceJson} from './views.ts'
-import {labelMapProblems, mergeLabels, sortLabels} from '../rollouts/labels.ts'
+import {labelMapProblems, mergeLabels, sortLabels} from '../../operator-contract/labels.ts'
 import type {RolloutService} from '../rollouts/rollout-service.ts'
 
 function labelsOf(body: Record<string, unknown>, allowNull: boolean): Record<string, string | null> {

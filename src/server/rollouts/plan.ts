@@ -22,7 +22,7 @@ import type {DeploymentRecord} from '../store/store.ts'
 import type {RolloutRecord} from '../store/rollouts-repo.ts'
 import {buildApplicationDeployment} from '../deployments/build.ts'
 import {sha256Digest} from '../../margo/digest.ts'
-import {matchesSelector, parseSelector} from './selector.ts'
+import {matchesSelector, parseSelector} from '../../operator-contract/selector.ts'
 
 export interface DeviceFacts {
   clientId: string

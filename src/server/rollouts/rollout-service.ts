@@ -23,7 +23,7 @@ import {
 } from '../store/rollouts-repo.ts'
 import {unifiedDiff} from './diff.ts'
 import {inScope, planDevice, type AppFacts, type Decision, type DeviceFacts, type ExistingDeployment, type Problem} from './plan.ts'
-import {describeSelectorError, formatSelector, parseSelector} from './selector.ts'
+import {describeSelectorError, formatSelector, parseSelector} from '../../operator-contract/selector.ts'
 
 /** The id a dry run renders new deployments with: visibly not a real one. */
 export const DRY_RUN_DEPLOYMENT_ID = '00000000-0000-4000-8000-000000000000'

@@ -1,5 +1,5 @@
 import {describe, expect, test} from 'bun:test'
-import {labelKeyProblem, labelMapProblems, labelValueProblem, mergeLabels, parseLabelArguments} from '../../../src/server/rollouts/labels.ts'
+import {labelKeyProblem, labelMapProblems, labelValueProblem, mergeLabels, parseLabelArguments} from '../../../src/operator-contract/labels.ts'
 
 describe('label keys and values (Kubernetes rules)', () => {
   test.each(['site', 'line_2', 'a.b-c', 'example.com/zone', 'k8s.io/arch', 'A', 'x'.repeat(63)])('key %p is valid', key => {

@@ -1,5 +1,5 @@
 import {describe, expect, test} from 'bun:test'
-import {describeSelectorError, formatSelector, matchesSelector, parseSelector, type Selector} from '../../../src/server/rollouts/selector.ts'
+import {describeSelectorError, formatSelector, matchesSelector, parseSelector, type Selector} from '../../../src/operator-contract/selector.ts'
 
 function parsed(text: string): Selector {
   const r = parseSelector(text)
