@@ -1,4 +1,4 @@
-import {freshestSeen, livenessOf, type Liveness, type LivenessThresholds} from './liveness.ts'
+import {livenessOf, type Liveness, type LivenessThresholds} from '../../operator-contract/liveness.ts'
 
 /**
  * The status views of the operator API (`GET /status`, `GET /status/{id}`), built from plain
@@ -129,6 +129,16 @@ export interface ViewClock {
   thresholds: LivenessThresholds
   /** Last-seen times not yet flushed to the store. */
   pendingSeen?: Map<string, string>
+}
+
+/**
+ * The freshest of the stored last-seen time and the one still waiting in memory for the
+ * periodic flush (both ISO 8601 UTC, so they compare as strings).
+ */
+export function freshestSeen(stored: string | null | undefined, pending: string | null | undefined): string | null {
+  if (!stored) return pending ?? null
+  if (!pending) return stored
+  return pending > stored ? pending : stored
 }
 
 const thresholdsView = (t: LivenessThresholds): ThresholdsView => ({staleAfterSeconds: Math.round(t.staleAfterMs / 1000), offlineAfterSeconds: Math.round(t.offlineAfterMs / 1000)})

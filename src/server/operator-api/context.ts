@@ -23,7 +23,7 @@ export interface OperatorApiContext {
    * it, liveness is judged from the stored times, which lag by up to one flush period.
    */
   lastSeen?: () => Map<string, string>
-  /** When devices count as stale and offline; defaults in src/server/fleet-status/liveness.ts. */
+  /** When devices count as stale and offline; defaults in src/operator-contract/liveness.ts. */
   liveness?: {staleAfterMs: number, offlineAfterMs: number}
 }
 

@@ -1,7 +1,7 @@
 import {Elysia} from 'elysia'
 import {OPERATOR_PREFIX, operatorHandler, type OperatorApiContext} from './context.ts'
 import {OperatorError} from './errors.ts'
-import {checkThresholds} from '../fleet-status/liveness.ts'
+import {checkThresholds} from '../../operator-contract/liveness.ts'
 import {buildOverview, buildTargetStatus, type TargetKind, type ViewClock} from '../fleet-status/views.ts'
 import {latestStatusByDeployment} from '../store/fleet-status.ts'
 import type {ClientRecord, DeploymentRecord} from '../store/store.ts'

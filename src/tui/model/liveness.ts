@@ -1,13 +1,11 @@
 /**
  * How recently a device was heard from. The server may send its own judgement in `liveness`;
- * otherwise it is computed from `lastSeenAt` with the thresholds below.
+ * otherwise it is computed from `lastSeenAt` with the default thresholds of the operator contract.
  */
 import type {Device} from '../../client/types.ts'
+import {DEFAULT_LIVENESS_THRESHOLDS, livenessOf} from '../../operator-contract/liveness.ts'
 import {shortAge} from './format.ts'
 import type {Tone} from './lines.ts'
-
-export const STALE_AFTER_MS = 15 * 60_000
-export const OFFLINE_AFTER_MS = 60 * 60_000
 
 export type LivenessState = 'online' | 'stale' | 'offline' | 'never'
 
@@ -25,10 +23,9 @@ export function deviceLiveness(device: Pick<Device, 'lastSeenAt'> & {liveness?: 
   const reported = typeof device.liveness === 'string' ? device.liveness : (device.liveness as {state?: unknown} | undefined)?.state
   let state: LivenessState
   if (reported === 'online' || reported === 'stale' || reported === 'offline') state = reported
+  // The contract counts a device never seen as offline; the TUI tells the two apart.
   else if (!device.lastSeenAt || Number.isNaN(age)) state = 'never'
-  else if (age >= OFFLINE_AFTER_MS) state = 'offline'
-  else if (age >= STALE_AFTER_MS) state = 'stale'
-  else state = 'online'
+  else state = livenessOf(device.lastSeenAt, new Date(now), DEFAULT_LIVENESS_THRESHOLDS)
   const label = state === 'stale' && !Number.isNaN(age) ? `stale ${shortAge(age)}` : state === 'never' ? 'never seen' : state
   return {state, label, tone: TONE[state]}
 }

@@ -1,5 +1,6 @@
 import {describe, expect, test} from 'bun:test'
-import {checkThresholds, DEFAULT_LIVENESS_THRESHOLDS, freshestSeen, livenessOf} from '../../../src/server/fleet-status/liveness.ts'
+import {checkThresholds, DEFAULT_LIVENESS_THRESHOLDS, livenessOf} from '../../../src/operator-contract/liveness.ts'
+import {freshestSeen} from '../../../src/server/fleet-status/views.ts'
 import {SeenThrottle} from '../../../src/server/fleet-status/seen-throttle.ts'
 
 const now = new Date('2026-11-23T12:00:00.000Z')

@@ -6,6 +6,9 @@
  * three poll periods), `stale` when it missed several polls but less than the offline threshold,
  * and `offline` when it has not been seen for the offline threshold (default 1 h: twelve poll
  * periods, enough to ride out a restart or a short network outage) or never at all.
+ *
+ * The server judges with the thresholds it was started with and sends them along; a client that
+ * has only `lastSeenAt` judges with the defaults.
  */
 
 export type Liveness = 'online' | 'stale' | 'offline'
@@ -43,14 +46,4 @@ export function livenessOf(lastSeenAt: string | Date | null | undefined, now: Da
   if (age < thresholds.staleAfterMs) return 'online'
   if (age < thresholds.offlineAfterMs) return 'stale'
   return 'offline'
-}
-
-/**
- * The freshest of the stored last-seen time and the one still waiting in memory for the
- * periodic flush (both ISO 8601 UTC, so they compare as strings).
- */
-export function freshestSeen(stored: string | null | undefined, pending: string | null | undefined): string | null {
-  if (!stored) return pending ?? null
-  if (!pending) return stored
-  return pending > stored ? pending : stored
 }
