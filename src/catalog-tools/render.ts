@@ -1,6 +1,6 @@
 /** Text for the package and registry commands: aligned on a terminal, tab-separated when piped. */
 import type {PushResult} from '../oci/package.ts'
-import type {Registry, SyncResult} from '../client/registries.ts'
+import type {Registry, SyncResult} from '../operator-contract/views.ts'
 import {type Cell, type OutputContext, blocks, fields, formatTime, paint, section, table} from '../cli/output.ts'
 import type {LintProblem, LintReport} from './lint.ts'
 

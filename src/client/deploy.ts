@@ -2,7 +2,8 @@ import {readFileSync} from 'node:fs'
 import {parse as parseYaml} from 'yaml'
 import {UsageError} from '../util/errors.ts'
 import type {OperatorClient} from './operator-client.ts'
-import type {CreateDeploymentRequest, Deployment} from './types.ts'
+import type {Deployment} from '../operator-contract/views.ts'
+import type {CreateDeploymentRequest} from '../operator-contract/requests.ts'
 
 export interface AppRef {
   appId: string

@@ -1,20 +1,8 @@
 import type {Connection} from './connection.ts'
 import {OperationError} from '../util/errors.ts'
 import {errorFromNetwork, errorFromResponse, type RequestContext} from './http-errors.ts'
-import type {
-  App,
-  AppSummary,
-  CreateDeploymentRequest,
-  Deployment,
-  DeploymentFilter,
-  DeploymentWithTimeline,
-  Device,
-  DeviceWithDeployments,
-  FleetStatus,
-  Health,
-  PublishResult,
-  UpdateDeploymentRequest,
-} from './types.ts'
+import type {App, AppSummary, Deployment, DeploymentWithTimeline, Device, DeviceWithDeployments, FleetStatus, Health} from '../operator-contract/views.ts'
+import type {CreateDeploymentRequest, UpdateDeploymentRequest} from '../operator-contract/requests.ts'
 
 export interface OperatorClientOptions {
   /** Per request; a server that accepts the connection but never answers must not hang the CLI. */
@@ -24,6 +12,17 @@ export interface OperatorClientOptions {
 }
 
 export type PackageMediaType = 'application/yaml' | 'application/gzip'
+
+export interface DeploymentFilter {
+  clientId?: string
+  appId?: string
+}
+
+export interface PublishResult {
+  app: App
+  /** false when the same version with the same content was already published. */
+  created: boolean
+}
 
 export interface RequestOptions extends Omit<RequestContext, 'method' | 'path'> {
   body?: unknown

@@ -1,7 +1,6 @@
 import {readFileSync, statSync} from 'node:fs'
 import {ValidationError, UsageError} from '../util/errors.ts'
-import type {OperatorClient, PackageMediaType} from './operator-client.ts'
-import type {PublishResult} from './types.ts'
+import type {OperatorClient, PackageMediaType, PublishResult} from './operator-client.ts'
 
 export type PublishSource = 'description' | 'archive' | 'directory'
 

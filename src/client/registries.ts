@@ -1,53 +1,8 @@
 /** Registries of the operator API (`/registries`) for the CLI and scripts. */
 import type {OperatorClient} from './operator-client.ts'
 import {UsageError} from '../util/errors.ts'
-
-export type RegistryKind = 'oci' | 'git'
-export type SyncVersionStatus = 'added' | 'unchanged' | 'conflict' | 'invalid'
-
-export interface SyncVersionResult {
-  appId: string | null
-  version: string | null
-  status: SyncVersionStatus
-  error?: string
-  location: string
-}
-
-export interface SyncResult {
-  registry: string
-  startedAt: string
-  finishedAt: string
-  appsFound: number
-  versionsAdded: number
-  versions: SyncVersionResult[]
-  errors: string[]
-}
-
-export interface Registry {
-  name: string
-  kind: RegistryKind
-  url: string
-  ref?: string
-  repositories: string[]
-  hasCredentials: boolean
-  credentialsKind?: 'basic' | 'bearer'
-  intervalSeconds: number
-  createdAt: string
-  lastSyncAt: string | null
-  lastSync: SyncResult | null
-}
-
-export interface AddRegistryRequest {
-  name: string
-  kind: RegistryKind
-  url: string
-  ref?: string
-  repositories?: string[]
-  username?: string
-  password?: string
-  token?: string
-  intervalSeconds?: number
-}
+import type {Registry, SyncResult} from '../operator-contract/views.ts'
+import type {AddRegistryRequest} from '../operator-contract/requests.ts'
 
 const enc = encodeURIComponent
 

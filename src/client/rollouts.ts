@@ -9,68 +9,8 @@ import {describeSelectorError, parseSelector} from '../operator-contract/selecto
 import {parseAppRef, parseSetValues, readValuesFile} from './deploy.ts'
 import {NotFoundError, OperationError, UsageError, ValidationError} from '../util/errors.ts'
 import type {OperatorClient} from './operator-client.ts'
-import type {Deployment, DeploymentState, Device} from './types.ts'
-
-export interface RolloutTarget {
-  clientId: string
-  /** null for a deployment a dry run would create. */
-  deploymentId: string | null
-  action: 'create' | 'update' | 'unchanged'
-  appVersion: string
-  profile: {id: string; type: string}
-  digest: string
-  /** Dry run: the ApplicationDeployment YAML the device would get. */
-  yaml?: string
-  /** Dry run, updates: unified diff from the device's current YAML. */
-  diff?: string
-}
-
-export interface SkippedDevice {
-  clientId: string
-  reason: string
-}
-
-export interface RolloutResult {
-  rolloutId: string | null
-  dryRun: boolean
-  appId: string
-  /** Pinned version; null when the rollout follows the latest. */
-  version: string | null
-  appVersion: string
-  selector: string | null
-  devices: string[]
-  targets: RolloutTarget[]
-  removed: {clientId: string; deploymentId: string}[]
-  skipped: SkippedDevice[]
-}
-
-export interface RolloutSummary {
-  rolloutId: string
-  appId: string
-  version: string | null
-  selector: string | null
-  devices: string[]
-  profile: string | null
-  values: Record<string, unknown>
-  createdAt: string
-  updatedAt: string
-}
-
-export interface RolloutDetail extends RolloutSummary {
-  appVersion: string | null
-  targets: Deployment[]
-  skipped: SkippedDevice[]
-}
-
-export interface RolloutRequest {
-  appId: string
-  version?: string
-  devices?: string[]
-  selector?: string
-  profile?: string
-  values?: Record<string, unknown>
-  dryRun?: boolean
-}
+import type {Deployment, DeploymentState, Device, RolloutDetail, RolloutRemoval, RolloutResult, RolloutSummary, RolloutTarget} from '../operator-contract/views.ts'
+import type {RolloutPatchRequest, RolloutRequest} from '../operator-contract/requests.ts'
 
 export interface FleetDeployOptions {
   /** `appId` or `appId@version` (pinned; without it the rollout follows the latest version). */
@@ -137,11 +77,11 @@ export function getRollout(client: OperatorClient, rolloutId: string): Promise<R
   return client.call('GET', `/rollouts/${enc(rolloutId)}`)
 }
 
-export function updateRollout(client: OperatorClient, rolloutId: string, patch: {version?: string | null; values?: Record<string, unknown>; selector?: string; dryRun?: boolean}): Promise<RolloutResult> {
+export function updateRollout(client: OperatorClient, rolloutId: string, patch: RolloutPatchRequest): Promise<RolloutResult> {
   return client.call('PATCH', `/rollouts/${enc(rolloutId)}`, {body: patch, inputHint: 'check the values against the app: margo app show <appId>'})
 }
 
-export function deleteRollout(client: OperatorClient, rolloutId: string): Promise<{rolloutId: string; removed: {clientId: string; deploymentId: string}[]}> {
+export function deleteRollout(client: OperatorClient, rolloutId: string): Promise<RolloutRemoval> {
   return client.call('DELETE', `/rollouts/${enc(rolloutId)}`)
 }
 

@@ -1,86 +1,8 @@
 import {subscribeEvents, type StreamEvent} from './events.ts'
 import type {OperatorClient} from './operator-client.ts'
+import type {FleetOverview, TargetStatus} from '../operator-contract/views.ts'
 
 /** The status views of the operator API (`GET /status`, `GET /status/{id}`; docs/watching.md). */
-
-export type Liveness = 'online' | 'stale' | 'offline'
-
-export interface StatusErrorInfo {
-  code?: string
-  message?: string
-}
-
-export interface DeviceLivenessView {
-  clientId: string
-  enrollment: 'pending' | 'active' | 'revoked'
-  liveness: Liveness
-  lastSeenAt: string | null
-  labels: Record<string, string>
-}
-
-export interface FailedDeploymentView {
-  deploymentId: string
-  clientId: string
-  appId: string
-  appVersion: string
-  error: StatusErrorInfo | null
-  reportedAt: string
-}
-
-export interface LivenessThresholdsView {
-  staleAfterSeconds: number
-  offlineAfterSeconds: number
-}
-
-export interface FleetOverview {
-  generatedAt: string
-  thresholds: LivenessThresholdsView
-  devices: {total: number; online: number; stale: number; offline: number; active: number; pending: number; revoked: number}
-  deployments: {total: number; byState: Record<string, number>}
-  failedDeployments: FailedDeploymentView[]
-  staleOrOfflineDevices: DeviceLivenessView[]
-}
-
-export interface ComponentView {
-  name: string
-  state: string
-  error: StatusErrorInfo | null
-}
-
-export interface StatusTimelineEntry {
-  at: string
-  state: string
-  error: StatusErrorInfo | null
-  components: ComponentView[]
-}
-
-export interface DeploymentStatusView {
-  deploymentId: string
-  clientId: string
-  appId: string
-  appVersion: string
-  profile: {id: string; type: string}
-  desired: 'present' | 'absent'
-  digest: string
-  createdAt: string
-  updatedAt: string
-  /** `unreported` until the device reports. */
-  state: string
-  reportedAt: string | null
-  error: StatusErrorInfo | null
-  components: ComponentView[]
-  lastError: (StatusErrorInfo & {at: string; state: string; component?: string}) | null
-  timeline: StatusTimelineEntry[]
-}
-
-export interface TargetStatus {
-  id: string
-  kind: 'deployment' | 'device' | 'app'
-  generatedAt: string
-  thresholds: LivenessThresholdsView
-  devices: DeviceLivenessView[]
-  deployments: DeploymentStatusView[]
-}
 
 export type StatusView = {scope: 'fleet'; overview: FleetOverview} | {scope: 'target'; target: TargetStatus}
 

@@ -4,7 +4,8 @@
  */
 import {useEffect, useReducer, useRef} from 'react'
 import {ValidationError} from '../util/errors.ts'
-import type {App, AppSummary, CreateDeploymentRequest, Deployment, DeploymentWithTimeline, Device, DeviceWithDeployments} from '../client/types.ts'
+import type {App, AppSummary, Deployment, DeploymentWithTimeline, Device, DeviceWithDeployments} from '../operator-contract/views.ts'
+import type {CreateDeploymentRequest} from '../operator-contract/requests.ts'
 import type {FleetEventSource} from './event-source.ts'
 import {type Action, type Effect, eventNeedsRefresh, initialState, reduce, type TuiState, type View} from './model/state.ts'
 

@@ -3,8 +3,8 @@
  * aligned tables and, for a dry run, each device's YAML or diff. Piped: one tab-separated
  * line per device (`target`, `skipped`, `removed` first), then the dry-run documents.
  */
-import type {FleetDeployOutcome, RolloutResult, UndeployResult, WaitProgress} from '../../client/rollouts.ts'
-import type {Device} from '../../client/types.ts'
+import type {FleetDeployOutcome, UndeployResult, WaitProgress} from '../../client/rollouts.ts'
+import type {Device, RolloutResult} from '../../operator-contract/views.ts'
 import {type OutputContext, blocks, keyValues, paint, section, table} from '../output.ts'
 import {renderUndeployResult} from '../render/results.ts'
 

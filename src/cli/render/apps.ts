@@ -1,4 +1,5 @@
-import type {App, AppSummary, ApplicationDescription, PublishResult} from '../../client/types.ts'
+import type {PublishResult} from '../../client/operator-client.ts'
+import type {App, AppSummary, ApplicationDescription} from '../../operator-contract/views.ts'
 import type {PublishSource} from '../../client/publish.ts'
 import {type Field, type OutputContext, blocks, fields, formatTime, scalar, section, table} from '../output.ts'
 

@@ -1,4 +1,4 @@
-import type {Deployment, DeploymentWithTimeline} from '../../client/types.ts'
+import type {Deployment, DeploymentWithTimeline} from '../../operator-contract/views.ts'
 import {type Cell, type Field, type OutputContext, blocks, fields, formatTime, keyValues, section, table} from '../output.ts'
 import {deploymentStateCell, stateCell} from './states.ts'
 

@@ -1,4 +1,4 @@
-import type {Device, DeviceCapabilities, DeviceWithDeployments} from '../../client/types.ts'
+import type {Device, DeviceCapabilities, DeviceWithDeployments} from '../../operator-contract/views.ts'
 import {type Field, type OutputContext, blocks, fields, formatTime, keyValues, section, table} from '../output.ts'
 import {deploymentTable} from './deployments.ts'
 import {enrollmentCell} from './states.ts'

@@ -1,4 +1,4 @@
-import type {Deployment} from '../../client/types.ts'
+import type {Deployment} from '../../operator-contract/views.ts'
 import type {LoginResult} from '../../client/login.ts'
 import type {OutputContext} from '../output.ts'
 import {blocks, fields} from '../output.ts'

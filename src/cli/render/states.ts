@@ -1,4 +1,4 @@
-import type {Deployment, Enrollment} from '../../client/types.ts'
+import type {Deployment, Enrollment} from '../../operator-contract/views.ts'
 import type {Cell, Style} from '../output.ts'
 
 /** How each deployment and enrollment state is coloured, on the command line and in the TUI alike. */

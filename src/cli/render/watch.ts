@@ -1,4 +1,5 @@
-import type {DeploymentStatusView, DeviceLivenessView, FleetOverview, StatusErrorInfo, StatusView, TargetStatus} from '../../client/status.ts'
+import type {StatusView} from '../../client/status.ts'
+import type {DeploymentStatusView, DeviceLivenessView, FleetOverview, StatusErrorInfo, TargetStatus} from '../../operator-contract/views.ts'
 import {type Cell, type OutputContext, type Style, blocks, fields, formatTime, keyValues, paint, section, table} from '../output.ts'
 import {stateCell} from './states.ts'
 

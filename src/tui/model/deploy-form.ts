@@ -4,7 +4,8 @@
  */
 import {resolveParameterValues} from '../../margo/package/parameters.ts'
 import type {ApplicationDescription as CatalogDescription} from '../../margo/package/types.ts'
-import type {App, CreateDeploymentRequest, Device} from '../../client/types.ts'
+import type {App, Device} from '../../operator-contract/views.ts'
+import type {CreateDeploymentRequest} from '../../operator-contract/requests.ts'
 import {isErase, type KeyPress, typed} from './keys.ts'
 
 export const AUTO_PROFILE = 'auto'

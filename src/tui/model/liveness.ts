@@ -2,7 +2,7 @@
  * How recently a device was heard from. The server may send its own judgement in `liveness`;
  * otherwise it is computed from `lastSeenAt` with the default thresholds of the operator contract.
  */
-import type {Device} from '../../client/types.ts'
+import type {Device} from '../../operator-contract/views.ts'
 import {DEFAULT_LIVENESS_THRESHOLDS, livenessOf} from '../../operator-contract/liveness.ts'
 import {shortAge} from './format.ts'
 import type {Tone} from './lines.ts'

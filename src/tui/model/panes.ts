@@ -1,5 +1,5 @@
 /** The three lists (devices, apps, deployments): their rows, columns and the `/` filter. */
-import type {AppSummary, Deployment, Device} from '../../client/types.ts'
+import type {AppSummary, Deployment, Device} from '../../operator-contract/views.ts'
 import {type Column, shortId} from './format.ts'
 import {text, type Segment, type Tone} from './lines.ts'
 import {deviceLiveness} from './liveness.ts'

@@ -3,7 +3,7 @@
  * Every line is cut to the terminal width and the body to the rows left, so 80×24 shows a
  * complete, unwrapped frame.
  */
-import type {App, Deployment, DeploymentWithTimeline, Device, DeviceWithDeployments} from '../../client/types.ts'
+import type {App, Deployment, DeploymentWithTimeline, Device, DeviceWithDeployments} from '../../operator-contract/views.ts'
 import {fields, type DeployForm} from './deploy-form.ts'
 import {ago, layoutColumns, shortId} from './format.ts'
 import {clip, highlight, type Line, row, text} from './lines.ts'

@@ -4,7 +4,8 @@
  * arrive in one chunk, so every decision is taken here on the latest state, never in a handler
  * that may hold an older one.
  */
-import type {App, AppSummary, CreateDeploymentRequest, Deployment, DeploymentWithTimeline, Device, DeviceWithDeployments} from '../../client/types.ts'
+import type {App, AppSummary, Deployment, DeploymentWithTimeline, Device, DeviceWithDeployments} from '../../operator-contract/views.ts'
+import type {CreateDeploymentRequest} from '../../operator-contract/requests.ts'
 import {type DeployForm, createDeployForm, formKey, formRejected} from './deploy-form.ts'
 import {isBack, isDown, isErase, isUp, type KeyPress, typed} from './keys.ts'
 import {deviceLiveness} from './liveness.ts'

@@ -1,5 +1,6 @@
 import {describe, expect, test} from 'bun:test'
-import {isRelevant, viewKey, type FleetOverview, type StatusView, type TargetStatus} from '../../../src/client/status.ts'
+import {isRelevant, viewKey, type StatusView} from '../../../src/client/status.ts'
+import type {FleetOverview, TargetStatus} from '../../../src/operator-contract/views.ts'
 
 const overview = (over: Partial<FleetOverview> = {}): StatusView => ({scope: 'fleet', overview: {
   generatedAt: '2026-11-23T12:00:00.000Z',

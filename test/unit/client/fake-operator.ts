@@ -1,4 +1,4 @@
-import type {AppSummary, App, Deployment, DeviceWithDeployments, FleetStatus} from '../../../src/client/types.ts'
+import type {AppSummary, App, Deployment, DeviceWithDeployments, FleetStatus} from '../../../src/operator-contract/views.ts'
 
 /** A request the fake received, for assertions on what the client sent. */
 export interface Recorded {

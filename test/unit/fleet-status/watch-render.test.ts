@@ -1,7 +1,8 @@
 import {describe, expect, test} from 'bun:test'
 import {changeLines, renderStatusView, warningReporter, watchUpdate} from '../../../src/cli/render/watch.ts'
 import {outputContext} from '../../../src/cli/output.ts'
-import type {DeploymentStatusView, FleetOverview, StatusView} from '../../../src/client/status.ts'
+import type {StatusView} from '../../../src/client/status.ts'
+import type {DeploymentStatusView, FleetOverview} from '../../../src/operator-contract/views.ts'
 
 const now = new Date('2026-11-23T12:00:00.000Z')
 const tty = outputContext({isTTY: true, env: {NO_COLOR: '1'}, now})

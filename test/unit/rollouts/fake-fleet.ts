@@ -1,5 +1,4 @@
-import type {RolloutResult, RolloutTarget} from '../../../src/client/rollouts.ts'
-import type {Deployment, DeploymentState} from '../../../src/client/types.ts'
+import type {Deployment, DeploymentState, RolloutResult, RolloutTarget} from '../../../src/operator-contract/views.ts'
 
 export const TOKEN = 'fleet-test-token-0123456789'
 export const APP_ID = 'com-northstartida-hello-world'

@@ -1,0 +1,367 @@
+/**
+ * What the operator API (`/operator/v1`) sends, for the server that builds it and the clients
+ * that read it: camelCase fields, ISO 8601 UTC timestamps. Documents the server relays from
+ * devices or packages (capabilities, ApplicationDescription) stay loosely typed here: their
+ * schema belongs to the Margo vocabulary and clients only read a few well-known fields.
+ */
+import type {Liveness} from './liveness.ts'
+
+export type {Liveness}
+
+export type Enrollment = 'pending' | 'active' | 'revoked'
+export type EnrollmentMode = 'auto' | 'approve' | 'allowlist'
+export type ProfileType = 'helm.v3' | 'compose' | (string & {})
+export type DeploymentState = 'pending' | 'installing' | 'installed' | 'failed' | 'removing' | 'removed'
+export type Desired = 'present' | 'absent'
+
+export interface Health {
+  version: string
+  uptimeSeconds: number
+  enrollment: EnrollmentMode
+  deviceApiUrl: string
+}
+
+export interface DeviceCertificate {
+  /** `sha256:<hex of DER>` */
+  fingerprint: string
+  subject: string
+  keyType: string
+  notAfter: string
+}
+
+/** The DeviceCapabilitiesManifest as the device reported it. */
+export interface DeviceCapabilities {
+  apiVersion?: string
+  kind?: string
+  properties?: {
+    id?: string
+    vendor?: string
+    modelNumber?: string
+    serialNumber?: string
+    roles?: string[]
+    resources?: {
+      cpu?: {cores?: number; architecture?: string | string[]; architectures?: string[]}
+      memory?: string
+      storage?: string
+      peripherals?: {type: string; manufacturer?: string; model?: string}[]
+      interfaces?: {type: string}[]
+    }
+    [key: string]: unknown
+  }
+  [key: string]: unknown
+}
+
+export interface Device {
+  clientId: string
+  enrollment: Enrollment
+  certificate: DeviceCertificate
+  onboardedAt: string
+  lastSeenAt: string | null
+  capabilities: DeviceCapabilities | null
+  capabilitiesUpdatedAt: string | null
+  manifestVersion: number
+  labels: Record<string, string>
+}
+
+export interface DeviceWithDeployments extends Device {
+  deployments: Deployment[]
+}
+
+export interface ProfileRef {
+  id: string
+  type: ProfileType
+}
+
+export interface AppVersion {
+  version: string
+  publishedAt: string
+  profiles: ProfileRef[]
+}
+
+export interface ApplicationParameter {
+  value?: unknown
+  targets?: {pointer: string; components: string[]}[]
+}
+
+export interface ApplicationSetting {
+  parameter: string
+  name: string
+  description?: string
+  immutable?: boolean
+  schema: string
+}
+
+/** The ApplicationDescription of one version, as published. */
+export interface ApplicationDescription {
+  apiVersion?: string
+  kind?: string
+  metadata?: {
+    id?: string
+    name?: string
+    description?: string
+    version?: string
+    catalog?: {
+      application?: {tagline?: string; site?: string; tags?: string[]; [key: string]: unknown}
+      author?: {name?: string; email?: string}[]
+      organization?: {name?: string; site?: string}[]
+    }
+  }
+  deploymentProfiles?: {type: string; id: string; description?: string; components?: {name: string}[]}[]
+  parameters?: Record<string, ApplicationParameter>
+  configuration?: {
+    sections?: {name: string; settings: ApplicationSetting[]}[]
+    schema?: ({name: string; dataType: string} & Record<string, unknown>)[]
+  }
+  [key: string]: unknown
+}
+
+export interface AppSummary {
+  appId: string
+  name: string
+  latestVersion: string
+  versions: AppVersion[]
+}
+
+export interface App extends AppSummary {
+  description: ApplicationDescription
+}
+
+export interface StatusError {
+  code: string
+  message: string
+}
+
+export interface ComponentStatus {
+  name: string
+  state: DeploymentState
+  error?: StatusError | Record<string, never> | null
+}
+
+export interface DeploymentStatus {
+  state: DeploymentState
+  error?: StatusError | null
+  components: ComponentStatus[]
+  reportedAt: string
+}
+
+export interface TimelineEntry {
+  at: string
+  state: DeploymentState
+  error: StatusError | null
+  components: ComponentStatus[]
+}
+
+export interface Deployment {
+  deploymentId: string
+  clientId: string
+  appId: string
+  appVersion: string
+  profile: ProfileRef
+  values: Record<string, unknown>
+  digest: string
+  desired: Desired
+  createdAt: string
+  updatedAt: string
+  /** null until the device reports. */
+  status: DeploymentStatus | null
+}
+
+export interface DeploymentWithTimeline extends Deployment {
+  timeline: TimelineEntry[]
+}
+
+export interface FleetStatus {
+  devices: {total: number; active: number; pending: number; revoked: number}
+  deployments: {total: number; byState: Partial<Record<DeploymentState, number>> & Record<string, number>}
+}
+
+// ---- status views (`GET /status`, `GET /status/{id}`; docs/watching.md) -------------------
+
+export interface StatusErrorInfo {
+  code?: string
+  message?: string
+}
+
+export interface DeviceLivenessView {
+  clientId: string
+  enrollment: 'pending' | 'active' | 'revoked'
+  liveness: Liveness
+  lastSeenAt: string | null
+  labels: Record<string, string>
+}
+
+export interface FailedDeploymentView {
+  deploymentId: string
+  clientId: string
+  appId: string
+  appVersion: string
+  error: StatusErrorInfo | null
+  reportedAt: string
+}
+
+export interface LivenessThresholdsView {
+  staleAfterSeconds: number
+  offlineAfterSeconds: number
+}
+
+export interface FleetOverview {
+  generatedAt: string
+  thresholds: LivenessThresholdsView
+  devices: {total: number; online: number; stale: number; offline: number; active: number; pending: number; revoked: number}
+  deployments: {total: number; byState: Record<string, number>}
+  failedDeployments: FailedDeploymentView[]
+  staleOrOfflineDevices: DeviceLivenessView[]
+}
+
+export interface ComponentView {
+  name: string
+  state: string
+  error: StatusErrorInfo | null
+}
+
+export interface StatusTimelineEntry {
+  at: string
+  state: string
+  error: StatusErrorInfo | null
+  components: ComponentView[]
+}
+
+export interface DeploymentStatusView {
+  deploymentId: string
+  clientId: string
+  appId: string
+  appVersion: string
+  profile: {id: string; type: string}
+  desired: 'present' | 'absent'
+  digest: string
+  createdAt: string
+  updatedAt: string
+  /** `unreported` until the device reports. */
+  state: string
+  reportedAt: string | null
+  error: StatusErrorInfo | null
+  components: ComponentView[]
+  lastError: (StatusErrorInfo & {at: string; state: string; component?: string}) | null
+  timeline: StatusTimelineEntry[]
+}
+
+export interface TargetStatus {
+  id: string
+  kind: 'deployment' | 'device' | 'app'
+  generatedAt: string
+  thresholds: LivenessThresholdsView
+  devices: DeviceLivenessView[]
+  deployments: DeploymentStatusView[]
+}
+
+// ---- rollouts (`/rollouts`; docs/fleet.md) --------------------------------------------------
+
+export interface RolloutTarget {
+  clientId: string
+  /** null for a deployment a dry run would create. */
+  deploymentId: string | null
+  action: 'create' | 'update' | 'unchanged'
+  appVersion: string
+  profile: {id: string; type: string}
+  digest: string
+  /** Dry run: the ApplicationDeployment YAML the device would get. */
+  yaml?: string
+  /** Dry run, updates: unified diff from the device's current YAML. */
+  diff?: string
+}
+
+export interface SkippedDevice {
+  clientId: string
+  reason: string
+}
+
+export interface RolloutResult {
+  rolloutId: string | null
+  dryRun: boolean
+  appId: string
+  /** Pinned version; null when the rollout follows the latest. */
+  version: string | null
+  appVersion: string
+  selector: string | null
+  devices: string[]
+  targets: RolloutTarget[]
+  removed: {clientId: string; deploymentId: string}[]
+  skipped: SkippedDevice[]
+}
+
+export interface RolloutSummary {
+  rolloutId: string
+  appId: string
+  version: string | null
+  selector: string | null
+  devices: string[]
+  profile: string | null
+  values: Record<string, unknown>
+  createdAt: string
+  updatedAt: string
+}
+
+export interface RolloutDetail extends RolloutSummary {
+  appVersion: string | null
+  targets: Deployment[]
+  skipped: SkippedDevice[]
+}
+
+export interface RolloutRemoval {
+  rolloutId: string
+  removed: {clientId: string; deploymentId: string}[]
+}
+
+// ---- registries (`/registries`) -------------------------------------------------------------
+
+export type RegistryKind = 'oci' | 'git'
+export type SyncVersionStatus = 'added' | 'unchanged' | 'conflict' | 'invalid'
+
+export interface SyncVersionResult {
+  appId: string | null
+  version: string | null
+  status: SyncVersionStatus
+  error?: string
+  location: string
+}
+
+export interface SyncResult {
+  registry: string
+  startedAt: string
+  finishedAt: string
+  appsFound: number
+  versionsAdded: number
+  versions: SyncVersionResult[]
+  errors: string[]
+}
+
+export interface Registry {
+  name: string
+  kind: RegistryKind
+  url: string
+  ref?: string
+  repositories: string[]
+  hasCredentials: boolean
+  credentialsKind?: 'basic' | 'bearer'
+  intervalSeconds: number
+  createdAt: string
+  lastSyncAt: string | null
+  lastSync: SyncResult | null
+}
+
+// ---- the deny-list (`/denylist`) -----------------------------------------------------------
+
+export interface DenyEntry {
+  value: string
+  createdAt: string
+}
+
+export interface DenyResult {
+  value: string
+  revokedClientId: string | null
+}
+
+/** The error body of every non-2xx operator API answer. */
+export interface ApiErrorBody {
+  error: {code: string; message: string; details?: {path: string; message: string}[]}
+}
