@@ -1,7 +1,7 @@
 import type {Connection} from './connection.ts'
 import {OperationError} from '../util/errors.ts'
 import {errorFromNetwork, errorFromResponse, type RequestContext} from './http-errors.ts'
-import type {App, AppSummary, Deployment, DeploymentWithTimeline, Device, DeviceWithDeployments, FleetStatus, Health} from '../operator-contract/views.ts'
+import type {App, AppSummary, Deployment, DeploymentWithTimeline, Device, DeviceWithDeployments, FleetOverview, Health} from '../operator-contract/views.ts'
 import type {CreateDeploymentRequest, UpdateDeploymentRequest} from '../operator-contract/requests.ts'
 
 export interface OperatorClientOptions {
@@ -128,7 +128,7 @@ export class OperatorClient {
     return this.json('DELETE', `/deployments/${enc(deploymentId)}`, {deploymentId})
   }
 
-  status(): Promise<FleetStatus> {
+  status(): Promise<FleetOverview> {
     return this.json('GET', '/status')
   }
 

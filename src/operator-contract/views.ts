@@ -4,14 +4,15 @@
  * devices or packages (capabilities, ApplicationDescription) stay loosely typed here: their
  * schema belongs to the Margo vocabulary and clients only read a few well-known fields.
  */
+import type {ComponentStatus, DeploymentState, StatusError} from '../margo/status.ts'
 import type {Liveness} from './liveness.ts'
 
-export type {Liveness}
+/** Deployment states, reported errors and components are relayed as the device reported them (validated). */
+export type {ComponentStatus, DeploymentState, Liveness, StatusError}
 
 export type Enrollment = 'pending' | 'active' | 'revoked'
 export type EnrollmentMode = 'auto' | 'approve' | 'allowlist'
 export type ProfileType = 'helm.v3' | 'compose' | (string & {})
-export type DeploymentState = 'pending' | 'installing' | 'installed' | 'failed' | 'removing' | 'removed'
 export type Desired = 'present' | 'absent'
 
 export interface Health {
@@ -126,20 +127,11 @@ export interface App extends AppSummary {
   description: ApplicationDescription
 }
 
-export interface StatusError {
-  code: string
-  message: string
-}
-
-export interface ComponentStatus {
-  name: string
-  state: DeploymentState
-  error?: StatusError | Record<string, never> | null
-}
-
+/** The device's latest report. */
 export interface DeploymentStatus {
   state: DeploymentState
-  error?: StatusError | null
+  /** null when the report carried no error. */
+  error: StatusError | null
   components: ComponentStatus[]
   reportedAt: string
 }
@@ -170,13 +162,9 @@ export interface DeploymentWithTimeline extends Deployment {
   timeline: TimelineEntry[]
 }
 
-export interface FleetStatus {
-  devices: {total: number; active: number; pending: number; revoked: number}
-  deployments: {total: number; byState: Partial<Record<DeploymentState, number>> & Record<string, number>}
-}
-
 // ---- status views (`GET /status`, `GET /status/{id}`; docs/watching.md) -------------------
 
+/** An error as the status views show it: either part may be missing, an empty error is null. */
 export interface StatusErrorInfo {
   code?: string
   message?: string
@@ -184,7 +172,7 @@ export interface StatusErrorInfo {
 
 export interface DeviceLivenessView {
   clientId: string
-  enrollment: 'pending' | 'active' | 'revoked'
+  enrollment: Enrollment
   liveness: Liveness
   lastSeenAt: string | null
   labels: Record<string, string>
@@ -207,9 +195,13 @@ export interface LivenessThresholdsView {
 export interface FleetOverview {
   generatedAt: string
   thresholds: LivenessThresholdsView
+  /** online + stale + offline = active; total = active + pending + revoked. */
   devices: {total: number; online: number; stale: number; offline: number; active: number; pending: number; revoked: number}
+  /** Deployments still wanted on a device, or being removed; `unreported` until the device reports. */
   deployments: {total: number; byState: Record<string, number>}
+  /** Newest report first. */
   failedDeployments: FailedDeploymentView[]
+  /** Active devices that are not online, most recently seen first (never seen last). */
   staleOrOfflineDevices: DeviceLivenessView[]
 }
 
@@ -226,13 +218,20 @@ export interface StatusTimelineEntry {
   components: ComponentView[]
 }
 
+export interface LastError extends StatusErrorInfo {
+  at: string
+  state: string
+  /** Set when the error was reported for one component rather than for the whole deployment. */
+  component?: string
+}
+
 export interface DeploymentStatusView {
   deploymentId: string
   clientId: string
   appId: string
   appVersion: string
   profile: {id: string; type: string}
-  desired: 'present' | 'absent'
+  desired: Desired
   digest: string
   createdAt: string
   updatedAt: string
@@ -241,15 +240,19 @@ export interface DeploymentStatusView {
   reportedAt: string | null
   error: StatusErrorInfo | null
   components: ComponentView[]
-  lastError: (StatusErrorInfo & {at: string; state: string; component?: string}) | null
+  lastError: LastError | null
+  /** Oldest first. */
   timeline: StatusTimelineEntry[]
 }
 
+export type TargetKind = 'deployment' | 'device' | 'app'
+
 export interface TargetStatus {
   id: string
-  kind: 'deployment' | 'device' | 'app'
+  kind: TargetKind
   generatedAt: string
   thresholds: LivenessThresholdsView
+  /** The devices the deployments run on (for a device: that device, even without deployments). */
   devices: DeviceLivenessView[]
   deployments: DeploymentStatusView[]
 }
@@ -281,6 +284,7 @@ export interface RolloutResult {
   appId: string
   /** Pinned version; null when the rollout follows the latest. */
   version: string | null
+  /** The version deployed by this evaluation. */
   appVersion: string
   selector: string | null
   devices: string[]
@@ -289,21 +293,33 @@ export interface RolloutResult {
   skipped: SkippedDevice[]
 }
 
-export interface RolloutSummary {
+/** A rollout as the operator set it up. */
+export interface Rollout {
   rolloutId: string
   appId: string
+  /** Pinned version; null when the rollout follows the latest. */
   version: string | null
+  /** Label selector; null when the rollout lists its devices, `''` selects every device. */
   selector: string | null
   devices: string[]
   profile: string | null
+  /** What the operator set; the app's defaults fill in the rest per device. */
   values: Record<string, unknown>
   createdAt: string
   updatedAt: string
 }
 
-export interface RolloutDetail extends RolloutSummary {
+/** An entry of `GET /rollouts`. */
+export interface RolloutSummary extends Rollout {
+  /** How many deployments the rollout has. */
+  deployments: number
+}
+
+export interface RolloutDetail extends Rollout {
+  /** The version deployed now; null when the app has no version the rollout can use. */
   appVersion: string | null
   targets: Deployment[]
+  /** Devices in scope without a deployment, and why. */
   skipped: SkippedDevice[]
 }
 
@@ -318,10 +334,12 @@ export type RegistryKind = 'oci' | 'git'
 export type SyncVersionStatus = 'added' | 'unchanged' | 'conflict' | 'invalid'
 
 export interface SyncVersionResult {
+  /** Null when the package could not be read far enough to know its id. */
   appId: string | null
   version: string | null
   status: SyncVersionStatus
   error?: string
+  /** Where the package was found: `<repository>:<tag>` (OCI) or its folder in the repository (git, `.` for the root). */
   location: string
 }
 
@@ -329,9 +347,12 @@ export interface SyncResult {
   registry: string
   startedAt: string
   finishedAt: string
+  /** Distinct application ids among the packages read. */
   appsFound: number
   versionsAdded: number
+  /** Empty in `GET /registries`; listed in a registry's own view and in a sync's answer. */
   versions: SyncVersionResult[]
+  /** Problems that stopped part of the sync (unreachable registry, refused credentials, failed clone). */
   errors: string[]
 }
 
@@ -341,6 +362,7 @@ export interface Registry {
   url: string
   ref?: string
   repositories: string[]
+  /** Credentials are kept on the server and never returned. */
   hasCredentials: boolean
   credentialsKind?: 'basic' | 'bearer'
   intervalSeconds: number

@@ -1,9 +1,13 @@
-import {livenessOf, type Liveness, type LivenessThresholds} from '../../operator-contract/liveness.ts'
+import {livenessOf, type LivenessThresholds} from '../../operator-contract/liveness.ts'
+import type {
+  ComponentView, DeploymentStatusView, DeviceLivenessView, FailedDeploymentView, FleetOverview, LastError, LivenessThresholdsView,
+  StatusErrorInfo, StatusTimelineEntry, TargetKind, TargetStatus,
+} from '../../operator-contract/views.ts'
 
 /**
- * The status views of the operator API (`GET /status`, `GET /status/{id}`), built from plain
- * records so the rules (what counts, what is listed, which error is "the last") are tested
- * without a database.
+ * The status views of the operator API (`GET /status`, `GET /status/{id}`) in the shapes of the
+ * operator contract, built from plain records so the rules (what counts, what is listed, which
+ * error is "the last") are tested without a database.
  */
 
 export interface ClientInput {
@@ -33,97 +37,6 @@ export interface ReportInput {
   receivedAt: string
 }
 
-export interface StatusError {
-  code?: string
-  message?: string
-}
-
-export interface ComponentView {
-  name: string
-  state: string
-  error: StatusError | null
-}
-
-export interface TimelineEntry {
-  at: string
-  state: string
-  error: StatusError | null
-  components: ComponentView[]
-}
-
-export interface LastError extends StatusError {
-  at: string
-  state: string
-  /** Set when the error was reported for one component rather than for the whole deployment. */
-  component?: string
-}
-
-export interface DeviceLiveness {
-  clientId: string
-  enrollment: ClientInput['enrollment']
-  liveness: Liveness
-  lastSeenAt: string | null
-  labels: Record<string, string>
-}
-
-export interface FailedDeployment {
-  deploymentId: string
-  clientId: string
-  appId: string
-  appVersion: string
-  error: StatusError | null
-  reportedAt: string
-}
-
-export interface ThresholdsView {
-  staleAfterSeconds: number
-  offlineAfterSeconds: number
-}
-
-export interface FleetOverview {
-  generatedAt: string
-  thresholds: ThresholdsView
-  /** online + stale + offline = active; total = active + pending + revoked. */
-  devices: {total: number, online: number, stale: number, offline: number, active: number, pending: number, revoked: number}
-  /** Deployments still wanted on a device, or being removed; `unreported` until the device reports. */
-  deployments: {total: number, byState: Record<string, number>}
-  /** Newest report first. */
-  failedDeployments: FailedDeployment[]
-  /** Active devices that are not online, most recently seen first (never seen last). */
-  staleOrOfflineDevices: DeviceLiveness[]
-}
-
-export interface DeploymentStatusView {
-  deploymentId: string
-  clientId: string
-  appId: string
-  appVersion: string
-  profile: {id: string, type: string}
-  desired: 'present' | 'absent'
-  digest: string
-  createdAt: string
-  updatedAt: string
-  state: string
-  reportedAt: string | null
-  error: StatusError | null
-  components: ComponentView[]
-  lastError: LastError | null
-  /** Oldest first. */
-  timeline: TimelineEntry[]
-}
-
-export type TargetKind = 'deployment' | 'device' | 'app'
-
-export interface TargetStatus {
-  id: string
-  kind: TargetKind
-  generatedAt: string
-  thresholds: ThresholdsView
-  /** The devices the deployments run on (for a device: that device, even without deployments). */
-  devices: DeviceLiveness[]
-  deployments: DeploymentStatusView[]
-}
-
 export interface ViewClock {
   now: Date
   thresholds: LivenessThresholds
@@ -141,18 +54,18 @@ export function freshestSeen(stored: string | null | undefined, pending: string 
   return pending > stored ? pending : stored
 }
 
-const thresholdsView = (t: LivenessThresholds): ThresholdsView => ({staleAfterSeconds: Math.round(t.staleAfterMs / 1000), offlineAfterSeconds: Math.round(t.offlineAfterMs / 1000)})
+const thresholdsView = (t: LivenessThresholds): LivenessThresholdsView => ({staleAfterSeconds: Math.round(t.staleAfterMs / 1000), offlineAfterSeconds: Math.round(t.offlineAfterMs / 1000)})
 
-export function deviceLiveness(c: ClientInput, clock: ViewClock): DeviceLiveness {
+export function deviceLiveness(c: ClientInput, clock: ViewClock): DeviceLivenessView {
   const lastSeenAt = freshestSeen(c.lastSeenAt, clock.pendingSeen?.get(c.clientId))
   return {clientId: c.clientId, enrollment: c.enrollment, liveness: livenessOf(lastSeenAt, clock.now, clock.thresholds), lastSeenAt, labels: c.labels}
 }
 
 /** Reported errors are `{code, message}`; anything else (or an empty one) counts as no error. */
-function readError(v: unknown): StatusError | null {
+function readError(v: unknown): StatusErrorInfo | null {
   if (!v || typeof v !== 'object') return null
   const {code, message} = v as Record<string, unknown>
-  const out: StatusError = {}
+  const out: StatusErrorInfo = {}
   if (typeof code === 'string' && code) out.code = code
   if (typeof message === 'string' && message) out.message = message
   return out.code || out.message ? out : null
@@ -170,7 +83,7 @@ function readComponents(json: string): ComponentView[] {
     .map(c => ({name: String(c.name ?? ''), state: String(c.state ?? ''), error: readError(c.error)}))
 }
 
-export function timelineEntry(r: ReportInput): TimelineEntry {
+export function timelineEntry(r: ReportInput): StatusTimelineEntry {
   return {at: r.receivedAt, state: r.state, error: readError(parseJson(r.errorJson)), components: readComponents(r.componentsJson)}
 }
 
@@ -184,7 +97,7 @@ export function countsInOverview(d: Pick<DeploymentInput, 'desired'>, latestStat
 }
 
 /** The most recent error in a timeline, from the report itself or from one of its components. */
-export function lastErrorOf(timeline: readonly TimelineEntry[]): LastError | null {
+export function lastErrorOf(timeline: readonly StatusTimelineEntry[]): LastError | null {
   for (let i = timeline.length - 1; i >= 0; i--) {
     const e = timeline[i]!
     if (e.error) return {at: e.at, state: e.state, ...e.error}
@@ -194,12 +107,12 @@ export function lastErrorOf(timeline: readonly TimelineEntry[]): LastError | nul
   return null
 }
 
-const newestSeenFirst = (a: DeviceLiveness, b: DeviceLiveness) =>
+const newestSeenFirst = (a: DeviceLivenessView, b: DeviceLivenessView) =>
   (b.lastSeenAt ?? '').localeCompare(a.lastSeenAt ?? '') || a.clientId.localeCompare(b.clientId)
 
 export function buildOverview(clients: readonly ClientInput[], deployments: readonly DeploymentInput[], latest: ReadonlyMap<string, ReportInput>, clock: ViewClock): FleetOverview {
   const devices = {total: clients.length, online: 0, stale: 0, offline: 0, active: 0, pending: 0, revoked: 0}
-  const staleOrOffline: DeviceLiveness[] = []
+  const staleOrOffline: DeviceLivenessView[] = []
   for (const c of clients) {
     devices[c.enrollment]++
     // Pending and revoked devices cannot make a request that counts, so liveness is only
@@ -211,7 +124,7 @@ export function buildOverview(clients: readonly ClientInput[], deployments: read
   }
 
   const byState: Record<string, number> = {}
-  const failed: FailedDeployment[] = []
+  const failed: FailedDeploymentView[] = []
   let total = 0
   for (const d of deployments) {
     const report = latest.get(d.deploymentId)

@@ -3,6 +3,7 @@ import {OPERATOR_PREFIX, operatorHandler, requireDevice, optionalString, readJso
 import {parseCertificate} from '../../pki/index.ts'
 import {badRequest, notFound} from './errors.ts'
 import {deploymentJson, deviceJson} from './views.ts'
+import type {DenyEntry, DenyResult, DeviceWithDeployments} from '../../operator-contract/views.ts'
 
 /** Devices: list, inspect, approve, revoke, pre-register. */
 export function deviceRoutes(ctx: OperatorApiContext) {
@@ -18,7 +19,7 @@ export function deviceRoutes(ctx: OperatorApiContext) {
   }
   return new Elysia({name: 'margo-operator-devices', prefix: OPERATOR_PREFIX})
     .get('/devices', ({request}) => handle(request, () => ({devices: ctx.store.listClients().map(deviceJson)})))
-    .get('/devices/:clientId', ({request, params}) => handle(request, () => ({
+    .get('/devices/:clientId', ({request, params}) => handle(request, (): DeviceWithDeployments => ({
       ...deviceJson(device(params.clientId)),
       deployments: ctx.store.listDeployments({clientId: params.clientId}).map(d => deploymentJson(ctx.store, d)),
     })))
@@ -34,8 +35,8 @@ export function deviceRoutes(ctx: OperatorApiContext) {
       return {fingerprint: cert.fingerprint}
     }, 201), {parse: 'none'})
     // The deny-list: certificates (by fingerprint) or literal values refused at onboarding before any parsing.
-    .get('/denylist', ({request}) => handle(request, () => ({entries: ctx.store.listDenied()})))
-    .post('/denylist', ({request}) => handle(request, async () => {
+    .get('/denylist', ({request}) => handle(request, (): {entries: DenyEntry[]} => ({entries: ctx.store.listDenied()})))
+    .post('/denylist', ({request}) => handle(request, async (): Promise<DenyResult> => {
       const body = await readJson(request, ctx.maxBodyBytes)
       const value = optionalString(body.value, 'value')
       const certificate = optionalString(body.certificate, 'certificate')

@@ -4,6 +4,7 @@ import {badRequest, invalid} from './errors.ts'
 import {deploymentJson, deviceJson} from './views.ts'
 import {labelMapProblems, mergeLabels, sortLabels} from '../../operator-contract/labels.ts'
 import type {RolloutService} from '../rollouts/rollout-service.ts'
+import type {RolloutDetail, RolloutRemoval, RolloutResult, RolloutSummary} from '../../operator-contract/views.ts'
 
 function labelsOf(body: Record<string, unknown>, allowNull: boolean): Record<string, string | null> {
   const labels = optionalObject(body.labels, 'labels')
@@ -58,13 +59,13 @@ export function fleetRoutes(ctx: OperatorApiContext, rollouts: RolloutService) {
       const patch = labelsOf(await readJson(request, ctx.maxBodyBytes), true)
       return setLabels(params.clientId, mergeLabels(current.labels, patch))
     }), {parse: 'none'})
-    .get('/rollouts', ({request, query}) => handle(request, () => ({rollouts: rollouts.list({appId: queryString(query.appId)})})))
+    .get('/rollouts', ({request, query}) => handle(request, (): {rollouts: RolloutSummary[]} => ({rollouts: rollouts.list({appId: queryString(query.appId)})})))
     .post('/rollouts', ({request}) => handle(request, async () => {
       const body = await readJson(request, ctx.maxBodyBytes)
       const appId = optionalString(body.appId, 'appId')
       if (!appId) throw badRequest('appId is required')
       const dryRun = booleanOf(body.dryRun, 'dryRun')
-      const result = rollouts.create({
+      const result: RolloutResult = rollouts.create({
         appId,
         version: optionalString(body.version, 'version'),
         devices: stringList(body.devices, 'devices'),
@@ -75,7 +76,7 @@ export function fleetRoutes(ctx: OperatorApiContext, rollouts: RolloutService) {
       if (!dryRun) ctx.log.info('rollout.created', {rolloutId: result.rolloutId, appId, targets: result.targets.length, skipped: result.skipped.length})
       return Response.json(result, {status: dryRun ? 200 : 201})
     }), {parse: 'none'})
-    .get('/rollouts/:rolloutId', ({request, params}) => handle(request, () =>
+    .get('/rollouts/:rolloutId', ({request, params}) => handle(request, (): RolloutDetail =>
       rollouts.detail(params.rolloutId, d => deploymentJson(ctx.store, d))))
     .patch('/rollouts/:rolloutId', ({request, params}) => handle(request, async () => {
       const body = await readJson(request, ctx.maxBodyBytes)
@@ -83,7 +84,7 @@ export function fleetRoutes(ctx: OperatorApiContext, rollouts: RolloutService) {
         throw badRequest('version must be a version string, or null to follow the latest')
       }
       const dryRun = booleanOf(body.dryRun, 'dryRun')
-      const result = rollouts.update(params.rolloutId, {
+      const result: RolloutResult = rollouts.update(params.rolloutId, {
         ...(body.version !== undefined ? {version: body.version as string | null} : {}),
         ...(body.values !== undefined ? {values: patchValues(body.values)} : {}),
         ...(body.selector !== undefined ? {selector: selectorOf(body.selector)} : {}),
@@ -92,7 +93,7 @@ export function fleetRoutes(ctx: OperatorApiContext, rollouts: RolloutService) {
       return result
     }), {parse: 'none'})
     .delete('/rollouts/:rolloutId', ({request, params}) => handle(request, () => {
-      const result = rollouts.remove(params.rolloutId)
+      const result: RolloutRemoval = rollouts.remove(params.rolloutId)
       ctx.log.info('rollout.deleted', {rolloutId: params.rolloutId, removed: result.removed.length})
       return result
     }), {parse: 'none'})

@@ -9,6 +9,7 @@ import {REGISTRY_OPENAPI_PATHS, registryRoutes} from './registries.ts'
 import {OPERATOR_OPENAPI} from './openapi.ts'
 import {createServices, type Services} from '../services.ts'
 import {STATUS_OPENAPI_PATHS, statusRoutes} from './status.ts'
+import type {EnrollmentMode, Health} from '../../operator-contract/views.ts'
 
 export {OPERATOR_PREFIX, type OperatorApiContext}
 
@@ -33,10 +34,11 @@ export function operatorApi(ctx: OperatorApiContext, services: Services = create
   const handle = operatorHandler(ctx)
   return new Elysia({name: 'margo-operator-api'})
     .get(`${OPERATOR_PREFIX}/openapi.json`, () => Response.json(OPERATOR_OPENAPI_DOCUMENT))
-    .get(`${OPERATOR_PREFIX}/health`, ({request}) => handle(request, () => ({
+    .get(`${OPERATOR_PREFIX}/health`, ({request}) => handle(request, (): Health => ({
       version: ctx.version,
       uptimeSeconds: Math.round((ctx.now().getTime() - ctx.startedAt.getTime()) / 1000),
-      enrollment: ctx.enrollment,
+      // `margo serve` accepts only these modes; the context's field is a plain string.
+      enrollment: ctx.enrollment as EnrollmentMode,
       deviceApiUrl: ctx.deviceApiUrl,
     })))
     .use(deviceRoutes(ctx))

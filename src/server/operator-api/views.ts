@@ -2,10 +2,11 @@ import type {ClientRecord, DeploymentRecord, StatusReportRecord, Store} from '..
 import {readValues} from '../deployments/deployment-service.ts'
 import {latestVersion} from '../catalog/versions.ts'
 import type {ApplicationDescription} from '../../margo/package/description.ts'
+import type {App, AppSummary, ComponentStatus, Deployment, DeploymentState, DeploymentStatus, DeploymentWithTimeline, Device, StatusError, TimelineEntry} from '../../operator-contract/views.ts'
 
-/** Records as the operator API shows them (docs/operator-api.md). */
+/** Records as the operator API shows them (docs/operator-api.md), in the shapes of the operator contract. */
 
-export function deviceJson(c: ClientRecord) {
+export function deviceJson(c: ClientRecord): Device {
   return {
     clientId: c.clientId,
     enrollment: c.enrollment,
@@ -21,14 +22,27 @@ export function deviceJson(c: ClientRecord) {
 
 const parseOr = (json: string | null) => (json ? JSON.parse(json) : null)
 
-function statusJson(r: StatusReportRecord | null) {
-  if (!r) return null
-  return {state: r.state, error: parseOr(r.errorJson), components: JSON.parse(r.componentsJson), reportedAt: r.receivedAt}
+/**
+ * A stored report. Its state, error and components were validated as a Margo
+ * DeploymentStatusManifest before they were stored (src/margo/status.ts), so they are read back
+ * as such.
+ */
+function reportJson(r: StatusReportRecord): {state: DeploymentState, error: StatusError | null, components: ComponentStatus[]} {
+  return {state: r.state as DeploymentState, error: parseOr(r.errorJson), components: JSON.parse(r.componentsJson)}
 }
 
-export function deploymentJson(store: Store, d: DeploymentRecord, withTimeline = false) {
+function statusJson(r: StatusReportRecord | null): DeploymentStatus | null {
+  if (!r) return null
+  return {...reportJson(r), reportedAt: r.receivedAt}
+}
+
+const timelineEntryJson = (r: StatusReportRecord): TimelineEntry => ({at: r.receivedAt, ...reportJson(r)})
+
+export function deploymentJson(store: Store, d: DeploymentRecord): Deployment
+export function deploymentJson(store: Store, d: DeploymentRecord, withTimeline: true): DeploymentWithTimeline
+export function deploymentJson(store: Store, d: DeploymentRecord, withTimeline = false): Deployment | DeploymentWithTimeline {
   const values = readValues(d)
-  const out: Record<string, unknown> = {
+  const out: Deployment = {
     deploymentId: d.deploymentId,
     clientId: d.clientId,
     appId: d.appId,
@@ -41,17 +55,17 @@ export function deploymentJson(store: Store, d: DeploymentRecord, withTimeline =
     updatedAt: d.updatedAt,
     status: statusJson(store.latestStatus(d.deploymentId)),
   }
-  if (withTimeline) {
-    out.timeline = store.statusTimeline(d.deploymentId).map(r => ({at: r.receivedAt, state: r.state, error: parseOr(r.errorJson), components: JSON.parse(r.componentsJson)}))
-  }
-  return out
+  if (!withTimeline) return out
+  return {...out, timeline: store.statusTimeline(d.deploymentId).map(timelineEntryJson)}
 }
 
-export function appJson(store: Store, appId: string, version?: string, withDescription = true) {
+export function appJson(store: Store, appId: string, version?: string): App
+export function appJson(store: Store, appId: string, version: string | undefined, withDescription: false): AppSummary
+export function appJson(store: Store, appId: string, version?: string, withDescription = true): App | AppSummary {
   const versions = store.listAppVersions(appId)
   const latest = latestVersion(versions.map(v => v.version))!
   const shown = versions.find(v => v.version === (version ?? latest)) ?? versions.at(-1)!
-  const out: Record<string, unknown> = {
+  const out: AppSummary = {
     appId,
     name: shown.name,
     latestVersion: latest,
@@ -60,6 +74,6 @@ export function appJson(store: Store, appId: string, version?: string, withDescr
       return {version: v.version, publishedAt: v.publishedAt, profiles: description.deploymentProfiles.map(p => ({id: p.id, type: p.type}))}
     }),
   }
-  if (withDescription) out.description = JSON.parse(shown.descriptionJson)
-  return out
+  if (!withDescription) return out
+  return {...out, description: JSON.parse(shown.descriptionJson)}
 }

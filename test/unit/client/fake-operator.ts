@@ -1,4 +1,4 @@
-import type {AppSummary, App, Deployment, DeviceWithDeployments, FleetStatus} from '../../../src/operator-contract/views.ts'
+import type {AppSummary, App, Deployment, DeviceWithDeployments, FleetOverview} from '../../../src/operator-contract/views.ts'
 
 /** A request the fake received, for assertions on what the client sent. */
 export interface Recorded {
@@ -26,7 +26,7 @@ export function sampleDeployment(over: Partial<Deployment> = {}): Deployment {
     desired: 'present',
     createdAt: '2025-01-01T10:00:00.000Z',
     updatedAt: '2025-01-01T10:00:00.000Z',
-    status: {state: 'installed', components: [{name: 'hello', state: 'installed'}], reportedAt: '2025-01-01T10:05:00.000Z'},
+    status: {state: 'installed', error: null, components: [{name: 'hello', state: 'installed'}], reportedAt: '2025-01-01T10:05:00.000Z'},
     ...over,
   }
 }
@@ -136,7 +136,14 @@ export function startFakeOperator(options: {tls?: {cert: string; key: string}} =
 
       if (route === 'GET /health') return json(200, {version: '0.1.0', uptimeSeconds: 12, enrollment: 'approve', deviceApiUrl: 'https://127.0.0.1/api/v1'})
       if (route === 'GET /status') {
-        const status: FleetStatus = {devices: {total: 2, active: 1, pending: 1, revoked: 0}, deployments: {total: 1, byState: {installed: 1}}}
+        const status: FleetOverview = {
+          generatedAt: '2025-01-01T10:06:30.000Z',
+          thresholds: {staleAfterSeconds: 900, offlineAfterSeconds: 3600},
+          devices: {total: 2, online: 1, stale: 0, offline: 0, active: 1, pending: 1, revoked: 0},
+          deployments: {total: 1, byState: {installed: 1}},
+          failedDeployments: [],
+          staleOrOfflineDevices: [],
+        }
         return json(200, status)
       }
       const statusMatch = /^\/status\/([^/]+)$/.exec(path)

@@ -156,7 +156,7 @@ describe('margo tui', () => {
     expect(t.frame()).toContain('3 Deployments 3')
     await t.press(KEY.enter)
     await t.until('Deployment d-3333')
-    api.deployments.find(d => d.deploymentId === 'd-3333')!.status = {state: 'installed', components: [], reportedAt: minutesAgo(0)}
+    api.deployments.find(d => d.deploymentId === 'd-3333')!.status = {state: 'installed', error: null, components: [], reportedAt: minutesAgo(0)}
     events.emit({type: 'deployment.status'})
     await t.until(/State\s+installed/)
   })

@@ -52,7 +52,7 @@ export function deployment(id: string, clientId: string, state: string | null, o
     profile: {id: 'com-northstartida-hello-world-compose-a', type: 'compose'},
     values: {greeting: 'Hello', siteId: 'SID-1', replicas: 1}, digest: `sha256:${'ab'.repeat(32)}`,
     desired: 'present', createdAt: minutesAgo(30), updatedAt: minutesAgo(30),
-    status: state === null ? null : {state: state as never, components: [{name: 'hello-world-compose', state: state as never}], reportedAt: minutesAgo(5)},
+    status: state === null ? null : {state: state as never, error: null, components: [{name: 'hello-world-compose', state: state as never}], reportedAt: minutesAgo(5)},
     ...over,
   }
 }
