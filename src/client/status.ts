@@ -1,6 +1,7 @@
 import {subscribeEvents, type StreamEvent} from './events.ts'
 import type {OperatorClient} from './operator-client.ts'
 import type {FleetOverview, TargetStatus} from '../operator-contract/views.ts'
+import type {ServerEventType} from '../operator-contract/events.ts'
 
 /** The status views of the operator API (`GET /status`, `GET /status/{id}`; docs/watching.md). */
 
@@ -21,7 +22,7 @@ export async function statusView(client: OperatorClient, id?: string): Promise<S
 }
 
 /** The event types a status view can change on. */
-export const STATUS_EVENT_TYPES = ['deployment.changed', 'deployment.status', 'device.onboarded', 'device.updated', 'device.seen']
+export const STATUS_EVENT_TYPES: string[] = ['deployment.changed', 'deployment.status', 'device.onboarded', 'device.updated', 'device.seen'] satisfies ServerEventType[]
 
 /**
  * Whether `event` may change `view`, so a watcher fetches only when it must. `device.seen`

@@ -1,11 +1,6 @@
-/** What changed on the server; the operator event stream and in-process listeners read these. */
-export type ServerEvent =
-  | {type: 'device.onboarded' | 'device.updated', clientId: string}
-  | {type: 'device.seen', clientId: string}
-  | {type: 'deployment.changed', deploymentId: string, clientId: string}
-  | {type: 'deployment.status', deploymentId: string, clientId: string, state: string}
-  | {type: 'manifest.published', clientId: string, manifestVersion: number}
-  | {type: 'app.published', appId: string, version: string}
+import type {ServerEvent} from '../operator-contract/events.ts'
+
+export type {ServerEvent}
 
 type Listener = (event: ServerEvent) => void
 

@@ -1,0 +1,14 @@
+/**
+ * What changed on the server. The operator event stream (`GET /events`) sends each one as
+ * `event: <type>` with the event as JSON in `data:`; in-process listeners on the server get the
+ * same objects.
+ */
+export type ServerEvent =
+  | {type: 'device.onboarded' | 'device.updated', clientId: string}
+  | {type: 'device.seen', clientId: string}
+  | {type: 'deployment.changed', deploymentId: string, clientId: string}
+  | {type: 'deployment.status', deploymentId: string, clientId: string, state: string}
+  | {type: 'manifest.published', clientId: string, manifestVersion: number}
+  | {type: 'app.published', appId: string, version: string}
+
+export type ServerEventType = ServerEvent['type']
