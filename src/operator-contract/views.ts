@@ -92,7 +92,23 @@ export interface ApplicationSetting {
   schema: string
 }
 
-/** The ApplicationDescription of one version, as published. */
+/** How a setting's value is checked. */
+export interface SchemaRule {
+  name: string
+  dataType: string
+  allowEmpty?: boolean
+  minLength?: number
+  maxLength?: number
+  regexMatch?: string
+  minValue?: number
+  maxValue?: number
+  minPrecision?: number
+  maxPrecision?: number
+  multiselect?: boolean
+  options?: (string | number | boolean)[]
+}
+
+/** The ApplicationDescription of one version, as published (validated and normalised). */
 export interface ApplicationDescription {
   apiVersion?: string
   kind?: string
@@ -102,7 +118,7 @@ export interface ApplicationDescription {
     description?: string
     version?: string
     catalog?: {
-      application?: {tagline?: string; site?: string; tags?: string[]; [key: string]: unknown}
+      application?: {tagline?: string; site?: string; tags?: string[]; icon?: string; descriptionFile?: string; licenseFile?: string; releaseNotes?: string}
       author?: {name?: string; email?: string}[]
       organization?: {name?: string; site?: string}[]
     }
@@ -111,9 +127,10 @@ export interface ApplicationDescription {
   parameters?: Record<string, ApplicationParameter>
   configuration?: {
     sections?: {name: string; settings: ApplicationSetting[]}[]
-    schema?: ({name: string; dataType: string} & Record<string, unknown>)[]
+    schema?: SchemaRule[]
   }
-  [key: string]: unknown
+  /** WFM-targeted root extensions, kept as published. */
+  extensions?: Record<string, unknown>
 }
 
 export interface AppSummary {

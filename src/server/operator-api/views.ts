@@ -75,5 +75,7 @@ export function appJson(store: Store, appId: string, version?: string, withDescr
     }),
   }
   if (!withDescription) return out
-  return {...out, description: JSON.parse(shown.descriptionJson)}
+  // Typed, so the catalog's description must still read as the contract's looser shape.
+  const description: ApplicationDescription = JSON.parse(shown.descriptionJson)
+  return {...out, description}
 }
