@@ -6,6 +6,7 @@
 import type {App, Deployment, DeploymentWithTimeline, Device, DeviceWithDeployments} from '../../operator-contract/views.ts'
 import {fields, type DeployForm} from './deploy-form.ts'
 import {ago, layoutColumns, shortId} from './format.ts'
+import {type Hint, hintLine, QUIT, QUIT_ANYWHERE} from './hints.ts'
 import {clip, highlight, type Line, row, text} from './lines.ts'
 import {deviceLiveness} from './liveness.ts'
 import {COLUMNS, deploymentState, deploymentStateLabel, stateTone} from './panes.ts'
@@ -251,17 +252,21 @@ function breadcrumb(state: TuiState): Line {
   return [text(` ${parts.join(' › ')}`, 'dim')]
 }
 
-function hints(state: TuiState): string {
-  if (state.confirm) return 'y undeploy · n cancel'
-  if (state.help) return 'Esc/? close help · q close'
-  if (state.form) return '↑↓/Tab field · Space toggle · ←→ profile · Enter deploy · Esc cancel'
-  if (state.filtering) return 'type to filter · ↑↓ move · Enter keep · Esc clear'
+const h = (key: string, label: string, rank: number, terse?: boolean): Hint => (terse ? {key, label, rank, terse} : {key, label, rank})
+
+/** The keys that work here, most important ranked lowest; the footer fits them to the width. */
+function hints(state: TuiState): Hint[] {
+  if (state.confirm) return [h('y', 'undeploy', 1), h('n', 'cancel', 1), QUIT_ANYWHERE]
+  if (state.help) return [h('Esc/?/q', 'close help', 1), QUIT_ANYWHERE]
+  if (state.form) return [h('↑↓/Tab', 'field', 4, true), h('Space', 'toggle', 3), h('←→', 'profile', 5), h('Enter', 'deploy', 1), h('Esc', 'cancel', 2), QUIT_ANYWHERE]
+  if (state.filtering) return [h('type', 'to filter', 5), h('↑↓', 'move', 4, true), h('Enter', 'keep', 2), h('Esc', 'clear', 1), QUIT_ANYWHERE]
   const view = currentView(state)
-  if (view?.kind === 'device') return '↑↓ deployment · Enter open · u undeploy · d deploy here · Esc back · ? help'
-  if (view?.kind === 'deployment') return 'u undeploy · r refresh · Esc back · ? help · q quit'
-  if (view?.kind === 'app') return 'd deploy · Esc back · r refresh · ? help · q quit'
-  const extra = state.pane === 'apps' ? 'd deploy · ' : state.pane === 'deployments' ? 'u undeploy · ' : ''
-  return `Tab pane · ↑↓ move · Enter open · / filter · ${extra}r refresh · ? help · q quit`
+  const help = h('?', 'help', 1)
+  if (view?.kind === 'device') return [h('↑↓', 'deployment', 6, true), h('Enter', 'open', 4), h('u', 'undeploy', 2), h('d', 'deploy here', 2), h('Esc', 'back', 3), h('r', 'refresh', 7), help, QUIT]
+  if (view?.kind === 'deployment') return [h('u', 'undeploy', 2), h('r', 'refresh', 7), h('Esc', 'back', 3), help, QUIT]
+  if (view?.kind === 'app') return [h('d', 'deploy', 2), h('Esc', 'back', 3), h('r', 'refresh', 7), help, QUIT]
+  const action = state.pane === 'apps' ? [h('d', 'deploy', 2)] : state.pane === 'deployments' ? [h('u', 'undeploy', 2)] : []
+  return [h('Tab', 'pane', 9, true), h('↑↓', 'move', 8, true), h('Enter', 'open', 4), h('/', 'filter', 5), ...action, h('r', 'refresh', 7), help, QUIT]
 }
 
 function messageLine(state: TuiState): Line {
@@ -298,6 +303,7 @@ export function buildScreen(state: TuiState, size: Size): Screen {
   }
   const padded = [...body.slice(0, bodyHeight)]
   while (padded.length < bodyHeight) padded.push([text('')])
-  const lines = [titleBar(state, width), second, ...padded, messageLine(state), [text(` ${hints(state)}`, 'dim')]]
+  // The footer fits the real width, below the minimum too: the way out must stay on screen.
+  const lines = [titleBar(state, width), second, ...padded, messageLine(state), hintLine(hints(state), size.columns)]
   return {lines: lines.map(l => clip(l, size.columns))}
 }

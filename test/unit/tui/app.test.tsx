@@ -185,4 +185,21 @@ describe('margo tui', () => {
     await t.press('q')
     await waitFor('exit', () => exited)
   })
+
+  test('the footer keeps q quit in the lists and the detail views, at 80 columns and at 56', async () => {
+    for (const size of [{columns: 80, rows: 24}, {columns: 56, rows: 24}]) {
+      const t = await tui(undefined, undefined, {size})
+      const footer = () => t.frame().split('\n').at(-1)!
+      expect(footer()).toContain('q quit')
+      await t.press(KEY.enter)
+      await t.until('Device 3f0c2a9e')
+      expect(footer()).toContain('q quit')
+      expect(footer()).toContain('u undeploy')
+      await t.press('3', KEY.enter)
+      await t.until('Deployment d-')
+      expect(footer()).toContain('q quit')
+      for (const l of t.frame().split('\n')) expect(displayWidth(l)).toBeLessThanOrEqual(size.columns)
+      t.ui.unmount()
+    }
+  })
 })

@@ -141,8 +141,8 @@ export async function waitFor<T>(what: string, check: () => T | undefined | fals
   }
 }
 
-/** Renders the dashboard at 80×24 against a fake API; keys are written one at a time, ~20 ms apart. */
-export async function start(api = new FakeApi(), events: FleetEventSource = new FakeEvents(), extra: {pollMs?: number, onQuit?: () => void} = {}) {
+/** Renders the dashboard (80×24 unless told) against a fake API; keys are written one at a time, ~20 ms apart. */
+export async function start(api = new FakeApi(), events: FleetEventSource = new FakeEvents(), extra: {pollMs?: number, onQuit?: () => void, size?: {columns: number, rows: number}} = {}) {
   const ui = render(<TuiApp api={api} events={events} size={{columns: 80, rows: 24}} now={() => NOW} debounceMs={0} {...extra} />)
   const frame = () => stripAnsi(ui.lastFrame() ?? '')
   const until = (pattern: RegExp | string, timeoutMs?: number) =>

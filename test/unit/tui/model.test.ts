@@ -233,3 +233,45 @@ describe('which events refresh', () => {
     expect(eventNeedsRefresh(s, {type: 'deployment.status', data: {clientId: DEV_A}})).toBe(true)
   })
 })
+
+describe('footer', () => {
+  const footer = (s: TuiState, columns: number) => lineText(buildScreen(s, {columns, rows: 24}).lines.at(-1)!)
+  const views: [string, Action[]][] = [
+    ['devices', []],
+    ['apps', [key('2')]],
+    ['deployments', [key('3')]],
+    ['device detail', [key('', {return: true})]],
+    ['deployment detail', [key('3'), key('', {return: true})]],
+    ['app detail', [key('2'), key('', {return: true})]],
+  ]
+  for (const [name, actions] of views) {
+    test(`${name}: q quit stays in the footer from 30 to 160 columns`, () => {
+      const s = run(loaded(), ...actions)
+      for (const columns of [30, 40, 60, 72, 80, 100, 160]) {
+        const line = footer(s, columns)
+        expect(line).toContain('q quit')
+        expect(displayWidth(line)).toBeLessThanOrEqual(columns)
+      }
+    })
+  }
+
+  test('wide terminals show every hint; narrow ones drop the least important first', () => {
+    const s = run(loaded(), key('3'))
+    const wide = footer(s, 160)
+    for (const hint of ['Tab pane', '↑↓ move', 'Enter open', '/ filter', 'u undeploy', 'r refresh', '? help', 'q quit']) expect(wide).toContain(hint)
+    const narrow = footer(s, 60)
+    expect(narrow).toContain('u undeploy')
+    expect(narrow).toContain('? help')
+    expect(narrow).not.toContain('Tab pane')
+    expect(narrow).not.toContain('…')
+  })
+
+  test('where q means something else the footer names Ctrl+C for quitting', () => {
+    const s = run(loaded(), key('3'), key('u'))
+    const line = footer(s, 80)
+    expect(line).toContain('y undeploy')
+    expect(line).toContain('Ctrl+C quit')
+    expect(line).not.toContain('q quit')
+    expect(footer(run(loaded(), key('/')), 40)).toContain('Ctrl+C quit')
+  })
+})
