@@ -75,30 +75,56 @@ export function ago(iso: string | null | undefined, now: number): string {
   return diff < 0 ? `in ${shortAge(-diff)}` : `${shortAge(diff)} ago`
 }
 
-/** A column of a table: its header, width, and whether it takes the space left over. */
-export interface Column {
+/** What a table says about a column before it sees the rows: its header and whether it may be cut. */
+export interface ColumnSpec {
   header: string
+  /** May be cut (with an ellipsis) when the table is wider than the terminal; the widest such column gives first. */
+  flex?: boolean
+  /** The narrowest a flexible column is cut to; its header's width unless told. */
+  min?: number
+}
+
+/** A column of a table: its header, the width it wants, and how it may change. */
+export interface Column extends ColumnSpec {
   width: number
-  /** The flexible column: gets whatever width the others leave. */
+  /** Takes whatever width the others leave. */
   grow?: boolean
 }
 
+/** Columns as wide as their header or their widest cell, whichever is wider. */
+export function measureColumns(specs: readonly ColumnSpec[], rows: readonly (readonly string[])[]): Column[] {
+  return specs.map((spec, i) => ({...spec, width: rows.reduce((w, cells) => Math.max(w, displayWidth(sanitize(cells[i] ?? ''))), displayWidth(spec.header))}))
+}
+
+/** The width of a table whose columns all get what they want, one space between columns. */
+export function naturalWidth(columns: readonly Column[]): number {
+  return columns.reduce((sum, c) => sum + c.width, Math.max(0, columns.length - 1))
+}
+
 /**
- * Column widths for a total width: fixed columns keep theirs (shrinking from the right when
- * even they do not fit), the growing column takes the rest. Columns are separated by one space.
+ * Column widths for a total width. A growing column takes the room left over. When the
+ * columns do not fit, the widest flexible column is cut first, one column at a time, down to
+ * its minimum; only then do the others shrink, from the right. Columns are separated by one space.
  */
 export function layoutColumns(columns: readonly Column[], total: number): number[] {
-  const gaps = Math.max(0, columns.length - 1)
-  const fixed = columns.reduce((sum, c) => sum + (c.grow ? 0 : c.width), 0)
   const widths = columns.map(c => c.width)
   const growIndex = columns.findIndex(c => c.grow)
-  let free = total - gaps - fixed
-  if (growIndex >= 0) {
-    const min = columns[growIndex]!.width
-    widths[growIndex] = Math.max(min, free)
-    free -= widths[growIndex]!
+  let free = total - naturalWidth(columns)
+  if (growIndex >= 0 && free > 0) {
+    widths[growIndex]! += free
+    free = 0
   }
-  // Not enough room even for the fixed widths: take columns away from the right.
+  const floor = columns.map(c => (c.flex ? Math.min(c.width, c.min ?? displayWidth(c.header)) : c.width))
+  while (free < 0) {
+    let widest = -1
+    widths.forEach((w, i) => {
+      if (w > floor[i]! && (widest < 0 || w > widths[widest]!)) widest = i
+    })
+    if (widest < 0) break
+    widths[widest]!--
+    free++
+  }
+  // Not enough room even for the minimums: take columns away from the right.
   for (let i = widths.length - 1; free < 0 && i >= 0; i--) {
     const take = Math.min(widths[i]!, -free)
     widths[i]! -= take

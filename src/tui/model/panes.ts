@@ -1,6 +1,6 @@
 /** The three lists (devices, apps, deployments): their rows, columns and the `/` filter. */
 import type {AppSummary, Deployment, Device} from '../../operator-contract/views.ts'
-import {type Column, shortId} from './format.ts'
+import {type ColumnSpec, shortId} from './format.ts'
 import {text, type Segment, type Tone} from './lines.ts'
 import {deviceLiveness} from './liveness.ts'
 import {STATE_STYLE} from '../../cli/render/states.ts'
@@ -18,30 +18,30 @@ export interface PaneData {
   deployments: readonly Deployment[]
 }
 
-export const COLUMNS: Record<'devices' | 'apps' | 'deployments', Column[]> = {
+/** The lists' columns; their widths come from the rows on screen (see measureColumns). */
+export const COLUMNS: Record<'devices' | 'apps' | 'deployments', ColumnSpec[]> = {
   devices: [
-    {header: 'DEVICE', width: 9},
-    {header: 'ENROLLED', width: 8},
-    {header: 'LIVENESS', width: 10},
-    {header: 'APPS', width: 4},
-    {header: 'DESCRIPTION', width: 10, grow: true},
+    {header: 'DEVICE'},
+    {header: 'ENROLLED'},
+    {header: 'LIVENESS'},
+    {header: 'APPS'},
+    {header: 'DESCRIPTION', flex: true},
   ],
   apps: [
-    {header: 'APP', width: 16, grow: true},
-    {header: 'NAME', width: 20},
-    {header: 'LATEST', width: 8},
-    {header: 'PROFILES', width: 16},
+    {header: 'APP', flex: true},
+    {header: 'NAME', flex: true},
+    {header: 'LATEST', flex: true},
+    {header: 'PROFILES', flex: true},
   ],
   deployments: [
-    {header: 'APP', width: 12, grow: true},
-    {header: 'VER', width: 5},
-    {header: 'DEVICE', width: 9},
-    {header: 'PROFILE', width: 7},
-    {header: 'STATE', width: 14},
-    {header: 'DESIRED', width: 7},
+    {header: 'APP', flex: true},
+    {header: 'VER', flex: true},
+    {header: 'DEVICE'},
+    {header: 'PROFILE', flex: true},
+    {header: 'STATE', flex: true},
+    {header: 'DESIRED'},
   ],
 }
-
 
 export function stateTone(state: string): Tone | undefined {
   return STATE_STYLE[state]

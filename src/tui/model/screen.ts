@@ -5,9 +5,9 @@
  */
 import type {App, Deployment, DeploymentWithTimeline, Device, DeviceWithDeployments} from '../../operator-contract/views.ts'
 import {fields, type DeployForm} from './deploy-form.ts'
-import {ago, layoutColumns, shortId} from './format.ts'
+import {ago, type ColumnSpec, layoutColumns, measureColumns, naturalWidth, shortId} from './format.ts'
 import {type Hint, hintLine, QUIT, QUIT_ANYWHERE} from './hints.ts'
-import {clip, highlight, type Line, row, text} from './lines.ts'
+import {clip, highlight, type Line, row, type Segment, text} from './lines.ts'
 import {deviceLiveness} from './liveness.ts'
 import {COLUMNS, deploymentState, deploymentStateLabel, stateTone} from './panes.ts'
 import {cursorIndex, currentView, deviceDeployments, PANES, paneItems, type TuiState} from './state.ts'
@@ -23,6 +23,8 @@ export interface Screen {
 
 const PANE_TITLE = {devices: 'Devices', apps: 'Apps', deployments: 'Deployments'} as const
 const MIN = {columns: 40, rows: 10}
+/** App@version, profile, state, desired, reported: a table without a header row, so only the cells count. */
+const DEVICE_DEPLOYMENT_COLUMNS: ColumnSpec[] = [{header: '', flex: true, min: 12}, {header: '', flex: true, min: 4}, {header: '', flex: true, min: 6}, {header: ''}, {header: ''}]
 
 function titleBar(state: TuiState, width: number): Line {
   const line: Line = [text(' margo ', 'bold')]
@@ -46,11 +48,25 @@ export function scrollWindow(count: number, cursor: number, height: number): {of
   return {offset, end: offset + height}
 }
 
+/**
+ * A table fitted to `width`: columns measured on the rows shown, the widest flexible column cut
+ * first. The one-column left margin is cosmetic and gives way before any content is cut.
+ */
+function table(specs: readonly ColumnSpec[], rows: readonly (readonly Segment[])[], width: number, indent: string): {widths: number[], margin: Segment[]} {
+  const columns = measureColumns(specs, rows.map(cells => cells.map(c => c.text)))
+  const roomy = naturalWidth(columns) + indent.length <= width
+  const margin = roomy || indent.length === 0 ? indent : indent.slice(1)
+  return {widths: layoutColumns(columns, width - margin.length), margin: margin ? [text(margin)] : []}
+}
+
 function listBody(state: TuiState, width: number, height: number): {header: Line, body: Line[]} {
-  const columns = COLUMNS[state.pane]
-  const widths = layoutColumns(columns, width - 1)
-  const header = [text(' '), ...row(columns.map(c => text(c.header, 'bold')), widths)]
+  const specs = COLUMNS[state.pane]
   const items = paneItems(state)
+  const cursor = cursorIndex(state)
+  const {offset, end} = scrollWindow(items.length, cursor, height)
+  const visible = state.loaded ? items.slice(offset, end) : []
+  const {widths, margin} = table(specs, visible.map(item => item.cells), width, ' ')
+  const header = [...margin, ...row(specs.map(c => text(c.header, 'bold')), widths)]
   if (!state.loaded) return {header, body: [[text(' loading…', 'dim')]]}
   if (items.length === 0) {
     const empty = state.filter[state.pane]
@@ -62,10 +78,8 @@ function listBody(state: TuiState, width: number, height: number): {header: Line
           : 'no deployments yet — press 2, pick an app and press d'
     return {header, body: [[text(` ${empty}`, 'dim')]]}
   }
-  const cursor = cursorIndex(state)
-  const {offset, end} = scrollWindow(items.length, cursor, height)
-  const body = items.slice(offset, end).map((item, i) => {
-    const line = [text(' '), ...row(item.cells, widths)]
+  const body = visible.map((item, i) => {
+    const line = [...margin, ...row(item.cells, widths)]
     return offset + i === cursor ? highlight(line, width) : line
   })
   return {header, body}
@@ -113,11 +127,18 @@ function deviceBody(state: TuiState, clientId: string, width: number, height: nu
   ]
   const deployments = deviceDeployments(state, clientId)
   const cursor = Math.max(0, deployments.findIndex(d => d.deploymentId === state.detailSelected))
-  const widths = layoutColumns([{header: 'APP', width: 16, grow: true}, {header: 'PROFILE', width: 7}, {header: 'STATE', width: 14}, {header: 'DESIRED', width: 7}, {header: 'REPORTED', width: 8}], width - 3)
+  const cells = deployments.map(d => [
+    text(`${d.appId}@${d.appVersion}`),
+    text(d.profile.type),
+    text(deploymentStateLabel(d), stateTone(deploymentState(d))),
+    text(d.desired, d.desired === 'absent' ? 'dim' : undefined),
+    text(d.status ? ago(d.status.reportedAt, state.now).replace(/ ago$/, '') : '—'),
+  ])
+  const {widths, margin} = table(DEVICE_DEPLOYMENT_COLUMNS, cells, width, '   ')
   const depLines: Line[] = deployments.length === 0
     ? [[text('  none — press d to pick an app to deploy here', 'dim')]]
-    : deployments.map((d, i) => {
-        const line = [text('   '), ...row([text(`${d.appId}@${d.appVersion}`), text(d.profile.type), text(deploymentStateLabel(d), stateTone(deploymentState(d))), text(d.desired, d.desired === 'absent' ? 'dim' : undefined), text(d.status ? ago(d.status.reportedAt, state.now).replace(/ ago$/, '') : '—')], widths)]
+    : cells.map((c, i) => {
+        const line = [...margin, ...row(c, widths)]
         return i === cursor ? highlight(line, width) : line
       })
   const timeline = deviceTimeline(device, deployments)

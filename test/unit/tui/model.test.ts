@@ -1,6 +1,6 @@
 import {describe, expect, test} from 'bun:test'
 import {createDeployForm, deployRequests, fields, formKey, formRejected, type DeployForm} from '../../../src/tui/model/deploy-form.ts'
-import {displayWidth, fit, layoutColumns, truncate} from '../../../src/tui/model/format.ts'
+import {displayWidth, fit, layoutColumns, measureColumns, truncate} from '../../../src/tui/model/format.ts'
 import {lineText} from '../../../src/tui/model/lines.ts'
 import {deviceLiveness} from '../../../src/tui/model/liveness.ts'
 import {filteredItems} from '../../../src/tui/model/panes.ts'
@@ -273,5 +273,46 @@ describe('footer', () => {
     expect(line).toContain('Ctrl+C quit')
     expect(line).not.toContain('q quit')
     expect(footer(run(loaded(), key('/')), 40)).toContain('Ctrl+C quit')
+  })
+})
+
+describe('columns sized to their content', () => {
+  test('a column is as wide as its widest cell or header; the widest flexible column gives first', () => {
+    const cols = measureColumns([{header: 'APP', flex: true}, {header: 'VER'}], [['hello', '1.0'], ['a-much-longer-app', '10.2.1']])
+    expect(cols.map(c => c.width)).toEqual([17, 6])
+    expect(layoutColumns(cols, 80)).toEqual([17, 6])
+    expect(layoutColumns(cols, 12)).toEqual([5, 6])
+    // the flexible column stops at its header; then the others give from the right
+    expect(layoutColumns(cols, 9)).toEqual([3, 5])
+    const two = measureColumns([{header: 'A', flex: true}, {header: 'B', flex: true}, {header: 'C'}], [['x'.repeat(20), 'y'.repeat(10), 'z']])
+    expect(layoutColumns(two, 21)).toEqual([9, 9, 1])
+    expect(measureColumns([{header: 'A'}], [[]])[0]!.width).toBe(1)
+  })
+
+  const api = new FakeApi()
+  const lines = (s: TuiState, columns: number) => buildScreen(s, {columns, rows: 24}).lines.map(lineText)
+
+  test('wide terminal: columns follow the visible rows instead of fixed widths', () => {
+    const [, header, first, second] = lines(run(loaded(api), key('3')), 160)
+    expect(header).toMatch(new RegExp(`^ APP {${APP_ID.length - 2}}VER DEVICE {4}PROFILE STATE {16}DESIRED\\s*$`))
+    expect(first).toContain(`${APP_ID} 1.0 3f0c2a9e… compose installed`)
+    expect(second).toContain('failed (pull_failed) present')
+  })
+
+  test('80 columns: the error code in the state is not cut; a long app id is, with an ellipsis', () => {
+    expect(lines(run(loaded(api), key('3')), 80).join('\n')).toContain('failed (pull_failed) present')
+    const long = new FakeApi({deployments: [deployment('d-9', DEV_A, 'installed', {appId: `com.example.${'x'.repeat(60)}`}), ...api.deployments]})
+    const [, header = '', ...body] = lines(run(loaded(long), key('3')), 80)
+    expect(header).toMatch(/VER DEVICE +PROFILE STATE +DESIRED/)
+    const row = body.find(l => l.includes('com.example.'))!
+    expect(row).toMatch(/com\.example\.x+… 1\.0 3f0c2a9e… compose installed +present/)
+    expect(body.join('\n')).toContain('failed (pull_failed) present')
+    for (const l of [header, ...body]) expect(displayWidth(l)).toBeLessThanOrEqual(80)
+  })
+
+  test('the device view\'s deployments are sized the same way', () => {
+    const s = run(loaded(api), key('j'), key('', {return: true}))
+    const text = lines(s, 80).join('\n')
+    expect(text).toMatch(/hello-world@1\.0 compose failed \(pull_failed\) present/)
   })
 })
