@@ -52,6 +52,24 @@ export function deploymentState(d: Deployment): string {
   return d.status?.state ?? 'unreported'
 }
 
+/**
+ * A deployment that is gone from its device: undeployed and reported removed, or undeployed
+ * before the device ever reported it. One still being removed is not gone yet.
+ */
+export function isRemoved(d: Deployment): boolean {
+  return d.desired === 'absent' && (d.status == null || d.status.state === 'removed')
+}
+
+/** What the lists leave out. */
+export interface ListOptions {
+  /** Removed deployments are hidden unless asked for. */
+  showRemoved?: boolean
+}
+
+export function visibleDeployments<D extends Deployment>(deployments: readonly D[], options: ListOptions = {}): D[] {
+  return options.showRemoved ? [...deployments] : deployments.filter(d => !isRemoved(d))
+}
+
 export function deploymentStateLabel(d: Deployment): string {
   const state = deploymentState(d)
   const code = d.status?.error && 'code' in d.status.error ? d.status.error.code : undefined
@@ -93,21 +111,23 @@ function appItem(a: AppSummary): PaneItem {
 function deploymentItem(d: Deployment): PaneItem {
   const state = deploymentState(d)
   const label = deploymentStateLabel(d)
+  // A removed deployment is history: shown at all only on request, and then dimmed.
+  const tone = (own: Tone | undefined) => (isRemoved(d) ? 'dim' : own)
   return {
     id: d.deploymentId,
     cells: [
-      text(d.appId),
-      text(d.appVersion),
-      text(shortId(d.clientId)),
-      text(d.profile.type),
-      text(label, stateTone(state)),
+      text(d.appId, tone(undefined)),
+      text(d.appVersion, tone(undefined)),
+      text(shortId(d.clientId), tone(undefined)),
+      text(d.profile.type, tone(undefined)),
+      text(label, tone(stateTone(state))),
       text(d.desired, d.desired === 'absent' ? 'dim' : undefined),
     ],
     search: [d.deploymentId, d.appId, d.appVersion, d.clientId, d.profile.type, d.profile.id, label, d.desired].join(' ').toLowerCase(),
   }
 }
 
-export function paneRows(pane: 'devices' | 'apps' | 'deployments', data: PaneData, now: number): PaneItem[] {
+export function paneRows(pane: 'devices' | 'apps' | 'deployments', data: PaneData, now: number, options: ListOptions = {}): PaneItem[] {
   switch (pane) {
     case 'devices':
       return [...data.devices]
@@ -116,7 +136,7 @@ export function paneRows(pane: 'devices' | 'apps' | 'deployments', data: PaneDat
     case 'apps':
       return [...data.apps].sort((a, b) => a.appId.localeCompare(b.appId)).map(appItem)
     case 'deployments':
-      return [...data.deployments]
+      return visibleDeployments(data.deployments, options)
         .sort((a, b) => b.createdAt.localeCompare(a.createdAt) || a.deploymentId.localeCompare(b.deploymentId))
         .map(deploymentItem)
   }
@@ -128,7 +148,7 @@ export function matchesFilter(item: PaneItem, filter: string): boolean {
   return words.every(w => item.search.includes(w))
 }
 
-export function filteredItems(pane: 'devices' | 'apps' | 'deployments', data: PaneData, filter: string, now: number): PaneItem[] {
-  const rows = paneRows(pane, data, now)
+export function filteredItems(pane: 'devices' | 'apps' | 'deployments', data: PaneData, filter: string, now: number, options: ListOptions = {}): PaneItem[] {
+  const rows = paneRows(pane, data, now, options)
   return filter.trim() === '' ? rows : rows.filter(r => matchesFilter(r, filter))
 }

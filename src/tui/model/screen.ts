@@ -9,7 +9,7 @@ import {ago, type ColumnSpec, layoutColumns, measureColumns, naturalWidth, short
 import {type Hint, hintLine, QUIT, QUIT_ANYWHERE} from './hints.ts'
 import {clip, highlight, type Line, row, type Segment, text} from './lines.ts'
 import {deviceLiveness} from './liveness.ts'
-import {COLUMNS, deploymentState, deploymentStateLabel, stateTone} from './panes.ts'
+import {COLUMNS, deploymentState, deploymentStateLabel, isRemoved, stateTone, visibleDeployments} from './panes.ts'
 import {cursorIndex, currentView, deviceDeployments, PANES, paneItems, type TuiState} from './state.ts'
 
 export interface Size {
@@ -29,7 +29,7 @@ const DEVICE_DEPLOYMENT_COLUMNS: ColumnSpec[] = [{header: '', flex: true, min: 1
 function titleBar(state: TuiState, width: number): Line {
   const line: Line = [text(' margo ', 'bold')]
   PANES.forEach((pane, i) => {
-    const count = pane === 'devices' ? state.data.devices.length : pane === 'apps' ? state.data.apps.length : state.data.deployments.length
+    const count = pane === 'devices' ? state.data.devices.length : pane === 'apps' ? state.data.apps.length : visibleDeployments(state.data.deployments, {showRemoved: state.showRemoved}).length
     const label = ` ${i + 1} ${PANE_TITLE[pane]} ${count} `
     line.push(text(' '))
     line.push(pane === state.pane ? {text: label, tone: 'cyan', inverse: true} : text(label, 'dim'))
@@ -205,9 +205,9 @@ function appBody(state: TuiState, appId: string): Line[] {
   if (!app) lines.push([text('  loading…', 'dim')])
   else if (params.length === 0) lines.push([text('  none', 'dim')])
   for (const [name, p] of params) lines.push(kv(name, p.value === undefined ? '(no default)' : `default ${JSON.stringify(p.value)}`))
-  const deployments = state.data.deployments.filter(d => d.appId === appId)
+  const deployments = visibleDeployments(state.data.deployments.filter(d => d.appId === appId), {showRemoved: state.showRemoved})
   lines.push([text(` Deployments ${deployments.length}`, 'bold')])
-  for (const d of deployments) lines.push([text(`  ${shortId(d.clientId)} ${d.appVersion.padEnd(8)} `), text(deploymentStateLabel(d), stateTone(deploymentState(d)))])
+  for (const d of deployments) lines.push([text(`  ${shortId(d.clientId)} ${d.appVersion.padEnd(8)} `, isRemoved(d) ? 'dim' : undefined), text(deploymentStateLabel(d), isRemoved(d) ? 'dim' : stateTone(deploymentState(d)))])
   return lines
 }
 
@@ -253,6 +253,7 @@ const HELP: [string, string][] = [
   ['/', 'filter the list as you type (Enter keeps it, Esc clears)'],
   ['d', 'deploy the selected app (on a device: choose an app)'],
   ['u', 'undeploy the selected deployment (asks y/n)'],
+  ['a', 'show or hide removed deployments (dimmed when shown)'],
   ['r', 'refresh now'],
   ['?', 'this help'],
   ['q  Ctrl+C', 'quit'],
@@ -283,21 +284,37 @@ function hints(state: TuiState): Hint[] {
   if (state.filtering) return [h('type', 'to filter', 5), h('↑↓', 'move', 4, true), h('Enter', 'keep', 2), h('Esc', 'clear', 1), QUIT_ANYWHERE]
   const view = currentView(state)
   const help = h('?', 'help', 1)
-  if (view?.kind === 'device') return [h('↑↓', 'deployment', 6, true), h('Enter', 'open', 4), h('u', 'undeploy', 2), h('d', 'deploy here', 2), h('Esc', 'back', 3), h('r', 'refresh', 7), help, QUIT]
+  const removed = h('a', state.showRemoved ? 'hide removed' : 'show removed', 6)
+  if (view?.kind === 'device') return [h('↑↓', 'deployment', 6, true), h('Enter', 'open', 4), h('u', 'undeploy', 2), h('d', 'deploy here', 2), removed, h('Esc', 'back', 3), h('r', 'refresh', 7), help, QUIT]
   if (view?.kind === 'deployment') return [h('u', 'undeploy', 2), h('r', 'refresh', 7), h('Esc', 'back', 3), help, QUIT]
-  if (view?.kind === 'app') return [h('d', 'deploy', 2), h('Esc', 'back', 3), h('r', 'refresh', 7), help, QUIT]
-  const action = state.pane === 'apps' ? [h('d', 'deploy', 2)] : state.pane === 'deployments' ? [h('u', 'undeploy', 2)] : []
+  if (view?.kind === 'app') return [h('d', 'deploy', 2), removed, h('Esc', 'back', 3), h('r', 'refresh', 7), help, QUIT]
+  const action = state.pane === 'apps' ? [h('d', 'deploy', 2)] : state.pane === 'deployments' ? [h('u', 'undeploy', 2), removed] : []
   return [h('Tab', 'pane', 9, true), h('↑↓', 'move', 8, true), h('Enter', 'open', 4), h('/', 'filter', 5), ...action, h('r', 'refresh', 7), help, QUIT]
+}
+
+/** Removed deployments the current list or view leaves out (none when they are shown). */
+function hiddenRemoved(state: TuiState): number {
+  if (state.showRemoved) return 0
+  const view = currentView(state)
+  const candidates = view?.kind === 'device'
+    ? deviceDeployments({...state, showRemoved: true}, view.clientId)
+    : view?.kind === 'app'
+      ? state.data.deployments.filter(d => d.appId === view.appId)
+      : !view && state.pane === 'deployments' ? state.data.deployments : []
+  return candidates.filter(isRemoved).length
 }
 
 function messageLine(state: TuiState): Line {
   if (state.confirm) return [text(` ${state.confirm.question}`, 'yellow')]
   if (state.filtering) return [text(' /', 'cyan'), text(`${state.filter[state.pane]}▏`)]
   if (state.message) return [text(` ${state.message.text}`, state.message.tone === 'error' ? 'red' : 'cyan')]
-  if (!currentView(state) && !state.form && state.filter[state.pane]) {
-    return [text(` filter "${state.filter[state.pane]}": ${paneItems(state).length} shown · Esc clears`, 'dim')]
+  if (state.form) return [text('')]
+  const hidden = hiddenRemoved(state)
+  const note = hidden > 0 ? `${hidden} removed deployment${hidden === 1 ? '' : 's'} hidden · a shows ${hidden === 1 ? 'it' : 'them'}` : ''
+  if (!currentView(state) && state.filter[state.pane]) {
+    return [text(` filter "${state.filter[state.pane]}": ${paneItems(state).length} shown · Esc clears${note ? ` · ${note}` : ''}`, 'dim')]
   }
-  return [text('')]
+  return [text(note ? ` ${note}` : '', 'dim')]
 }
 
 /** The frame for a terminal of `size`: exactly `rows - 1` lines, none wider than `columns`. */

@@ -9,7 +9,7 @@ import type {CreateDeploymentRequest} from '../../operator-contract/requests.ts'
 import {type DeployForm, createDeployForm, formKey, formRejected} from './deploy-form.ts'
 import {isBack, isDown, isErase, isUp, type KeyPress, typed} from './keys.ts'
 import {deviceLiveness} from './liveness.ts'
-import {filteredItems, type PaneItem} from './panes.ts'
+import {filteredItems, type PaneItem, visibleDeployments} from './panes.ts'
 
 export type Pane = 'devices' | 'apps' | 'deployments'
 export const PANES: readonly Pane[] = ['devices', 'apps', 'deployments']
@@ -67,6 +67,8 @@ export interface TuiState {
   formLoading: string | undefined
   confirm: {deploymentId: string, question: string} | undefined
   help: boolean
+  /** Removed deployments are listed too (dimmed); off by default. */
+  showRemoved: boolean
   message: Message | undefined
   stream: StreamStatus
   /** Clock for ages and liveness, advanced by ticks so renders stay pure. */
@@ -103,6 +105,7 @@ export function initialState(now: number): TuiState {
     formLoading: undefined,
     confirm: undefined,
     help: false,
+    showRemoved: false,
     message: undefined,
     stream: 'connecting',
     now,
@@ -120,7 +123,7 @@ export function currentView(state: TuiState): View | undefined {
 }
 
 export function paneItems(state: TuiState, pane: Pane = state.pane): PaneItem[] {
-  return filteredItems(pane, state.data, state.filter[pane], state.now)
+  return filteredItems(pane, state.data, state.filter[pane], state.now, {showRemoved: state.showRemoved})
 }
 
 /** Index of the selected row in the (filtered) list; the first row when the selection is gone. */
@@ -145,7 +148,7 @@ function select(state: TuiState, pane: Pane, index: number): TuiState {
 export function deviceDeployments(state: TuiState, clientId: string): Deployment[] {
   const detail = state.details.device
   const list = detail?.clientId === clientId ? detail.deployments : state.data.deployments.filter(d => d.clientId === clientId)
-  return [...list].sort((a, b) => a.appId.localeCompare(b.appId) || a.createdAt.localeCompare(b.createdAt))
+  return visibleDeployments(list, {showRemoved: state.showRemoved}).sort((a, b) => a.appId.localeCompare(b.appId) || a.createdAt.localeCompare(b.createdAt))
 }
 
 function detailIndex(state: TuiState, clientId: string): number {
@@ -225,6 +228,10 @@ function reduceKey(state: TuiState, key: KeyPress): TuiState {
 
   if (key.input === 'q' && !key.ctrl) return withEffect(state, {kind: 'quit'})
   if (key.input === '?') return {...state, help: true}
+  if (key.input === 'a' && !key.ctrl) {
+    const showRemoved = !state.showRemoved
+    return {...state, showRemoved, message: {text: showRemoved ? 'showing removed deployments (dimmed)' : 'hiding removed deployments', tone: 'info'}}
+  }
   if (key.input === 'r' && !key.ctrl) {
     const view = currentView(state)
     const next = withEffect({...state, message: {text: 'refreshing…', tone: 'info'}}, {kind: 'refresh'})

@@ -202,4 +202,17 @@ describe('margo tui', () => {
       t.ui.unmount()
     }
   })
+
+  test('removed deployments stay out of the list until a shows them', async () => {
+    const api = new FakeApi()
+    api.deployments.push(deployment('d-3333', DEV_B, 'removed', {desired: 'absent', appId: 'com-example-gone'}))
+    const t = await tui(api)
+    await t.press('3')
+    await t.until('1 removed deployment hidden')
+    expect(t.frame()).not.toContain('com-example-gone')
+    await t.press('a')
+    await t.until(/com-example-gone\s+1\.0\s+7b1d4c2e…\s+compose\s+removed\s+absent/)
+    await t.press('a')
+    await waitFor('the removed row to go', () => !t.frame().includes('com-example-gone'))
+  })
 })

@@ -316,3 +316,45 @@ describe('columns sized to their content', () => {
     expect(text).toMatch(/hello-world@1\.0 compose failed \(pull_failed\) present/)
   })
 })
+
+describe('removed deployments', () => {
+  const base = new FakeApi()
+  const api = new FakeApi({deployments: [
+    ...base.deployments,
+    deployment('d-3333', DEV_A, 'removed', {desired: 'absent', appId: 'com-example-gone', createdAt: minutesAgo(40)}),
+    deployment('d-4444', DEV_A, null, {desired: 'absent', appId: 'com-example-never', createdAt: minutesAgo(41)}),
+    deployment('d-5555', DEV_A, 'installed', {desired: 'absent', appId: 'com-example-leaving', createdAt: minutesAgo(42)}),
+  ]})
+  const ids = (s: TuiState) => filteredItems('deployments', s.data, '', NOW, {showRemoved: s.showRemoved}).map(i => i.id)
+  const screen = (s: TuiState, columns = 120) => buildScreen(s, {columns, rows: 24}).lines
+
+  test('are hidden by default (still being removed is not removed); a shows them dimmed, a again hides them', () => {
+    let s = run(loaded(api), key('3'))
+    expect(ids(s)).toEqual(['d-1111', 'd-2222', 'd-5555'])
+    let text = screen(s).map(lineText).join('\n')
+    expect(text).not.toContain('com-example-gone')
+    expect(text).toContain('com-example-leaving')
+    expect(text).toContain('3 Deployments 3')
+    expect(text).toContain('2 removed deployments hidden')
+    expect(lineText(screen(s).at(-1)!)).toContain('a show removed')
+    s = run(s, key('a'))
+    expect(ids(s)).toEqual(['d-1111', 'd-2222', 'd-3333', 'd-4444', 'd-5555'])
+    const lines = screen(s)
+    text = lines.map(lineText).join('\n')
+    expect(text).toContain('3 Deployments 5')
+    expect(lineText(lines.at(-1)!)).toContain('a hide removed')
+    const gone = lines.find(l => lineText(l).includes('com-example-gone'))!
+    expect(gone.filter(seg => seg.text.trim() !== '').every(seg => seg.tone === 'dim')).toBe(true)
+    expect(lines.find(l => lineText(l).includes('com-example-leaving'))!.some(seg => seg.tone === 'green')).toBe(true)
+    s = run(s, key('a'))
+    expect(ids(s)).toEqual(['d-1111', 'd-2222', 'd-5555'])
+  })
+
+  test('the device and app views follow the same switch', () => {
+    let s = run(loaded(api), key('', {return: true}))
+    expect(screen(s).map(lineText).join('\n')).not.toContain('com-example-gone')
+    expect(lineText(screen(s).at(-1)!)).toContain('a show removed')
+    s = run(s, key('a'))
+    expect(screen(s).map(lineText).join('\n')).toMatch(/com-example-gone@1\.0 +compose removed +absent/)
+  })
+})
