@@ -2,7 +2,7 @@
  * What the screen is made of: lines of styled segments, already cut to the screen width. The
  * view models build these; the Ink components only map tones to colours.
  */
-import {displayWidth, fit, truncate} from './format.ts'
+import {displayWidth, fit, layoutColumns, truncate} from './format.ts'
 
 export type Tone = 'dim' | 'green' | 'yellow' | 'red' | 'cyan' | 'bold'
 
@@ -58,4 +58,15 @@ export function highlight(line: Line, width: number): Line {
   const used = displayWidth(lineText(line))
   const padded = used < width ? [...line, {text: ' '.repeat(width - used)}] : line
   return padded.map(s => ({...s, inverse: true}))
+}
+
+/**
+ * Fits a line to `width` by cutting its flexible segments (names that may lose their end), the
+ * widest first, as table columns are cut; the fixed segments stay whole.
+ */
+export function squeeze(line: readonly (Segment & {flex?: boolean})[], width: number): Line {
+  const columns = line.map(s => ({header: '', width: displayWidth(s.text), ...(s.flex ? {flex: true, min: 1} : {})}))
+  // layoutColumns puts a space between columns; segments carry their own spacing.
+  const widths = layoutColumns(columns, width + Math.max(0, line.length - 1))
+  return line.map(({flex: _flex, ...s}, i) => ({...s, text: truncate(s.text, widths[i]!)}))
 }

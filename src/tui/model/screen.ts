@@ -11,6 +11,7 @@ import {clip, highlight, type Line, row, type Segment, text} from './lines.ts'
 import {deviceLiveness} from './liveness.ts'
 import {COLUMNS, deploymentState, deploymentStateLabel, isRemoved, stateTone, visibleDeployments} from './panes.ts'
 import {cursorIndex, currentView, deviceDeployments, PANES, paneItems, type TuiState} from './state.ts'
+import {undeployPrompt} from './undeploy.ts'
 
 export interface Size {
   columns: number
@@ -304,8 +305,8 @@ function hiddenRemoved(state: TuiState): number {
   return candidates.filter(isRemoved).length
 }
 
-function messageLine(state: TuiState): Line {
-  if (state.confirm) return [text(` ${state.confirm.question}`, 'yellow')]
+function messageLine(state: TuiState, width: number): Line {
+  if (state.confirm) return [text(' '), ...undeployPrompt(state.confirm, width - 1)]
   if (state.filtering) return [text(' /', 'cyan'), text(`${state.filter[state.pane]}▏`)]
   if (state.message) return [text(` ${state.message.text}`, state.message.tone === 'error' ? 'red' : 'cyan')]
   if (state.form) return [text('')]
@@ -342,6 +343,6 @@ export function buildScreen(state: TuiState, size: Size): Screen {
   const padded = [...body.slice(0, bodyHeight)]
   while (padded.length < bodyHeight) padded.push([text('')])
   // The footer fits the real width, below the minimum too: the way out must stay on screen.
-  const lines = [titleBar(state, width), second, ...padded, messageLine(state), hintLine(hints(state), size.columns)]
+  const lines = [titleBar(state, width), second, ...padded, messageLine(state, size.columns), hintLine(hints(state), size.columns)]
   return {lines: lines.map(l => clip(l, size.columns))}
 }

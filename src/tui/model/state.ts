@@ -10,6 +10,7 @@ import {type DeployForm, createDeployForm, formKey, formRejected} from './deploy
 import {isBack, isDown, isErase, isUp, type KeyPress, typed} from './keys.ts'
 import {deviceLiveness} from './liveness.ts'
 import {filteredItems, type PaneItem, visibleDeployments} from './panes.ts'
+import {type UndeployTarget, undeployQuestion} from './undeploy.ts'
 
 export type Pane = 'devices' | 'apps' | 'deployments'
 export const PANES: readonly Pane[] = ['devices', 'apps', 'deployments']
@@ -65,7 +66,8 @@ export interface TuiState {
   form: DeployForm | undefined
   /** An app whose description is being fetched for the deploy form. */
   formLoading: string | undefined
-  confirm: {deploymentId: string, question: string} | undefined
+  /** The undeploy waiting for y/n; `question` is its full wording. */
+  confirm: (UndeployTarget & {question: string}) | undefined
   help: boolean
   /** Removed deployments are listed too (dimmed); off by default. */
   showRemoved: boolean
@@ -175,8 +177,8 @@ function switchPane(state: TuiState, pane: Pane): TuiState {
 function askUndeploy(state: TuiState, deployment: Deployment | undefined): TuiState {
   if (!deployment) return state
   if (deployment.desired === 'absent') return {...state, message: {text: 'this deployment is already being removed', tone: 'info'}}
-  const question = `Undeploy ${deployment.appId} from ${deployment.clientId.slice(0, 8)}…? (y/n)`
-  return {...state, confirm: {deploymentId: deployment.deploymentId, question}}
+  const target = {deploymentId: deployment.deploymentId, appId: deployment.appId, clientId: deployment.clientId}
+  return {...state, confirm: {...target, question: undeployQuestion(target)}}
 }
 
 function findDeployment(state: TuiState, id: string | undefined): Deployment | undefined {

@@ -358,3 +358,32 @@ describe('removed deployments', () => {
     expect(screen(s).map(lineText).join('\n')).toMatch(/com-example-gone@1\.0 +compose removed +absent/)
   })
 })
+
+describe('undeploy question', () => {
+  const ID = '0a1b2c3d-9f8e-4d7c-8b6a-5f4e3d2c1b0a'
+  const prompt = (s: TuiState, columns: number) => lineText(buildScreen(s, {columns, rows: 24}).lines.at(-2)!)
+
+  test('names the deployment (short id), the app and the device', () => {
+    const api = new FakeApi({deployments: [deployment(ID, DEV_B, 'installed')]})
+    const s = run(loaded(api), key('3'), key('u'))
+    expect(s.confirm?.question).toBe(`Undeploy ${APP_ID} from 7b1d4c2e… (deployment 0a1b2c3d…)? (y/n)`)
+    expect(prompt(s, 120)).toBe(` ${s.confirm!.question}`)
+    // 80 columns: a shorter label before any name is cut
+    expect(prompt(s, 80)).toBe(` Undeploy ${APP_ID} from 7b1d4c2e… (id 0a1b2c3d…)? (y/n)`)
+  })
+
+  test('a long app id is cut to fit; the deployment, the device and y/n stay', () => {
+    const api = new FakeApi({deployments: [deployment(ID, DEV_B, 'installed', {appId: `com.example.${'x'.repeat(60)}`})]})
+    const s = run(loaded(api), key('3'), key('u'))
+    for (const columns of [80, 60]) {
+      const line = prompt(s, columns)
+      expect(line).toMatch(/^ Undeploy com\.example\.x*… from 7b1d4c2e… \(id 0a1b2c3d…\)\? \(y\/n\)$/)
+      expect(displayWidth(line)).toBeLessThanOrEqual(columns)
+    }
+  })
+
+  test('from the device view too', () => {
+    const s = run(loaded(), key('j'), key('', {return: true}), key('u'))
+    expect(s.confirm?.question).toBe(`Undeploy ${APP_ID} from 7b1d4c2e… (deployment d-2222)? (y/n)`)
+  })
+})
