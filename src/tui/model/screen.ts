@@ -70,13 +70,16 @@ function listBody(state: TuiState, width: number, height: number): {header: Line
   const header = [...margin, ...row(specs.map(c => text(c.header, 'bold')), widths)]
   if (!state.loaded) return {header, body: [[text(' loading…', 'dim')]]}
   if (items.length === 0) {
+    const hidden = hiddenNote(state)
     const empty = state.filter[state.pane]
       ? `no ${state.pane} match "${state.filter[state.pane]}" — Esc clears the filter`
       : state.pane === 'devices'
         ? 'no devices yet — start an agent: margo agent --server <url>'
         : state.pane === 'apps'
           ? 'no apps yet — publish one: margo app publish margo.yaml'
-          : 'no deployments yet — press 2, pick an app and press d'
+          : hidden
+            ? `no deployments to show — ${hidden}`
+            : 'no deployments yet — press 2, pick an app and press d'
     return {header, body: [[text(` ${empty}`, 'dim')]]}
   }
   const body = visible.map((item, i) => {
@@ -305,13 +308,17 @@ function hiddenRemoved(state: TuiState): number {
   return candidates.filter(isRemoved).length
 }
 
+function hiddenNote(state: TuiState): string {
+  const hidden = hiddenRemoved(state)
+  return hidden > 0 ? `${hidden} removed deployment${hidden === 1 ? '' : 's'} hidden · a shows ${hidden === 1 ? 'it' : 'them'}` : ''
+}
+
 function messageLine(state: TuiState, width: number): Line {
   if (state.confirm) return [text(' '), ...undeployPrompt(state.confirm, width - 1)]
   if (state.filtering) return [text(' /', 'cyan'), text(`${state.filter[state.pane]}▏`)]
   if (state.message) return [text(` ${state.message.text}`, state.message.tone === 'error' ? 'red' : 'cyan')]
   if (state.form) return [text('')]
-  const hidden = hiddenRemoved(state)
-  const note = hidden > 0 ? `${hidden} removed deployment${hidden === 1 ? '' : 's'} hidden · a shows ${hidden === 1 ? 'it' : 'them'}` : ''
+  const note = hiddenNote(state)
   if (!currentView(state) && state.filter[state.pane]) {
     return [text(` filter "${state.filter[state.pane]}": ${paneItems(state).length} shown · Esc clears${note ? ` · ${note}` : ''}`, 'dim')]
   }

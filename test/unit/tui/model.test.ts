@@ -350,6 +350,14 @@ describe('removed deployments', () => {
     expect(ids(s)).toEqual(['d-1111', 'd-2222', 'd-5555'])
   })
 
+  test('a list with only removed deployments says so instead of "no deployments yet"', () => {
+    const only = new FakeApi({deployments: [deployment('d-3333', DEV_A, 'removed', {desired: 'absent'})]})
+    const s = reduce(run(loaded(only), key('3')), {type: 'actionFailed', message: 'some other message'})
+    const text = screen(s).map(lineText).join('\n')
+    expect(text).not.toContain('no deployments yet')
+    expect(text).toContain('no deployments to show — 1 removed deployment hidden · a shows it')
+  })
+
   test('the device and app views follow the same switch', () => {
     let s = run(loaded(api), key('', {return: true}))
     expect(screen(s).map(lineText).join('\n')).not.toContain('com-example-gone')
