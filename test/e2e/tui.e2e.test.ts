@@ -8,7 +8,7 @@ import {BIN, cli, ensureBinary, eventually, startAgent, startServe} from './bina
 /**
  * The compiled dashboard in a real 80×24 terminal (tmux), against a real `margo serve` and a
  * `margo agent` with the recording fake drivers: open the device, deploy the app to it from the
- * form, and watch the deployment reach `installed` on screen.
+ * form, watch the deployment reach `installed` on screen, undeploy it and see it leave the list.
  */
 
 function tmuxMissingReason(): string | undefined {
@@ -112,6 +112,27 @@ describe.skipIf(missing !== undefined)('margo tui (compiled, in tmux 80×24)', (
     await key('Enter')
     const timeline = await screenShows(/Timeline \(newest first\)[\s\S]*installed[\s\S]*installing/)
     expect(timeline).toMatch(/hello-world-compose\s+installed/)
+
+    // The footer keeps the way out at 80 columns and, after a resize, at 44 (refresh gives way).
+    const footer = () => screen().trimEnd().split('\n').at(-1) ?? ''
+    expect(footer()).toContain('q quit')
+    expect(tmux('resize-window', '-t', SESSION, '-x', '44', '-y', '24').exitCode).toBe(0)
+    await eventually('the footer to fit 44 columns', () => (footer().includes('q quit') && !footer().includes('r refresh') ? true : undefined), 5000)
+    for (const line of screen().split('\n')) expect([...line].length).toBeLessThanOrEqual(44)
+    expect(tmux('resize-window', '-t', SESSION, '-x', '80', '-y', '24').exitCode).toBe(0)
+    await eventually('the footer to widen again', () => (footer().includes('r refresh') ? true : undefined), 5000)
+
+    // Undeploy: the question names app, device and deployment; once the device reports it removed,
+    // the list hides it until a shows it.
+    const deploymentId = /Deployment (\S+)/.exec(screen())![1]!
+    await key('u')
+    await screenShows(new RegExp(`Undeploy com-northstartida-hello-world from ${short}… \\((deployment|id) ${deploymentId.slice(0, 8)}…\\)\\? \\(y/n\\)`))
+    await key('y')
+    await key('Escape')
+    await screenShows(/1 removed deployment hidden/, 30000)
+    expect(screen()).not.toMatch(/com-northstartida-hello-world\s+1\.0/)
+    await key('a')
+    await screenShows(new RegExp(`com-northstartida-hello-world\\s+1\\.0\\s+${short}…\\s+compose\\s+removed\\s+absent`))
 
     await key('q')
     await eventually('the tui to exit', () => (sessionAlive() ? undefined : true), 5000)
