@@ -27,6 +27,12 @@ export interface DriverContext {
   otel?: {httpEndpoint: string, grpcEndpoint?: string, certificate?: string, protocol?: 'grpc' | 'http/protobuf'}
   /** Downloads a URL (compose packages, their signatures and keys). */
   download(url: string): Promise<Uint8Array>
+  /**
+   * Drivers call this right before starting a command that may change the host (helm upgrade,
+   * compose up); the mark is on disk when it returns. A deployment never marked has nothing to
+   * undo and is removed without its driver, so a driver that skips the call leaks workloads.
+   */
+  changingHost?(): void
   /** Stops long operations when the agent shuts down. */
   signal?: AbortSignal
   log: {info(event: string, fields?: Record<string, unknown>): void, warn(event: string, fields?: Record<string, unknown>): void}

@@ -197,6 +197,7 @@ export function createComposeDriver(options: ComposeDriverOptions = {}): Driver 
         const env = environment(deployment, component, ctx)
         const argv = composeUpArgs(compose, project, files, component.properties.wait)
         ctx.log.info('compose.up', {deploymentId: deployment.metadata.annotations.id, component: component.name, argv})
+        ctx.changingHost?.()
         const result = await runCommand(argv, {cwd: projectDir, env, timeoutMs: timeoutSeconds * 1000, signal: ctx.signal})
         const failure = composeFailure(result, 'up', project, timeoutSeconds)
         await onDisk(`record the applied files in ${dir}`, () => writeApplied(dir, {project, composeFile: relative(dir, composeFile), ...(files.overrideFile && {overrideFile: OVERRIDE_FILE_NAME})}))

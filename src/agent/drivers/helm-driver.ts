@@ -102,6 +102,7 @@ export function createHelmDriver(options: HelmDriverOptions = {}): Driver {
         })
         const argv = helmInstallArgs({helm, deployment, component, valuesFile, defaultNamespace: options.defaultNamespace})
         ctx.log.info('helm.install', {deploymentId: deployment.metadata.annotations.id, component: component.name, argv})
+        ctx.changingHost?.()
         const result = await runCommand(argv, {cwd: dir, timeoutMs: (timeoutOf(component) + grace) * 1000, signal: ctx.signal})
         const failure = helmFailure(result, 'install', component.name, timeoutOf(component))
         if (failure) throw failure

@@ -16,7 +16,8 @@ export function createSimulatedDriver(type: DriverType): Driver {
     type,
     async apply(deployment, ctx, onComponent) {
       note(ctx, 'apply', deployment)
-      return installInOrder(deployment.spec.deploymentProfile.components, ctx, onComponent, async () => {})
+      // Announced like a real install, so a rehearsed removal takes the same path as a real one.
+      return installInOrder(deployment.spec.deploymentProfile.components, ctx, onComponent, async () => ctx.changingHost?.())
     },
     async remove(deployment, ctx, onComponent) {
       note(ctx, 'remove', deployment)

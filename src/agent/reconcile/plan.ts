@@ -11,11 +11,18 @@ export interface WorkloadView {
   /** The last action that ran to completion or failure. */
   lastAction: 'apply' | 'remove' | null
   nextAttemptAt: string | null
+  /**
+   * The driver may have changed the host for this deployment: marked before its tool first acts
+   * (helm upgrade, compose up) and cleared by a complete removal. False means nothing to undo.
+   */
+  hostChanged: boolean
 }
 
 export type ReconcileAction =
   | {kind: 'apply', deploymentId: string, digest: string, reason: 'new' | 'update' | 'retry' | 'resume'}
   | {kind: 'remove', deploymentId: string, digest: string, reason: 'absent' | 'retry' | 'resume'}
+  /** Report the deployment removed without running a driver: its tool never acted on the host. */
+  | {kind: 'discard', deploymentId: string, digest: string}
   | {kind: 'forget', deploymentId: string}
 
 const due = (w: WorkloadView, now: Date) => w.nextAttemptAt === null || Date.parse(w.nextAttemptAt) <= now.getTime()
@@ -25,7 +32,9 @@ const due = (w: WorkloadView, now: Date) => w.nextAttemptAt === null || Date.par
  * records and say what to do — removals first (they free resources), then applies in manifest
  * order. An intent left behind by a crash is resumed unless the desired state has moved on, so
  * a kill at any point converges without removing what should stay. Failed actions are retried
- * once their back-off has passed.
+ * once their back-off has passed. A deployment whose tool never acted on the host (the binary was
+ * missing, the package was refused) has nothing to undo: it is discarded rather than handed to a
+ * driver whose removal could fail for the same reason forever.
  */
 export function planReconcile(desired: readonly {deploymentId: string, digest: string}[], workloads: readonly WorkloadView[], now: Date): ReconcileAction[] {
   const wanted = new Map(desired.map(d => [d.deploymentId, d.digest]))
@@ -35,8 +44,9 @@ export function planReconcile(desired: readonly {deploymentId: string, digest: s
 
   for (const w of workloads) {
     if (wanted.has(w.deploymentId)) continue
-    if (w.intent?.action === 'remove') removals.push({kind: 'remove', deploymentId: w.deploymentId, digest: w.intent.digest, reason: 'resume'})
-    else if (w.state === 'removed' && w.intent === null) removals.push({kind: 'forget', deploymentId: w.deploymentId})
+    if (w.state === 'removed' && w.intent === null) removals.push({kind: 'forget', deploymentId: w.deploymentId})
+    else if (!w.hostChanged) removals.push({kind: 'discard', deploymentId: w.deploymentId, digest: w.intent?.digest ?? w.digest})
+    else if (w.intent?.action === 'remove') removals.push({kind: 'remove', deploymentId: w.deploymentId, digest: w.intent.digest, reason: 'resume'})
     else if (w.state === 'failed' && w.lastAction === 'remove') {
       if (due(w, now)) removals.push({kind: 'remove', deploymentId: w.deploymentId, digest: w.digest, reason: 'retry'})
     } else removals.push({kind: 'remove', deploymentId: w.deploymentId, digest: w.intent?.digest ?? w.digest, reason: 'absent'})

@@ -1,9 +1,10 @@
+import {rm} from 'node:fs/promises'
 import {parseApplicationDeployment, type ApplicationDeployment} from '../../margo/deployment.ts'
 import {aggregateState, type DeploymentState} from '../../margo/status.ts'
 import {planReconcile, type WorkloadView} from '../reconcile/plan.ts'
 import {backoffDelay} from '../schedule/backoff.ts'
 import {loadAccepted} from '../state/accepted.ts'
-import type {WorkloadRecord} from '../state/workloads.ts'
+import {hostMayHaveChanged, type WorkloadRecord} from '../state/workloads.ts'
 import {buildStatusReport} from '../sync/status-report.ts'
 import type {ComponentResult, ReportedError} from '../types.ts'
 import type {AgentContext} from './context.ts'
@@ -16,6 +17,7 @@ const RETRY_CAP_MS = 60 * 60 * 1000
 const toView = (r: WorkloadRecord): WorkloadView => ({
   deploymentId: r.deploymentId, digest: r.digest, state: r.state, nextAttemptAt: r.nextAttemptAt,
   intent: r.intent ? {action: r.intent.action, digest: r.intent.digest} : null, lastAction: r.lastAction ?? null,
+  hostChanged: hostMayHaveChanged(r),
 })
 
 /**
@@ -37,6 +39,7 @@ export class Reconciler {
       if (signal?.aborted) break
       if (action.kind === 'forget') this.ctx.workloads.delete(action.deploymentId)
       else if (action.kind === 'apply') await this.apply(action.deploymentId, action.digest, action.reason)
+      else if (action.kind === 'discard') await this.discard(action.deploymentId, action.digest)
       else await this.remove(action.deploymentId, action.digest, action.reason)
     }
     await this.flushing
@@ -83,7 +86,7 @@ export class Reconciler {
     const loaded = this.load(deploymentId, digest)
     if (!loaded.ok) {
       ctx.log.error('deploy.failed', {deploymentId, code: loaded.error.code, reason: loaded.error.message})
-      ctx.workloads.put(this.failedRecord(previous, {deploymentId, digest, profileType: null, components: [], state: 'failed', intent: null, lastAction: 'apply'}, loaded.error, false))
+      ctx.workloads.put(this.failedRecord(previous, {deploymentId, digest, profileType: null, components: [], state: 'failed', intent: null, lastAction: 'apply', hostChanged: hostMayHaveChanged(previous)}, loaded.error, false))
       this.report(deploymentId, [], loaded.error)
       return
     }
@@ -95,6 +98,7 @@ export class Reconciler {
     const record: WorkloadRecord = {
       deploymentId, digest, profileType: type, components, state: 'installing', attempts: previous?.attempts ?? 0, nextAttemptAt: null,
       intent: {action: 'apply', digest, since: ctx.now().toISOString()}, lastAction: previous?.lastAction ?? null,
+      hostChanged: hostMayHaveChanged(previous),
     }
     ctx.workloads.put(record)
     ctx.log.info('deploy.installing', {deploymentId, digest, profile: type, reason})
@@ -106,9 +110,17 @@ export class Reconciler {
       ctx.workloads.put({...record, components: [...components]})
       this.report(deploymentId, [...components])
     }
-    const results = await ctx.drivers[type].apply(doc, ctx.driverContext(deploymentId), onComponent)
+    // Durable before the tool starts: a kill right after it still leaves the removal to run the tool.
+    const changingHost = () => {
+      if (record.hostChanged) return
+      record.hostChanged = true
+      ctx.workloads.put({...record, components: [...components]})
+    }
+    const results = await ctx.drivers[type].apply(doc, {...ctx.driverContext(deploymentId), changingHost}, onComponent)
     const state: DeploymentState = aggregateState(results.map(r => r.state))
-    const base = {deploymentId, digest, profileType: type, components: results, intent: null, lastAction: 'apply' as const}
+    // A component reported installed is on the host whether or not its driver announced it.
+    const hostChanged = record.hostChanged || results.some(r => r.state === 'installed')
+    const base = {deploymentId, digest, profileType: type, components: results, intent: null, lastAction: 'apply' as const, hostChanged}
     if (state === 'failed') {
       const error = results.find(r => r.error)?.error ?? {code: 'APPLY_FAILED', message: 'a component failed'}
       ctx.workloads.put(this.failedRecord(previous, {...base, state}, error, true))
@@ -128,7 +140,7 @@ export class Reconciler {
     if (!loaded.ok) {
       // Nothing this device can act on was ever installed from it: there is nothing to remove.
       ctx.log.warn('deploy.removed', {deploymentId, note: `nothing to remove: ${loaded.error.message}`})
-      ctx.workloads.put({deploymentId, digest, profileType: null, components: [], state: 'removed', intent: null, attempts: 0, nextAttemptAt: null, lastAction: 'remove'})
+      ctx.workloads.put({deploymentId, digest, profileType: null, components: [], state: 'removed', intent: null, attempts: 0, nextAttemptAt: null, lastAction: 'remove', hostChanged: false})
       this.report(deploymentId, previous?.components.map(c => ({name: c.name, state: 'removed' as const})) ?? [])
       return
     }
@@ -138,6 +150,7 @@ export class Reconciler {
     const record: WorkloadRecord = {
       deploymentId, digest, profileType: type, components, state: 'removing', attempts: previous?.attempts ?? 0, nextAttemptAt: null,
       intent: {action: 'remove', digest, since: ctx.now().toISOString()}, lastAction: previous?.lastAction ?? null,
+      hostChanged: true,
     }
     ctx.workloads.put(record)
     ctx.log.info('deploy.removing', {deploymentId, digest, reason})
@@ -153,12 +166,34 @@ export class Reconciler {
     const base = {deploymentId, digest, profileType: type, components: results, intent: null, lastAction: 'remove' as const}
     if (state === 'failed') {
       const error = results.find(r => r.error)?.error ?? {code: 'REMOVE_FAILED', message: 'a component could not be removed'}
-      ctx.workloads.put(this.failedRecord(previous, {...base, state}, error, true))
+      ctx.workloads.put(this.failedRecord(previous, {...base, state, hostChanged: true}, error, true))
       ctx.log.error('deploy.remove_failed', {deploymentId, code: error.code, reason: error.message})
     } else {
-      ctx.workloads.put({...base, state: 'removed', attempts: 0, nextAttemptAt: null})
+      ctx.workloads.put({...base, state: 'removed', attempts: 0, nextAttemptAt: null, hostChanged: false})
       ctx.log.info('deploy.removed', {deploymentId})
     }
     this.report(deploymentId, results)
+  }
+
+  /**
+   * A deployment no tool ever acted on leaves the device without its driver: it reports
+   * `removing` then `removed`, and its private directory (values files, a refused package) goes.
+   * Cut short, the next pass does it again; nothing here touches the host.
+   */
+  private async discard(deploymentId: string, digest: string) {
+    const ctx = this.ctx
+    const previous = ctx.workloads.get(deploymentId)
+    const names = previous?.components.map(c => c.name) ?? []
+    const base = {deploymentId, digest, profileType: previous?.profileType ?? null, intent: null, attempts: 0, nextAttemptAt: null, lastAction: 'remove' as const, hostChanged: false}
+    const removing = names.map(name => ({name, state: 'removing' as const}))
+    ctx.workloads.put({...base, components: removing, state: 'removing'})
+    ctx.log.info('deploy.removing', {deploymentId, digest, reason: 'never-installed'})
+    await this.report(deploymentId, removing)
+    const workDir = ctx.driverContext(deploymentId).workDir
+    await rm(workDir, {recursive: true, force: true}).catch(e => ctx.log.warn('deploy.cleanup_failed', {deploymentId, dir: workDir, error: (e as Error).message}))
+    const removed = names.map(name => ({name, state: 'removed' as const}))
+    ctx.workloads.put({...base, components: removed, state: 'removed'})
+    ctx.log.info('deploy.removed', {deploymentId, note: 'nothing was installed on this device'})
+    this.report(deploymentId, removed)
   }
 }

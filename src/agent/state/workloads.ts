@@ -30,6 +30,17 @@ export interface WorkloadRecord {
   lastError?: ReportedError
   /** The last action that ran to its end (success or failure): tells a failed install from a failed removal. */
   lastAction?: 'apply' | 'remove' | null
+  /**
+   * A driver may have changed the host for this deployment: written before its tool first starts
+   * and cleared by a complete removal, so a crash in between errs towards undoing. Records from
+   * agents that did not keep it lack it; read those as true (see hostMayHaveChanged).
+   */
+  hostChanged?: boolean
+}
+
+/** False only when the record says no tool ever acted on the host for it. */
+export function hostMayHaveChanged(record: WorkloadRecord | null | undefined): boolean {
+  return record ? record.hostChanged !== false : false
 }
 
 interface WorkloadsFile {
@@ -174,4 +185,5 @@ export function isWorkloadRecord(v: unknown): v is WorkloadRecord {
     && (r.nextAttemptAt === null || typeof r.nextAttemptAt === 'string')
     && (r.lastError === undefined || isError(r.lastError))
     && (r.lastAction === undefined || r.lastAction === null || r.lastAction === 'apply' || r.lastAction === 'remove')
+    && (r.hostChanged === undefined || typeof r.hostChanged === 'boolean')
 }

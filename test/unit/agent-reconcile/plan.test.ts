@@ -8,7 +8,7 @@ const d1 = `sha256:${'1'.repeat(64)}`
 const d2 = `sha256:${'2'.repeat(64)}`
 
 const w = (over: Partial<WorkloadView> & {deploymentId: string}): WorkloadView =>
-  ({digest: d1, state: 'installed', intent: null, lastAction: 'apply', nextAttemptAt: null, ...over})
+  ({digest: d1, state: 'installed', intent: null, lastAction: 'apply', nextAttemptAt: null, hostChanged: true, ...over})
 
 describe('reconcile plan', () => {
   test('CL-24: new ids are applied, absent ids removed, unchanged ones left alone', () => {
@@ -53,5 +53,32 @@ describe('reconcile plan', () => {
 
   test('a workload whose install failed is removed when it leaves the desired state', () => {
     expect(planReconcile([], [w({deploymentId: A, state: 'failed', lastAction: 'apply'})], NOW)).toEqual([{kind: 'remove', deploymentId: A, digest: d1, reason: 'absent'}])
+  })
+
+  describe('a deployment whose tool never acted on the host', () => {
+    const untouched = (over: Partial<WorkloadView> = {}) => w({deploymentId: A, state: 'failed', lastAction: 'apply', hostChanged: false, nextAttemptAt: '2026-11-23T12:05:00Z', ...over})
+
+    test('is discarded when it leaves the desired state: nothing to undo, so no driver runs', () => {
+      expect(planReconcile([], [untouched()], NOW)).toEqual([{kind: 'discard', deploymentId: A, digest: d1}])
+    })
+
+    test('is discarded even while an apply of it was in flight: the mark is written before the tool starts', () => {
+      expect(planReconcile([], [untouched({state: 'installing', intent: {action: 'apply', digest: d2}})], NOW)).toEqual([{kind: 'discard', deploymentId: A, digest: d2}])
+      expect(planReconcile([], [untouched({state: 'removing', intent: {action: 'remove', digest: d1}})], NOW)).toEqual([{kind: 'discard', deploymentId: A, digest: d1}])
+    })
+
+    test('a discard cut short is repeated; once removed it is forgotten', () => {
+      expect(planReconcile([], [untouched({state: 'removing', intent: null})], NOW)).toEqual([{kind: 'discard', deploymentId: A, digest: d1}])
+      expect(planReconcile([], [untouched({state: 'removed', intent: null})], NOW)).toEqual([{kind: 'forget', deploymentId: A}])
+    })
+
+    test('a tool that may have started is always undone, also after a crash mid-apply', () => {
+      expect(planReconcile([], [untouched({hostChanged: true})], NOW)).toEqual([{kind: 'remove', deploymentId: A, digest: d1, reason: 'absent'}])
+      expect(planReconcile([], [untouched({hostChanged: true, state: 'installing', intent: {action: 'apply', digest: d2}})], NOW)).toEqual([{kind: 'remove', deploymentId: A, digest: d2, reason: 'absent'}])
+    })
+
+    test('is still retried while it stays desired', () => {
+      expect(planReconcile([{deploymentId: A, digest: d1}], [untouched()], new Date('2026-11-23T12:06:00Z'))).toEqual([{kind: 'apply', deploymentId: A, digest: d1, reason: 'retry'}])
+    })
   })
 })

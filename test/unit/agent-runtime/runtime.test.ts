@@ -3,6 +3,7 @@ import {mkdtempSync, readFileSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {DeviceClient} from '../../../src/agent/device-client.ts'
+import {createComposeDriver, createHelmDriver} from '../../../src/agent/drivers/index.ts'
 import {reportCapabilities} from '../../../src/agent/runtime/capabilities-reporter.ts'
 import type {AgentContext} from '../../../src/agent/runtime/context.ts'
 import {Reconciler} from '../../../src/agent/runtime/reconciler.ts'
@@ -16,6 +17,7 @@ import type {ComponentResult, Driver} from '../../../src/agent/types.ts'
 import type {ApplicationDeployment} from '../../../src/margo/deployment.ts'
 import {silentLogger} from '../../../src/util/log.ts'
 import {createHarness, HELLO_WORLD, TestDevice, type Harness} from '../../server/harness.ts'
+import {FAKE_DOCKER, FAKE_HELM, Sandbox} from '../drivers/helpers.ts'
 
 /** A driver that records what it was asked and succeeds (or fails the components named in `failing`). */
 function recordingDriver(type: 'helm.v3' | 'compose', calls: string[], failing = new Set<string>()): Driver {
@@ -144,5 +146,84 @@ describe('agent runtime against the real server in-process', () => {
     expect(Date.parse(record.nextAttemptAt!)).toBeGreaterThan(Date.now())
     await new Reconciler(ctx).run()
     expect(calls).toHaveLength(1) // not yet due
+  })
+})
+
+describe('removing a deployment that never reached the host', () => {
+  let fakes: Sandbox
+  beforeEach(() => {
+    fakes = new Sandbox()
+  })
+  afterEach(() => fakes.cleanup())
+
+  const deployProfile = async (profile: 'helm.v3' | 'compose') =>
+    ((await (await h.operator('POST', '/deployments', {appId: 'com-northstartida-hello-world', clientId: device.clientId, profile})).json()) as {deploymentId: string}).deploymentId
+  const statusOf = async (id: string) => ((await (await h.operator('GET', `/deployments/${id}`)).json()) as {status: {state: string, error?: {code: string}}}).status
+  /** Deploy, let it fail, undeploy: returns the id once the removal pass ran. */
+  const failThenUndeploy = async (profile: 'helm.v3' | 'compose', expectedCode: string) => {
+    await syncOnce(ctx)
+    const id = await deployProfile(profile)
+    await syncOnce(ctx)
+    await new Reconciler(ctx).run()
+    await flushOutbox(ctx)
+    expect(await statusOf(id)).toMatchObject({state: 'failed', error: {code: expectedCode}})
+    await h.operator('DELETE', `/deployments/${id}`)
+    await syncOnce(ctx)
+    await new Reconciler(ctx).run()
+    await flushOutbox(ctx)
+    return id
+  }
+
+  test('helm missing: the undeploy is reported removing then removed, and the record is forgotten', async () => {
+    ctx.drivers['helm.v3'] = createHelmDriver({path: ''})
+    const base = ctx.driverContext
+    ctx.driverContext = id => ({...base(id), binaries: {helm: join(dir, 'no-such-helm')}})
+    const id = await failThenUndeploy('helm.v3', 'HELM_NOT_FOUND')
+    expect((await timeline(id)).slice(-2)).toEqual(['removing', 'removed'])
+    await new Reconciler(ctx).run()
+    expect(ctx.workloads.all()).toEqual([])
+  })
+
+  test('compose package download failed: removed without compose down', async () => {
+    ctx.drivers.compose = createComposeDriver({path: ''})
+    const base = ctx.driverContext
+    ctx.driverContext = id => ({...base(id), binaries: {docker: FAKE_DOCKER}, download: async () => { throw new Error('connection refused') }})
+    const id = await failThenUndeploy('compose', 'PACKAGE_DOWNLOAD_FAILED')
+    expect((await timeline(id)).slice(-2)).toEqual(['removing', 'removed'])
+    const composeCommands = fakes.commands().map(c => c.join(' ')).filter(c => / (up|down)\b/.test(c))
+    expect(composeCommands).toEqual([])
+  })
+
+  test('a helm install that started and failed is still uninstalled', async () => {
+    fakes.env({MARGO_FAKE_HELM_FAIL: 'hello-world'})
+    ctx.drivers['helm.v3'] = createHelmDriver({path: ''})
+    const base = ctx.driverContext
+    ctx.driverContext = id => ({...base(id), binaries: {helm: FAKE_HELM}})
+    const id = await failThenUndeploy('helm.v3', 'HELM_INSTALL_FAILED')
+    expect(fakes.commands().map(c => c.slice(0, 2).join(' '))).toEqual(['helm upgrade', 'helm uninstall'])
+    expect((await timeline(id)).slice(-2)).toEqual(['removing', 'removed'])
+  })
+
+  test('an agent killed after the tool was announced uninstalls on restart', async () => {
+    // The driver announces its mutating command and the agent dies before any outcome is written.
+    const killed = new Error('killed')
+    ctx.drivers.compose = {
+      ...recordingDriver('compose', calls),
+      apply: async (_d, dctx) => {
+        dctx.changingHost?.()
+        throw killed
+      },
+    }
+    await syncOnce(ctx)
+    const id = await deployProfile('compose')
+    await syncOnce(ctx)
+    await expect(new Reconciler(ctx).run()).rejects.toBe(killed)
+    // A restart reads only what reached the disk.
+    const restarted: AgentContext = {...ctx, workloads: new WorkloadStore(new StateDir(dir)), drivers: {'helm.v3': recordingDriver('helm.v3', calls), compose: recordingDriver('compose', calls)}}
+    expect(restarted.workloads.get(id)).toMatchObject({state: 'installing', intent: {action: 'apply'}, hostChanged: true})
+    await h.operator('DELETE', `/deployments/${id}`)
+    await syncOnce(restarted)
+    await new Reconciler(restarted).run()
+    expect(calls).toEqual([`remove ${id}`])
   })
 })

@@ -4,7 +4,7 @@ import {join} from 'node:path'
 import {loadAccepted, saveAccepted} from '../../../src/agent/state/accepted.ts'
 import {Outbox} from '../../../src/agent/state/outbox.ts'
 import {StateDir} from '../../../src/agent/state/state-dir.ts'
-import {WorkloadStore, type WorkloadRecord} from '../../../src/agent/state/workloads.ts'
+import {hostMayHaveChanged, WorkloadStore, type WorkloadRecord} from '../../../src/agent/state/workloads.ts'
 import {buildStatusReport} from '../../../src/agent/sync/status-report.ts'
 import {sha256Digest} from '../../../src/margo/digest.ts'
 import {tempDir} from './helpers.ts'
@@ -87,6 +87,18 @@ describe('workload records', () => {
     expect(reopened.all().map(r => r.deploymentId)).toEqual([ID_A])
     expect(readdirSync(dir).some(f => f.startsWith('workloads.json.corrupt-'))).toBe(true)
     expect(new WorkloadStore(new StateDir(dir)).all().length).toBe(1)
+  })
+
+  test('whether the host was ever changed is kept; a record without it counts as changed', () => {
+    const dir = tempDir()
+    const store = new WorkloadStore(new StateDir(dir))
+    expect(() => store.put(record(ID_A, {hostChanged: 'yes' as never}))).toThrow()
+    store.put(record(ID_A, {state: 'failed', hostChanged: false}))
+    store.put(record(ID_B))
+    const reopened = new WorkloadStore(new StateDir(dir))
+    expect(hostMayHaveChanged(reopened.get(ID_A))).toBe(false)
+    expect(hostMayHaveChanged(reopened.get(ID_B))).toBe(true)
+    expect(hostMayHaveChanged(null)).toBe(false)
   })
 
   test('a corrupt workloads file starts an empty store', () => {

@@ -179,6 +179,24 @@ describe('compose driver', () => {
     expect(box.logs.some(l => l.event === 'compose.signature_verified')).toBe(true)
   })
 
+  test('the host change is announced before compose up starts; a refused or missing package never announces it', async () => {
+    const announced: number[] = []
+    const changingHost = () => announced.push(dockerCalls(box).length)
+    const ok = deployment('compose', [{name: 'app', properties: {packageLocation: await publish('/ok.tar.gz')}}])
+    expect((await createComposeDriver().apply(ok, box.ctx({download, changingHost})))[0]!.state).toBe('installed')
+    expect(announced).toEqual([0])
+
+    announced.length = 0
+    const missing = deployment('compose', [{name: 'app', properties: {packageLocation: `${base}/missing.tar.gz`}}])
+    files.set('/evil.tar.gz', await buildTar([{name: 'app/compose.yaml', content: COMPOSE_YAML}, {name: 'app/x', type: 'symlink', linkname: '/etc/passwd'}]))
+    const evil = deployment('compose', [{name: 'app', properties: {packageLocation: `${base}/evil.tar.gz`}}])
+    files.set('/key.asc', new TextEncoder().encode(publicKey))
+    const unsigned = deployment('compose', [{name: 'app', properties: {packageLocation: `${base}/ok.tar.gz`, keyLocation: `${base}/key.asc`}}])
+    for (const d of [missing, evil, unsigned]) expect((await createComposeDriver().apply(d, box.ctx({download, changingHost})))[0]!.state).toBe('failed')
+    expect(await createComposeDriver({path: '/nonexistent'}).apply(ok, box.ctx({binaries: {}, download, changingHost}))).toMatchObject([{state: 'failed'}])
+    expect(announced).toEqual([])
+  })
+
   test('a component without packageLocation (OCI-only) fails with PACKAGE_LOCATION_MISSING', async () => {
     const d = deployment('compose', [{name: 'app', properties: {repository: 'oci://registry.example/app', revision: '1.0.0'}}])
     expect((await createComposeDriver().apply(d, box.ctx({download})))[0]!.error?.code).toBe('PACKAGE_LOCATION_MISSING')

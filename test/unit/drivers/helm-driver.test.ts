@@ -87,6 +87,18 @@ describe('helm driver', () => {
     expect(configured[0]!.error?.message).toContain('/nonexistent/helm')
   })
 
+  test('the host change is announced before helm upgrade starts, and only then', async () => {
+    box.env({MARGO_FAKE_HELM_FAIL: 'database-services'})
+    const seen: number[] = []
+    const changingHost = () => seen.push(box.commands().length)
+    await createHelmDriver().apply(deployment('helm.v3', [db]), box.ctx({changingHost}))
+    expect(seen).toEqual([0])
+    seen.length = 0
+    await createHelmDriver({path: '/nonexistent'}).apply(deployment('helm.v3', [db]), box.ctx({binaries: {}, changingHost}))
+    await createHelmDriver().apply(deployment('helm.v3', [{name: 'bad', properties: {repository: 'oci://x/y', revision: '1'}}], {p: {value: 1, targets: [{pointer: 'a[0', components: ['bad']}]}}), box.ctx({changingHost}))
+    expect(seen).toEqual([])
+  })
+
   test('helm is found on PATH when no path is configured', async () => {
     const results = await createHelmDriver({path: join(FAKE_HELM, '..')}).apply(deployment('helm.v3', [orch]), box.ctx({binaries: {}}))
     expect(results[0]!.state).toBe('installed')
