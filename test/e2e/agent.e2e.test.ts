@@ -4,7 +4,7 @@ import {copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'no
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {HELLO_WORLD} from '../server/harness.ts'
-import {cli, eventually, startAgent, startServe, type AgentProcess, type ServeProcess} from './binary.ts'
+import {BIN, cli, ensureBinary, eventually, startAgent, startServe, type AgentProcess, type ServeProcess} from './binary.ts'
 
 const work = mkdtempSync(join(tmpdir(), 'margo-agent-e2e-'))
 const fakeLog = join(work, 'fake.log')
@@ -157,4 +157,45 @@ test('CL-01: margo serve + margo agent: deploy, update, undeploy, outage, crash,
   expect(seen.manifestVersion).toBeGreaterThan(adoptedVersion)
   expect(seen.deployments.map(d => d.state)).toEqual(['installed'])
   expect(fakeCalls().some(c => c.tool === 'helm' && c.argv[0] === 'uninstall')).toBe(false)
+}, 120000)
+
+test('margo agent --once: exit 5 when the WFM is unreachable, 4 when it refuses the device, 1 when a deployment failed', async () => {
+  const closed = Bun.serve({hostname: '127.0.0.1', port: 0, fetch: () => new Response()})
+  const closedUrl = `https://127.0.0.1:${closed.port}`
+  closed.stop(true)
+  const configFile = join(work, 'once.config.yaml')
+  writeFileSync(configFile, '{}\n')
+  ensureBinary()
+  const once = (server: string, stateDir: string, ...args: string[]) => {
+    const r = Bun.spawnSync([BIN, 'agent', '--once', '--config', configFile, '--server', server, '--state-dir', stateDir, '--log-format', 'json', ...args], {stdout: 'pipe', stderr: 'pipe', env: {...process.env, ...fakeEnv}})
+    const stderr = r.stderr.toString()
+    return {code: r.exitCode, error: stderr.split('\n').filter(l => l.startsWith('error:'))}
+  }
+
+  const unreachable = once(closedUrl, join(work, 'once-unreachable'), '--insecure-tofu')
+  expect(unreachable.code).toBe(5)
+  expect(unreachable.error).toHaveLength(1)
+
+  const approving = await startServe(['--enrollment', 'approve'])
+  running.push({stop: () => approving.stop()})
+  const pending = once(approving.url, join(work, 'once-pending'), '--ca-file', join(approving.dataDir, 'tls/ca.pem'))
+  expect(pending.code).toBe(4)
+  expect(pending.error[0]).toContain('operator')
+
+  // Helm is missing on this device: the deployment fails; undeployed, it goes without helm.
+  const server = await startServe()
+  running.push({stop: () => server.stop()})
+  expect(cli(server.dataDir, 'app', 'publish', HELLO_WORLD).code).toBe(0)
+  const stateDir = join(work, 'once-device')
+  const noHelm = ['--ca-file', join(server.dataDir, 'tls/ca.pem'), '--helm', join(work, 'no-such-helm')]
+  expect(once(server.url, stateDir, ...noHelm).code).toBe(0)
+  const clientId = cli(server.dataDir, 'device', 'list', '--json').json<{clientId: string}[]>()[0]!.clientId
+  const {deploymentId} = cli(server.dataDir, 'deploy', 'com-northstartida-hello-world', '--device', clientId, '--profile', 'helm.v3', '--json').json<{deploymentId: string}>()
+  const failed = once(server.url, stateDir, ...noHelm)
+  expect(failed.code).toBe(1)
+  expect(failed.error[0]).toContain('HELM_NOT_FOUND')
+  expect(cli(server.dataDir, 'undeploy', deploymentId).code).toBe(0)
+  expect(once(server.url, stateDir, ...noHelm).code).toBe(0)
+  const view = await api<DeploymentView>(server, 'GET', `/deployments/${deploymentId}`)
+  expect(view.timeline.map(e => e.state).slice(-2)).toEqual(['removing', 'removed'])
 }, 120000)

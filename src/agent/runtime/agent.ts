@@ -15,7 +15,7 @@ import type {Driver} from '../types.ts'
 import {reportCapabilities} from './capabilities-reporter.ts'
 import type {AgentContext} from './context.ts'
 import {downloader} from './download.ts'
-import {WfmResponseError, problemOf} from './errors.ts'
+import {CycleFailedError, WfmResponseError, cycleFailure, problemOf} from './errors.ts'
 import {Reconciler} from './reconciler.ts'
 import {flushOutbox} from './status-sender.ts'
 import {syncOnce} from './sync-cycle.ts'
@@ -35,7 +35,10 @@ export interface RunAgentOptions {
   log: Logger
   drivers: Record<ProfileType, Driver>
   signal: AbortSignal
-  /** Run one cycle (onboard, report, poll, reconcile, flush) and return: for scripts and tests. */
+  /**
+   * Run one cycle (onboard, report, poll, reconcile, flush) and return: for scripts and tests.
+   * A cycle that did not complete, or left a deployment failed, ends with a CycleFailedError.
+   */
   once?: boolean
   now?: () => Date
   rng?: () => number
@@ -112,10 +115,11 @@ export async function runAgent(opts: RunAgentOptions): Promise<void> {
         if (result !== undefined) return result
       } catch (err) {
         if (!isCommunicationFailure(err)) throw err
+        if (opts.once) throw cycleFailure(what, err)
         if (!quiet()) log.warn(`${what}.retrying`, {reason: err.message, failures: failures + 1})
         retryAfterMs = err instanceof WfmResponseError ? parseRetryAfter(err.retryAfter, now()) : null
       }
-      if (opts.once) return undefined
+      if (opts.once) throw new CycleFailedError(`${what} did not complete`, 1)
       failures++
       await sleep(backoffDelay(failures, {capMs, retryAfterMs, rng}), signal)
     }
@@ -146,6 +150,8 @@ export async function runAgent(opts: RunAgentOptions): Promise<void> {
   let retryAfterMs: number | null = null
   let capabilitiesCheckedAt = 0
   let wasQuiet = false
+  /** With --once: why the cycle did not complete. */
+  let cycleProblem: CycleFailedError | undefined
   while (!signal.aborted) {
     const t = now()
     if (quiet()) {
@@ -164,6 +170,7 @@ export async function runAgent(opts: RunAgentOptions): Promise<void> {
           lastPollAt = t
           const outcome = await syncOnce(ctx)
           recordSync(state, t, outcome.kind, 'reason' in outcome ? outcome.reason : undefined)
+          if (outcome.kind === 'rejected' || outcome.kind === 'fetch-failed') cycleProblem = new CycleFailedError(`the desired state was not adopted: ${outcome.reason}`, 1)
         }
         failures = 0
         retryAfterMs = null
@@ -173,6 +180,7 @@ export async function runAgent(opts: RunAgentOptions): Promise<void> {
         lastPollAt = t
         retryAfterMs = err instanceof WfmResponseError ? parseRetryAfter(err.retryAfter, t) : null
         recordSync(state, t, 'failed', err.message)
+        cycleProblem = cycleFailure('sync', err)
         if (err instanceof WfmResponseError && err.pendingEnrollment) log.warn('enrollment.pending', {clientId, hint: 'an operator must approve this device: margo device approve ' + clientId})
         else if (!quiet()) log.warn('wfm.unreachable', {reason: err.message, failures})
       }
@@ -180,7 +188,12 @@ export async function runAgent(opts: RunAgentOptions): Promise<void> {
     // Local work goes on whether or not the WFM answered: failed deployments are retried offline too.
     await reconciler.run(signal)
     if (!quiet()) {
-      try { await flushOutbox(ctx) } catch (err) { if (!isCommunicationFailure(err)) throw err }
+      try {
+        await flushOutbox(ctx)
+      } catch (err) {
+        if (!isCommunicationFailure(err)) throw err
+        cycleProblem ??= cycleFailure('status report', err)
+      }
     }
     if (opts.once) break
 
@@ -192,6 +205,13 @@ export async function runAgent(opts: RunAgentOptions): Promise<void> {
   await reconciler.settled()
   stopMetrics()
   log.info('agent.stopped', {})
+  if (opts.once && !signal.aborted) {
+    if (cycleProblem) throw cycleProblem
+    const failed = workloads.all().filter(w => w.state === 'failed')
+    if (failed.length > 0) {
+      throw new CycleFailedError(`${failed.length === 1 ? 'a deployment is' : `${failed.length} deployments are`} failed: ${failed.map(w => `${w.deploymentId} (${w.lastError?.code ?? 'failed'})`).join(', ')}`, 1)
+    }
+  }
 }
 
 /** Writes the last poll's outcome for `margo agent status`, at most once a minute unless the outcome changes. */

@@ -29,3 +29,36 @@ export function problemOf(body: Uint8Array): {type?: string, detail?: string} | 
     return null
   }
 }
+
+/**
+ * The exit code of `margo agent --once` for what stopped its cycle (see the CLI conventions):
+ * 5 when the WFM could not be reached, 4 when it refused the device, 1 for anything else.
+ */
+export function onceExitCode(err: unknown): number {
+  if (err instanceof WfmResponseError) return err.status === 401 || err.status === 403 ? 4 : err.status === 502 || err.status === 503 || err.status === 504 ? 5 : 1
+  if (err instanceof MargoError) return err.exitCode
+  return 1
+}
+
+/**
+ * The error `--once` ends with when talking to the WFM failed during `step`. Transport and trust
+ * errors already say what to do; a WFM answer gets the hint here.
+ */
+export function cycleFailure(step: string, err: Error): CycleFailedError {
+  const code = onceExitCode(err)
+  if (!(err instanceof WfmResponseError)) return new CycleFailedError(`${step}: ${err.message}`, code, err)
+  const hint = code === 5 ? ' — the WFM is unavailable; try again later'
+    : code === 4 ? ' — the WFM does not accept this device (yet): an operator can approve or pre-register it'
+      : ''
+  return new CycleFailedError(`${err.message}${hint}`, code, err)
+}
+
+/** `margo agent --once` could not complete its cycle; the command exits with `exitCode`. */
+export class CycleFailedError extends MargoError {
+  readonly exitCode: number
+
+  constructor(message: string, exitCode: number, cause?: unknown) {
+    super(message, {code: 'cycle_failed', cause})
+    this.exitCode = exitCode
+  }
+}
