@@ -5,6 +5,7 @@ import {gunzip} from 'node:zlib'
 import {extract} from 'tar-stream'
 import {parse} from 'yaml'
 import {DriverError} from './errors.ts'
+import {tarHeaderProblem} from './tar-headers.ts'
 
 export const COMPOSE_FILE_NAME = 'compose.yaml'
 /** Names people use for compose files that a Margo package must not use; named in the error to help. */
@@ -61,8 +62,9 @@ export function normaliseEntryPath(name: string): string {
 
 /**
  * Reads and validates a gzip-compressed tar in memory before anything is written (spec §3.3):
- * only regular files and directories (every link, device and fifo is refused, so nothing can
- * point outside the package), no absolute or `..` paths, no setuid/setgid/sticky bits, no
+ * only regular files and directories (every link, device, fifo and entry of a type not known
+ * here, such as a GNU sparse file, is refused, so nothing can point outside the package and no
+ * file holds bytes other than its content), no absolute or `..` paths, no setuid/setgid/sticky bits, no
  * duplicate paths, entry count and size limits, and exactly one top-level directory holding
  * `compose.yaml`. A `compose.yaml` at the archive root is accepted as well.
  */
@@ -75,6 +77,8 @@ export async function readComposeArchive(gz: Uint8Array, limits: ArchiveLimits =
     const err = e as NodeJS.ErrnoException
     return invalid(err.code === 'ERR_BUFFER_TOO_LARGE' || err instanceof RangeError ? `package decompresses to more than ${limits.maxTotalBytes} bytes` : `package is not a valid gzip file: ${err.message}`)
   }
+  const problem = tarHeaderProblem(tar)
+  if (problem) invalid(problem)
 
   const entries: ArchiveEntry[] = []
   const kinds = new Map<string, 'file' | 'directory'>()
@@ -86,8 +90,8 @@ export async function readComposeArchive(gz: Uint8Array, limits: ArchiveLimits =
     for await (const entry of ex) {
       const h = entry.header
       try {
-        const type: string = h.type ?? 'file'
-        if (type === 'pax-global-header') continue
+        // An unknown type is null here; it must never pass for a file.
+        const type = h.type ?? 'unknown type'
         if (entries.length >= limits.maxEntries) invalid(`package has more than ${limits.maxEntries} entries`)
         if (type === 'symlink' || type === 'link') invalid(`archive entry ${JSON.stringify(h.name)} is a ${type === 'link' ? 'hard link' : 'symbolic link'} (to ${JSON.stringify(h.linkname ?? '')}); packages may not contain links`)
         if (type !== 'file' && type !== 'directory') invalid(`archive entry ${JSON.stringify(h.name)} is a ${type}; packages may hold only files and directories`)

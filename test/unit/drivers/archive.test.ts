@@ -144,6 +144,87 @@ describe('compose package archives', () => {
   })
 })
 
+/** One tar entry written byte by byte: a ustar header with any type flag, then its body padded to 512. */
+function rawEntry(typeflag: string, name: string, body: string | Uint8Array = '', sizeField?: number): Uint8Array {
+  const data = typeof body === 'string' ? Buffer.from(body) : Buffer.from(body)
+  const block = Buffer.alloc(512)
+  const put = (offset: number, text: string) => block.write(text, offset, 'latin1')
+  const octal = (n: number, length: number) => n.toString(8).padStart(length - 1, '0')
+  put(0, name)
+  put(100, octal(typeflag === '5' ? 0o755 : 0o644, 8))
+  put(108, octal(0, 8))
+  put(116, octal(0, 8))
+  put(124, octal(sizeField ?? data.length, 12))
+  put(136, octal(0, 12))
+  put(148, '        ')
+  put(156, typeflag)
+  put(257, 'ustar')
+  put(263, '00')
+  let sum = 0
+  for (const byte of block) sum += byte
+  put(148, `${octal(sum, 7)} `)
+  return Buffer.concat([block, data, Buffer.alloc((512 - (data.length % 512)) % 512)])
+}
+
+/** A pax extended header body: one `<length> <key>=<value>` record per pair. */
+function paxRecords(pairs: Record<string, string>): string {
+  return Object.entries(pairs).map(([k, v]) => {
+    const rest = ` ${k}=${v}\n`
+    let len = rest.length + 1
+    while (`${len}${rest}`.length !== len) len = `${len}${rest}`.length
+    return `${len}${rest}`
+  }).join('')
+}
+
+const rawTar = (...entries: Uint8Array[]) => gzipSync(Buffer.concat([...entries, Buffer.alloc(1024)]))
+const composeEntries = () => [rawEntry('5', 'app/'), rawEntry('0', 'app/compose.yaml', COMPOSE_YAML)]
+
+describe('tar entry types the unpacker does not know', () => {
+  test('a hand-built archive of files and directories is accepted (the builder is sound)', async () => {
+    const archive = await readComposeArchive(rawTar(...composeEntries(), rawEntry('\0', 'app/old-style', 'x')))
+    expect(archive.entries.map(e => `${e.type} ${e.path}`)).toEqual(['directory app', 'file app/compose.yaml', 'file app/old-style'])
+  })
+
+  test('a GNU sparse file is refused, not written as a regular file', async () => {
+    const e = await rejection(rawTar(...composeEntries(), rawEntry('S', 'app/data', 'sparse map and data')))
+    expect(e.message).toContain("'S'")
+  })
+
+  test('contiguous files, volume labels, multi-volume parts and other unknown flags are refused', async () => {
+    for (const flag of ['7', 'V', 'M', 'D', 'X', 'A', 'Z']) {
+      await rejection(rawTar(...composeEntries(), rawEntry(flag, 'app/odd', 'x')))
+    }
+  })
+
+  test('a pax global header is skipped when it only carries a comment or metadata', async () => {
+    const global = rawEntry('g', 'pax_global_header', paxRecords({comment: '0123456789abcdef', mtime: '1700000000'}))
+    const archive = await readComposeArchive(rawTar(global, ...composeEntries()))
+    expect(archive.entries.map(e => e.path)).toEqual(['app', 'app/compose.yaml'])
+  })
+
+  test('a pax global header that would rename, resize or make sparse every entry is refused', async () => {
+    for (const pairs of [{path: 'app/compose.yaml'}, {size: '0'}, {linkpath: '/etc/passwd'}, {'GNU.sparse.major': '1'}] as Record<string, string>[]) {
+      await rejection(rawTar(rawEntry('g', 'pax_global_header', paxRecords(pairs)), ...composeEntries()))
+    }
+  })
+
+  test('per-entry pax headers: long names and sizes are honoured, sparse files refused', async () => {
+    const long = `app/${'d'.repeat(120)}/conf`
+    const archive = await readComposeArchive(rawTar(
+      ...composeEntries(),
+      rawEntry('x', 'PaxHeaders/conf', paxRecords({path: long})), rawEntry('0', 'app/short', 'long-named'),
+      // The data length comes from the pax header, not the ustar size field.
+      rawEntry('x', 'PaxHeaders/sized', paxRecords({size: '5'})), rawEntry('0', 'app/sized', 'sized', 0),
+      rawEntry('L', '././@LongLink', `app/${'g'.repeat(120)}\0`), rawEntry('0', 'app/gnu', 'gnu-long'),
+    ))
+    expect(archive.entries.map(e => [e.path, e.data && Buffer.from(e.data).toString()])).toEqual([
+      ['app', undefined], ['app/compose.yaml', COMPOSE_YAML], [long, 'long-named'], ['app/sized', 'sized'], [`app/${'g'.repeat(120)}`, 'gnu-long'],
+    ])
+    const sparse = rawEntry('x', 'PaxHeaders/data', paxRecords({'GNU.sparse.major': '1', 'GNU.sparse.minor': '0', 'GNU.sparse.name': 'app/data', 'GNU.sparse.realsize': '4096'}))
+    expect((await rejection(rawTar(...composeEntries(), sparse, rawEntry('0', 'app/GNUSparseFile.0/data', '1\n0\n4096\n')))).message).toContain('sparse')
+  })
+})
+
 describe('raw compose files (A17)', () => {
   test('A17: a package that is not gzip is a compose.yaml itself', async () => {
     const dest = scratch()
