@@ -1,4 +1,4 @@
-import {renderSettings} from '../cli/print-config.ts'
+import {renderSettings} from '../util/print-config.ts'
 
 export type SettingSource = 'flag' | 'env' | 'default'
 

@@ -1,4 +1,4 @@
-import {renderSettings} from '../../cli/print-config.ts'
+import {renderSettings} from '../../util/print-config.ts'
 import {KEYS} from './keys.ts'
 import type {AgentConfig, ConfigKey, ConfigSource} from './types.ts'
 import {isRecord} from './values.ts'

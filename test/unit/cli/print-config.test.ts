@@ -1,6 +1,6 @@
 import {describe, expect, test} from 'bun:test'
 import {parse as parseYaml} from 'yaml'
-import {renderSettings} from '../../../src/cli/print-config.ts'
+import {renderSettings} from '../../../src/util/print-config.ts'
 
 describe('--print-config rendering, shared by serve and agent', () => {
   test('one line per key with its source; unset keys as comments', () => {
