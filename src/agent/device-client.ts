@@ -151,6 +151,7 @@ export function resolveManifestUrl(server: string, clientId: string, url: string
   if (url.length > 4096) throw new RefusedUrlError(url, 'it is longer than 4096 characters')
   const prefix = `/api/v1/clients/${clientId}/`
   if (!url.startsWith(prefix)) throw new RefusedUrlError(url, `it does not start with ${prefix}`)
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters in a URL are what this refuses
   if (/[\s\\#\u0000-\u001f\u007f]/.test(url)) throw new RefusedUrlError(url, 'it contains whitespace, a backslash, a fragment or control characters')
   const pathPart = url.split('?')[0]!
   if (pathPart.includes('//')) throw new RefusedUrlError(url, 'it contains an empty path segment')

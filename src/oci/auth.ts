@@ -20,8 +20,7 @@ export function parseChallenge(header: string | null | undefined): Challenge | u
   const scheme = m[1]!.toLowerCase()
   const params: Record<string, string> = {}
   const re = /([A-Za-z0-9_-]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^,\s]*))\s*,?\s*/g
-  let p: RegExpExecArray | null
-  while ((p = re.exec(m[2] ?? '')) !== null) {
+  for (const p of (m[2] ?? '').matchAll(re)) {
     if (p[0] === '') break
     params[p[1]!.toLowerCase()] = p[2] !== undefined ? p[2].replace(/\\(.)/g, '$1') : (p[3] ?? '')
   }

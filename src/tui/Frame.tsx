@@ -18,8 +18,12 @@ export function Frame({lines}: {lines: Line[]}) {
   return (
     <Box flexDirection="column">
       {lines.map((line, i) => (
+        // biome-ignore lint/suspicious/noArrayIndexKey: a line is identified by its row on the screen
         <Text key={i} wrap="truncate-end">
-          {line.every(s => s.text === '') ? ' ' : line.map((segment, j) => <SegmentText key={j} segment={segment} />)}
+          {line.every(s => s.text === '') ? ' ' : line.map((segment, j) => (
+            // biome-ignore lint/suspicious/noArrayIndexKey: a segment is identified by its position in the line
+            <SegmentText key={j} segment={segment} />
+          ))}
         </Text>
       ))}
     </Box>

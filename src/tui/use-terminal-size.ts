@@ -7,6 +7,7 @@ export function useTerminalSize(fixed?: Size): Size {
   const stdout = useStdout().stdout as NodeJS.WriteStream
   const read = (): Size => fixed ?? {columns: stdout.columns || 80, rows: stdout.rows || 24}
   const [size, setSize] = useState(read)
+  // biome-ignore lint/correctness/useExhaustiveDependencies: a fixed size is compared by value, and read() is rebuilt on every render
   useEffect(() => {
     if (fixed) return
     const onResize = () => setSize(read())

@@ -129,6 +129,7 @@ export function useTui(options: TuiOptions): [TuiState, (action: Action) => void
     }
   }
 
+  // biome-ignore lint/correctness/useExhaustiveDependencies: effects run once each, when the reducer adds them; run() reads the latest options through refs
   useEffect(() => {
     const pending = state.effects.filter(e => e.id > done.current)
     if (pending.length === 0) return
@@ -137,6 +138,7 @@ export function useTui(options: TuiOptions): [TuiState, (action: Action) => void
     for (const effect of pending) void run(effect)
   }, [state.effects])
 
+  // biome-ignore lint/correctness/useExhaustiveDependencies: subscribe once per event source; the callbacks read the latest state and options through refs
   useEffect(() => {
     mounted.current = true
     let timer: ReturnType<typeof setTimeout> | undefined
@@ -160,6 +162,7 @@ export function useTui(options: TuiOptions): [TuiState, (action: Action) => void
     }
   }, [options.events])
 
+  // biome-ignore lint/correctness/useExhaustiveDependencies: the fallback poll restarts only when the stream goes down or the interval changes
   useEffect(() => {
     if (state.stream !== 'down') return
     const poll = setInterval(refreshAll, options.pollMs ?? 5000)

@@ -231,7 +231,7 @@ export function createComposeDriver(options: ComposeDriverOptions = {}): Driver 
         const result = await runCommand(composePsArgs(compose, project, files), {cwd: dir, env: environmentSafe(deployment, component, ctx), timeoutMs: 60_000, signal: ctx.signal})
         const failure = composeFailure(result, 'ps', project, 60)
         if (failure) throw failure
-        let containers
+        let containers: ReturnType<typeof parsePsJson>
         try {
           containers = compose.v2 ? parsePsJson(result.stdout) : parsePsTable(result.stdout)
         } catch {

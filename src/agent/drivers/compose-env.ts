@@ -108,7 +108,7 @@ export function renderOtelOverride(file: ComposeFileInfo, otel: DriverContext['o
   const environment: Record<string, string> = {}
   for (const [key, value] of vars) environment[key] = value.replace(/\$/g, '$$$$')
   const certificate = otel?.certificate
-  const mount = certificate && certificate.startsWith('/') ? [`${certificate.replace(/\$/g, '$$$$')}:${certificate.replace(/\$/g, '$$$$')}:ro`] : undefined
+  const mount = certificate?.startsWith('/') ? [`${certificate.replace(/\$/g, '$$$$')}:${certificate.replace(/\$/g, '$$$$')}:ro`] : undefined
   const services = Object.create(null) as Record<string, unknown>
   for (const name of file.services) services[name] = {environment, ...(mount && {volumes: mount})}
   const doc: Record<string, unknown> = {}

@@ -47,7 +47,7 @@ export async function verifyDetachedSignature(data: Uint8Array, signatureBytes: 
   const keys = await readPublicKeys(keyBytes)
   const signature = await readDetachedSignature(signatureBytes)
   const message = await createMessage({binary: data})
-  let result
+  let result: Awaited<ReturnType<typeof verify>>
   try {
     result = await verify({message, signature, verificationKeys: keys, format: 'binary'})
   } catch (e) {

@@ -24,7 +24,7 @@ function charWidth(ch: string): number {
 
 /** Control characters from device- or package-supplied text would move the cursor; show them as spaces. */
 export function sanitize(text: string): string {
-  // eslint-disable-next-line no-control-regex
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this replaces
   return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ')
 }
 

@@ -28,7 +28,7 @@ export const isErase = (k: KeyPress) => k.backspace === true || k.delete === tru
 export function typed(k: KeyPress): string | undefined {
   if (k.ctrl || k.meta || k.return || k.escape || k.tab || k.backspace || k.delete) return undefined
   if (k.upArrow || k.downArrow || k.leftArrow || k.rightArrow || k.pageUp || k.pageDown || k.home || k.end) return undefined
-  // eslint-disable-next-line no-control-regex
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this drops from typed input
   const clean = k.input.replace(/[\u0000-\u001f\u007f]/g, '')
   return clean === '' ? undefined : clean
 }

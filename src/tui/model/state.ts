@@ -132,7 +132,7 @@ export function paneItems(state: TuiState, pane: Pane = state.pane): PaneItem[] 
 export function cursorIndex(state: TuiState, pane: Pane = state.pane): number {
   const items = paneItems(state, pane)
   const i = items.findIndex(it => it.id === state.selected[pane])
-  return i >= 0 ? i : 0
+  return Math.max(i, 0)
 }
 
 export function selectedItem(state: TuiState, pane: Pane = state.pane): PaneItem | undefined {
@@ -155,7 +155,7 @@ export function deviceDeployments(state: TuiState, clientId: string): Deployment
 
 function detailIndex(state: TuiState, clientId: string): number {
   const i = deviceDeployments(state, clientId).findIndex(d => d.deploymentId === state.detailSelected)
-  return i >= 0 ? i : 0
+  return Math.max(i, 0)
 }
 
 function open(state: TuiState, view: View): TuiState {

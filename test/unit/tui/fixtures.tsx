@@ -128,7 +128,7 @@ export class FakeEvents implements FleetEventSource {
 
 export const KEY = {up: '\u001B[A', down: '\u001B[B', left: '\u001B[D', right: '\u001B[C', enter: '\r', esc: '\u001B', tab: '\t', backspace: '\u007F'} as const
 
-// eslint-disable-next-line no-control-regex
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matches terminal escape sequences
 export const stripAnsi = (s: string) => s.replace(/\u001B\[[0-9;]*[A-Za-z]/g, '')
 
 export async function waitFor<T>(what: string, check: () => T | undefined | false, timeoutMs = 3000): Promise<T> {
