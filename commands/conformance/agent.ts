@@ -7,6 +7,8 @@ export default class ConformanceAgent extends MargoCommand {
 
 It prints the server URL, the CA file and its fingerprint to give the agent under test, then drives a timeline: assign deployment A, serve a manifest with sha512: digests, assign B, serve a bundle digest mismatch, change A, serve a deployment digest mismatch, serve wrong sizeBytes (which must be accepted), serve a lower manifestVersion, remove A. Finally it judges the agent, check by check: onboarding body, an RFC 9421 signature on every request except the CA download, capabilities body, If-None-Match on polls, status bodies and component names, pending → installing → installed and removing → removed for every deployment, refusal of every bad manifest without any status change, and refusal of the untrusted listener.
 
+The suite's files (rule set, deployment templates, sample apps) are read at run time from --suites DIR (or MARGO_CONFORMANCE_DIR), a checkout of the Margo project's sandbox repository.
+
 With --run-ours, margo's own agent runs in this process against the mock (simulated drivers, 1 s polls), plus a second instance against the untrusted listener. Exit code 0 when every check passes, 1 otherwise.`
   static override examples = [
     {description: 'Check margo\'s own agent', command: '<%= config.bin %> conformance agent --run-ours'},
@@ -14,6 +16,7 @@ With --run-ours, margo's own agent runs in this process against the mock (simula
     {description: 'Serve the device interface at the bare /api/v1 paths, on a fixed port', command: '<%= config.bin %> conformance agent --base-path "" --port 3001'},
   ]
   static override flags = {
+    suites: Flags.string({description: "Checkout of the Margo project's sandbox repository holding the conformance suites (conformance/, conformance-2/, conformance-backups/)", env: 'MARGO_CONFORMANCE_DIR'}),
     'run-ours': Flags.boolean({description: 'Run margo\'s own agent (simulated drivers) against the mock instead of waiting for one'}),
     'base-path': Flags.string({description: 'Prefix of the device interface (default /v1alpha2/margo, as in the conformance suites)'}),
     port: Flags.integer({description: 'Port of the mock on 127.0.0.1 (default: a free one)', min: 0, max: 65535}),

@@ -13,6 +13,7 @@ export default class ConformanceWfm extends MargoCommand {
   wfm-core         the 31 steps of the curated wfm-core collection, with the negative triggers (missing Content-Digest, flipped signature byte, unknown key, invalid enums, If-None-Match: *, Accept: text/plain, …);
   device-supplier  the 43 steps of the device-supplier scenarios;
   portman          the Postman collection through newman and a local signing proxy (only when newman is installed).
+The suites' files are read at run time from --suites DIR (or MARGO_CONFORMANCE_DIR), a checkout of the Margo project's sandbox repository.
 Steps that contradict the Margo specification are reported as CONFLICT with the reason and the deciding section; they do not fail the run unless --strict.
 device-supplier needs every new client to get a deployment and a deny-listed certificate value: with operator access (--data-dir of a local margo serve, or --operator-url and --operator-token) the command arranges both through the operator API and undoes them afterwards; without it, the dependent steps are SKIPPED. Exit 1 when a step failed.`
   static override examples = [
@@ -24,6 +25,7 @@ device-supplier needs every new client to get a deployment and a deny-listed cer
   static override flags = {
     ...outputFlags,
     suite: Flags.string({description: 'Which suite to run (repeatable)', options: [...SUITE_CHOICES], multiple: true, default: ['all']}),
+    suites: Flags.string({description: "Checkout of the Margo project's sandbox repository holding the conformance suites (conformance/, conformance-2/, conformance-backups/)", env: 'MARGO_CONFORMANCE_DIR'}),
     'ca-file': Flags.string({description: "PEM of the CA that signs the WFM's TLS certificate (verification stays on)", env: 'MARGO_CA_FILE'}),
     insecure: Flags.boolean({description: 'Do not verify the WFM\'s TLS certificate (this run only; INSECURE, reported in the output)'}),
     key: Flags.string({description: 'Device private key (PEM) to sign with instead of fresh keys; needs --cert'}),
@@ -51,6 +53,7 @@ device-supplier needs every new client to get a deployment and a deny-listed cer
     const report = await runWfmConformance({
       baseUrl: args['base-url'],
       suites: chosen,
+      ...(flags.suites ? {suitesDir: flags.suites} : {}),
       ...(flags['ca-file'] ? {caFile: flags['ca-file']} : {}),
       insecure: flags.insecure,
       ...(flags.key ? {keyFile: flags.key} : {}),

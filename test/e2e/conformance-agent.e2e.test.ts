@@ -2,6 +2,8 @@ import {describe, expect, test} from 'bun:test'
 import {mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
+import {AGENT_SUITE_FILES} from '../../src/conformance/agent/mock-wfm.ts'
+import {conformanceSuites} from '../shared.ts'
 import {BIN, ensureBinary} from './binary.ts'
 
 interface Report {
@@ -21,12 +23,15 @@ const ALL_CHECKS = [
 
 const notPassed = (r: Report) => r.checks.filter(c => c.status !== 'PASS')
 
-describe('margo conformance agent (compiled binary)', () => {
+const suites = conformanceSuites('test/e2e/conformance-agent.e2e.test.ts', AGENT_SUITE_FILES)
+const env = {...process.env, NO_COLOR: '1', ...(suites ? {MARGO_CONFORMANCE_DIR: suites.root} : {})}
+
+describe.skipIf(!suites)('margo conformance agent (compiled binary)', () => {
   test('--run-ours --json: our agent passes every check; --junit writes the same verdict', async () => {
     ensureBinary()
     const dir = mkdtempSync(join(tmpdir(), 'margo-conformance-agent-e2e-'))
     const junit = join(dir, 'agent.xml')
-    const proc = Bun.spawn([BIN, 'conformance', 'agent', '--run-ours', '--json', '--junit', junit], {stdout: 'pipe', stderr: 'pipe', env: {...process.env, NO_COLOR: '1'}})
+    const proc = Bun.spawn([BIN, 'conformance', 'agent', '--run-ours', '--json', '--junit', junit], {stdout: 'pipe', stderr: 'pipe', env})
     const [code, stdout, stderr] = await Promise.all([proc.exited, new Response(proc.stdout).text(), new Response(proc.stderr).text()])
     const report = JSON.parse(stdout) as Report
     expect(notPassed(report)).toEqual([])
@@ -43,7 +48,7 @@ describe('margo conformance agent (compiled binary)', () => {
   test('waiting mode: a compiled `margo agent --simulate-drivers` pointed at the printed URL and CA passes, and a second one refuses the untrusted listener', async () => {
     ensureBinary()
     const dir = mkdtempSync(join(tmpdir(), 'margo-conformance-agent-e2e-'))
-    const conformance = Bun.spawn([BIN, 'conformance', 'agent', '--json', '--poll-interval-hint', '1s', '--start-timeout', '60s', '--step-timeout', '30s', '--work-dir', dir], {stdout: 'pipe', stderr: 'pipe', env: {...process.env, NO_COLOR: '1'}})
+    const conformance = Bun.spawn([BIN, 'conformance', 'agent', '--json', '--poll-interval-hint', '1s', '--start-timeout', '60s', '--step-timeout', '30s', '--work-dir', dir], {stdout: 'pipe', stderr: 'pipe', env})
     const stdout = new Response(conformance.stdout).text()
     // Piped, the coordinates come as `key<TAB>value` lines on stderr.
     let err = ''

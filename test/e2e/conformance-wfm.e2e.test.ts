@@ -3,15 +3,21 @@ import {mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {createCertificateAuthority, issueServerCertificate} from '../../src/pki/index.ts'
+import {SUITE_FILES, SUITES} from '../../src/conformance/wfm/run.ts'
 import {createHarness, type Harness} from '../server/harness.ts'
+import {conformanceSuites} from '../shared.ts'
 import {BIN, ensureBinary, startServe, type ServeProcess} from './binary.ts'
 
 interface Step {suite: string, id: string, result: string, got: string, conflict?: {code: string}}
 interface Report {suites: {suite: string, skippedReason?: string, steps: Step[], summary: {total: number, passed: number, conflicts: number, failed: number, skipped: number}}[], preconditions: {id: string, met: boolean}[], ok: boolean}
 
+/** The Margo project's suites, for the runs of wfm-core, device-supplier and portman. */
+const suites = conformanceSuites('test/e2e/conformance-wfm.e2e.test.ts', [...new Set(SUITES.flatMap(s => SUITE_FILES[s]))])
+
 /** Runs the compiled command without blocking this process, which may itself serve the WFM under test. */
 async function conformance(...args: string[]) {
-  const proc = Bun.spawn([BIN, 'conformance', 'wfm', ...args], {stdout: 'pipe', stderr: 'pipe', env: {...process.env, NO_COLOR: '1'}})
+  const env = {...process.env, NO_COLOR: '1', ...(suites ? {MARGO_CONFORMANCE_DIR: suites.root} : {})}
+  const proc = Bun.spawn([BIN, 'conformance', 'wfm', ...args], {stdout: 'pipe', stderr: 'pipe', env})
   const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited])
   return {code, stdout, stderr, json: () => JSON.parse(stdout) as Report}
 }
@@ -23,7 +29,7 @@ const ids = (report: Report, name: string, result: string) => suite(report, name
 const WFM_CORE_CONFLICTS = ['bundle-304', 'bundle-400', 'invalid-deployment-types-422', 'invalid-runtimes-422', 'onboarding-403', 'status-200']
 const DEVICE_SUPPLIER_CONFLICTS = ['step-2.1', 'step-2.2', 'step-3.7']
 
-describe('margo conformance wfm against our own compiled server (--base-path /v1alpha2/margo)', () => {
+describe.skipIf(!suites)('margo conformance wfm against our own compiled server (--base-path /v1alpha2/margo)', () => {
   let server: ServeProcess
   beforeAll(async () => { server = await startServe(['--base-path', '/v1alpha2/margo']) })
   afterAll(async () => { await server.stop() })
@@ -83,7 +89,7 @@ describe('margo conformance wfm against our own compiled server (--base-path /v1
   }, 60_000)
 })
 
-describe('margo conformance wfm against our server with allow-list enrolment', () => {
+describe.skipIf(!suites)('margo conformance wfm against our server with allow-list enrolment', () => {
   let server: ServeProcess
   beforeAll(async () => { server = await startServe(['--base-path', '/v1alpha2/margo', '--enrollment', 'allowlist']) })
   afterAll(async () => { await server.stop() })
@@ -101,7 +107,7 @@ describe('margo conformance wfm against our server with allow-list enrolment', (
  * A deliberately broken WFM: our real application behind a wrapper that answers 400 instead of
  * 401 to a bad signature and marks the manifest immutable.
  */
-describe('margo conformance wfm against a broken WFM', () => {
+describe.skipIf(!suites)('margo conformance wfm against a broken WFM', () => {
   let h: Harness
   let server: ReturnType<typeof Bun.serve>
   let caFile: string

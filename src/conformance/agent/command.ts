@@ -2,12 +2,14 @@ import {writeFileSync} from 'node:fs'
 import {parseDurationMs} from '../../agent/config/polling.ts'
 import {jsonDocument, outputContext} from '../../cli/output.ts'
 import {UsageError} from '../../util/errors.ts'
-import {conformanceData} from '../data/index.ts'
-import {DEFAULT_BASE_PATH} from './mock-wfm.ts'
+import {requireSuites, SUITES_ENV} from '../data/suites.ts'
+import {AGENT_SUITE_FILES, DEFAULT_BASE_PATH, mockMaterial} from './mock-wfm.ts'
 import {agentConformanceJson, agentConformanceJunit, renderAgentConformance, renderMockInfo} from './report.ts'
 import {ourAgent, runAgentConformance, type AgentConformanceOptions} from './run.ts'
 
 export interface ConformanceAgentFlags {
+  /** Checkout of the Margo project's sandbox repository (MARGO_CONFORMANCE_DIR when absent). */
+  suites?: string
   'base-path'?: string
   port?: number
   'untrusted-port'?: number
@@ -38,7 +40,7 @@ function duration(flag: string, value: string | undefined): number | undefined {
 }
 
 /** Flags to run options; a bad value is a usage error naming the flag. */
-export function conformanceAgentOptions(flags: ConformanceAgentFlags): AgentConformanceOptions {
+export function conformanceAgentOptions(flags: ConformanceAgentFlags): Omit<AgentConformanceOptions, 'material'> {
   const basePath = flags['base-path'] ?? DEFAULT_BASE_PATH
   if (basePath !== '' && !/^\/[A-Za-z0-9._~\-/]*$/.test(basePath)) throw new UsageError(`--base-path ${JSON.stringify(basePath)} must start with / and contain only letters, digits and . _ ~ - /`)
   if (flags['fixture-polls'] !== undefined && (flags['fixture-polls'] < 1 || flags['fixture-polls'] > 20)) throw new UsageError('--fixture-polls must be between 1 and 20')
@@ -65,14 +67,14 @@ export function conformanceAgentOptions(flags: ConformanceAgentFlags): AgentConf
  * code: 0 when every check passed, 1 otherwise.
  */
 export async function conformanceAgentCommand(flags: ConformanceAgentFlags, io: ConformanceAgentIo): Promise<number> {
-  const data = conformanceData()
-  if (!data.available) throw new UsageError(data.reason)
   const options = conformanceAgentOptions(flags)
+  const suites = requireSuites(flags.suites ?? io.env[SUITES_ENV], 'margo conformance agent', AGENT_SUITE_FILES)
   const ctx = outputContext({isTTY: io.isTTY, env: io.env})
   // With --json, stdout carries only the verdict; everything for people goes to stderr.
   const say = flags.json ? io.stderr : io.stdout
   const result = await runAgentConformance({
     ...options,
+    material: mockMaterial(suites),
     ...(io.signal && {signal: io.signal}),
     ...(flags.verbose && {agentLog: (line: string) => io.stderr(`${line}\n`)}),
     onReady: info => {

@@ -5,22 +5,43 @@ import {parseCapabilities} from '../../margo/capabilities.ts'
 import {MANIFEST_MEDIA_TYPE, BUNDLE_MEDIA_TYPE, YAML_MEDIA_TYPE, negotiate} from '../../margo/media-types.ts'
 import {certificatePolicyProblems, certificateToBase64Der, createCertificateAuthority, issueServerCertificate, parseCertificate} from '../../pki/index.ts'
 import {checkContentDigest, verifyRequest} from '../../signing/index.ts'
-import {suiteFile, suiteJson} from '../data/index.ts'
+import type {ConformanceSuites} from '../data/suites.ts'
 import {deploymentYaml, packageLocation, renderStep, type Artifact, type RenderedStep} from './manifests.ts'
 import type {Observation, RecordedRequest, Route, SignatureVerdict, StepRecord} from './model.ts'
 import {endpointRules, evaluateRules, type AssertionSet} from './rules.ts'
 import {agentTimeline, deploymentLabels, diffPlans, previousAccepted, stepProgress, type PlannedDeployment, type SampleApp, type StepPlan} from './timeline.ts'
 
-/** The conformance material the mock serves, all read from the suites carried by this build. */
+/** Where the material the mock serves lives in the Margo project's conformance checkout. */
 export const SUITE_PATHS = {
   assertions: 'conformance-2/Data-Generator/device-supplier/assertions.json',
   template: (app: SampleApp) => `conformance/device-supplier/manifests/deployment-template-${app}.yaml`,
   compose: (app: SampleApp) => `conformance/device-supplier/sample-apps/${app}/compose.yaml`,
 } as const
 
+const APPS: readonly SampleApp[] = ['app-a', 'app-b']
+
+/** Every file the mock reads from the checkout. */
+export const AGENT_SUITE_FILES: readonly string[] = [SUITE_PATHS.assertions, ...APPS.map(SUITE_PATHS.template), ...APPS.map(SUITE_PATHS.compose)]
+
+/** The suite's rule set, deployment templates and sample compose apps, as the mock serves them. */
+export interface MockMaterial {
+  assertions: AssertionSet
+  templates: Record<SampleApp, string>
+  composeFiles: Record<SampleApp, string>
+}
+
+export function mockMaterial(suites: ConformanceSuites): MockMaterial {
+  return {
+    assertions: suites.json<AssertionSet>(SUITE_PATHS.assertions),
+    templates: {'app-a': suites.text(SUITE_PATHS.template('app-a')), 'app-b': suites.text(SUITE_PATHS.template('app-b'))},
+    composeFiles: {'app-a': suites.text(SUITE_PATHS.compose('app-a')), 'app-b': suites.text(SUITE_PATHS.compose('app-b'))},
+  }
+}
+
 export const DEFAULT_BASE_PATH = '/v1alpha2/margo'
 
 export interface MockWfmOptions {
+  material: MockMaterial
   /** Prefix of the device interface, default `/v1alpha2/margo` as in the suite. */
   basePath?: string
   /** Loopback address to listen on. */
@@ -100,14 +121,12 @@ function pause(ms: number, signal?: AbortSignal): Promise<void> {
  * generated per run; a second listener presents a certificate from another CA, behind a TCP
  * front that counts connection attempts, so a refusal can be told from never trying.
  */
-export async function startMockWfm(options: MockWfmOptions = {}): Promise<MockWfm> {
+export async function startMockWfm(options: MockWfmOptions): Promise<MockWfm> {
   const basePath = (options.basePath ?? DEFAULT_BASE_PATH).replace(/\/+$/, '')
   if (basePath !== '' && !/^\/[A-Za-z0-9._~\-/]*$/.test(basePath)) throw new Error(`the base path ${JSON.stringify(basePath)} must start with / and contain only URL-safe characters`)
   const host = options.host ?? '127.0.0.1'
   const now = options.now ?? Date.now
-  const assertions = suiteJson<AssertionSet>(SUITE_PATHS.assertions)
-  const templates: Record<SampleApp, string> = {'app-a': suiteFile(SUITE_PATHS.template('app-a')), 'app-b': suiteFile(SUITE_PATHS.template('app-b'))}
-  const composeFiles: Record<SampleApp, string> = {'app-a': suiteFile(SUITE_PATHS.compose('app-a')), 'app-b': suiteFile(SUITE_PATHS.compose('app-b'))}
+  const {assertions, templates, composeFiles} = options.material
 
   const sans = ['127.0.0.1', 'localhost', '::1']
   const ca = await createCertificateAuthority({commonName: 'margo conformance mock CA'})

@@ -7,7 +7,7 @@ import type {Driver} from '../../agent/types.ts'
 import type {ProfileType} from '../../margo/vocabulary.ts'
 import {createLogger, type Logger} from '../../util/log.ts'
 import {judge} from './judge.ts'
-import {DEFAULT_BASE_PATH, startMockWfm} from './mock-wfm.ts'
+import {DEFAULT_BASE_PATH, startMockWfm, type MockMaterial} from './mock-wfm.ts'
 import type {Observation, StepRecord, Verdict} from './model.ts'
 
 export interface MockInfo {
@@ -25,6 +25,8 @@ export interface MockInfo {
 export type AgentLauncher = (input: {server: string, caFile: string, stateDir: string, signal: AbortSignal, log: Logger}) => Promise<void>
 
 export interface AgentConformanceOptions {
+  /** What the mock serves from the Margo project's conformance material. */
+  material: MockMaterial
   basePath?: string
   host?: '127.0.0.1' | '::1'
   port?: number
@@ -80,8 +82,8 @@ export function stepTimeouts(opts: Pick<AgentConformanceOptions, 'pollIntervalHi
  * `margo conformance agent`: start the mock fleet manager, hand its URL and CA to the caller
  * (or start the given agent against it), drive the timeline, and judge what the agent did.
  */
-export async function runAgentConformance(opts: AgentConformanceOptions = {}): Promise<AgentConformanceResult> {
-  const mock = await startMockWfm({basePath: opts.basePath ?? DEFAULT_BASE_PATH, ...(opts.host && {host: opts.host}), ...(opts.port !== undefined && {port: opts.port}), ...(opts.untrustedPort !== undefined && {untrustedPort: opts.untrustedPort})})
+export async function runAgentConformance(opts: AgentConformanceOptions): Promise<AgentConformanceResult> {
+  const mock = await startMockWfm({material: opts.material, basePath: opts.basePath ?? DEFAULT_BASE_PATH, ...(opts.host && {host: opts.host}), ...(opts.port !== undefined && {port: opts.port}), ...(opts.untrustedPort !== undefined && {untrustedPort: opts.untrustedPort})})
   const ownDir = opts.workDir === undefined
   const workDir = opts.workDir ?? mkdtempSync(join(tmpdir(), 'margo-conformance-agent-'))
   const caFile = join(workDir, 'mock-ca.pem')

@@ -8,7 +8,6 @@
 import {existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
-import {suiteJson} from '../data/index.ts'
 import type {WireRequest} from '../common/exchange.ts'
 import {certificateForOnboarding, type DeviceIdentity} from '../common/identity.ts'
 import {suiteReport, type StepResult, type SuiteReport} from '../common/report.ts'
@@ -202,6 +201,8 @@ export function stepsFromNewman(report: NewmanReport, ranItems: readonly string[
 }
 
 export interface PortmanOptions {
+  /** The suite's Postman collection, as read from the conformance material. */
+  collection: unknown
   baseUrl: string
   send: Send
   tls: TlsOptions
@@ -217,7 +218,7 @@ export async function runPortman(options: PortmanOptions): Promise<SuiteReport> 
   const dir = mkdtempSync(join(tmpdir(), 'margo-portman-'))
   const proxy = startSigningProxy(options.baseUrl, options.identity, options.send)
   try {
-    const patched = patchCollection(suiteJson<Collection>(PORTMAN_COLLECTION))
+    const patched = patchCollection(options.collection as Collection)
     const proxyBase = `${proxy.url}${new URL(options.baseUrl).pathname.replace(/\/+$/, '')}`
     const deviceId = `device-${Math.floor(Date.now() / 1000)}-${process.pid}`
     writeFileSync(join(dir, 'collection.json'), JSON.stringify(patched))

@@ -9,10 +9,10 @@ import {existsSync, readFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {randomBytes} from 'node:crypto'
 import {normalizeServerUrl, readCaFile, resolveConnection, type Connection} from '../../client/connection.ts'
-import {UnreachableError, UsageError, OperationError} from '../../util/errors.ts'
+import {UnreachableError, UsageError} from '../../util/errors.ts'
 import {OperatorClient} from '../../client/operator-client.ts'
 import {isSignatureAlgorithm, type SignatureAlgorithm} from '../../signing/index.ts'
-import {conformanceData, suiteFile, suiteJson} from '../data/index.ts'
+import {requireSuites, type ConformanceSuites} from '../data/suites.ts'
 import {recordRequest, recordResponse, sha256Hex, type WireRequest, type WireResponse} from '../common/exchange.ts'
 import {certificateForOnboarding, freshIdentity, givenIdentity, type DeviceIdentity} from '../common/identity.ts'
 import {runFailed, suiteReport, type StepResult, type SuiteReport} from '../common/report.ts'
@@ -24,16 +24,25 @@ import {
 } from './device-supplier.ts'
 import {judge, type Verdict} from './evaluate.ts'
 import {arrangeDefaultDeployment, arrangeDenyList, arrangePreregistration, enrolmentPolicy, SAMPLE_COMPOSE_APP, type Arrangement} from './preconditions.ts'
-import {runPortman} from './portman.ts'
+import {PORTMAN_COLLECTION, runPortman} from './portman.ts'
 import {WFM_CORE_COLLECTION, coreSteps, extractCore, prepareCoreStep, type CoreContext, type PostmanCollection} from './wfm-core.ts'
 
 export const SUITES = ['wfm-core', 'device-supplier', 'portman'] as const
 export type SuiteName = (typeof SUITES)[number]
 
+/** The files of the Margo conformance material each suite reads (the set-ups for device-supplier and portman read the scenarios and the sample app too). */
+export const SUITE_FILES: Record<SuiteName, readonly string[]> = {
+  'wfm-core': [WFM_CORE_COLLECTION],
+  'device-supplier': [DEVICE_SCENARIOS, SAMPLE_COMPOSE_APP],
+  'portman': [PORTMAN_COLLECTION, DEVICE_SCENARIOS, SAMPLE_COMPOSE_APP],
+}
+
 export interface WfmConformanceOptions {
   /** The WFM's device interface base, e.g. `https://wfm:8443/v1alpha2/margo` (before `/api/v1`). */
   baseUrl: string
   suites: readonly SuiteName[]
+  /** A checkout of the Margo project's sandbox repository holding the suites' files. */
+  suitesDir?: string
   caFile?: string
   insecure?: boolean
   keyFile?: string
@@ -154,9 +163,9 @@ function skipped(suite: string, id: string, name: string, expected: string, reas
 
 // ---------------------------------------------------------------- wfm-core
 
-async function runWfmCore(send: Send, baseUrl: string, own: DeviceIdentity, makeIdentity: () => Promise<DeviceIdentity>, enrollment: CoreContext['enrollment'], emit: (s: StepResult) => void): Promise<SuiteReport> {
+async function runWfmCore(material: ConformanceSuites, send: Send, baseUrl: string, own: DeviceIdentity, makeIdentity: () => Promise<DeviceIdentity>, enrollment: CoreContext['enrollment'], emit: (s: StepResult) => void): Promise<SuiteReport> {
   const suite = 'wfm-core'
-  const collection = suiteJson<PostmanCollection>(WFM_CORE_COLLECTION)
+  const collection = material.json<PostmanCollection>(WFM_CORE_COLLECTION)
   // Fresh keys the WFM has never seen: one submitted at onboarding, one used on our client's path.
   const newcomer = await makeIdentity()
   const stranger = await makeIdentity()
@@ -214,9 +223,8 @@ async function checkManifestArtifacts(send: Send, baseUrl: string, identity: Dev
   return {problems, ...(review.manifestVersion !== undefined ? {version: review.manifestVersion} : {})}
 }
 
-async function runDeviceSupplier(send: Send, baseUrl: string, identity: DeviceIdentity, met: ReadonlyMap<Precondition, PreconditionReport>, emit: (s: StepResult) => void): Promise<SuiteReport> {
+async function runDeviceSupplier(scenarios: readonly Scenario[], send: Send, baseUrl: string, identity: DeviceIdentity, met: ReadonlyMap<Precondition, PreconditionReport>, emit: (s: StepResult) => void): Promise<SuiteReport> {
   const suite = 'device-supplier'
-  const scenarios = suiteJson<Scenario[]>(DEVICE_SCENARIOS)
   const env = {baseUrl, certificate: certificateForOnboarding(identity)}
   const results: StepResult[] = []
   for (const scenario of scenarios) {
@@ -295,9 +303,9 @@ async function probe(send: Send, baseUrl: string, tls: TlsOptions): Promise<void
 export async function runWfmConformance(options: WfmConformanceOptions): Promise<WfmConformanceReport> {
   const startedAt = new Date().toISOString()
   const baseUrl = normaliseBaseUrl(options.baseUrl)
-  const data = conformanceData()
-  if (!data.available) throw new OperationError(data.reason)
   if (options.suites.length === 0) throw new UsageError('no suite chosen — use --suite wfm-core, device-supplier, portman or all')
+  // Checked before anything goes over the wire: a missing file is the caller's to fix.
+  const material = options.suites.map(s => requireSuites(options.suitesDir, `the ${s} suite`, SUITE_FILES[s]))[0]!
 
   const ca = options.caFile ? {pem: readCaFile(options.caFile, '--ca-file'), path: options.caFile} : dataDirCa(options.dataDir)
   const tls: TlsOptions = options.insecure ? {insecure: true} : ca ? {ca: ca.pem} : {}
@@ -325,11 +333,11 @@ export async function runWfmConformance(options: WfmConformanceOptions): Promise
       const certs = [...new Set([coreIdentity, scenarioIdentity].filter((i): i is DeviceIdentity => !!i).map(i => i.certPem))]
       record(await arrangePreregistration(operator, certs))
     }
-    if (coreIdentity) suites.push(await runWfmCore(send, baseUrl, coreIdentity, () => freshIdentity(ids.alg, coreIdentity.announceAlg), enrollment, emit))
+    if (coreIdentity) suites.push(await runWfmCore(material, send, baseUrl, coreIdentity, () => freshIdentity(ids.alg, coreIdentity.announceAlg), enrollment, emit))
 
     if (scenarioIdentity) {
       const met = new Map<Precondition, PreconditionReport>()
-      const scenarios = suiteJson<Scenario[]>(DEVICE_SCENARIOS)
+      const scenarios = material.json<Scenario[]>(DEVICE_SCENARIOS)
       const arrange = async (id: Precondition, work: (client: OperatorClient) => Promise<Arrangement>) => {
         let report: PreconditionReport
         if (options.assume?.includes(id)) report = {id, met: true, detail: 'provided by the WFM (--assume)'}
@@ -343,10 +351,10 @@ export async function runWfmConformance(options: WfmConformanceOptions): Promise
         met.set(id, report)
       }
       await arrange('deny-list', client => arrangeDenyList(client, denyListValues(scenarios)))
-      await arrange('default-deployment', client => arrangeDefaultDeployment(client, suiteFile(SAMPLE_COMPOSE_APP)))
-      if (options.suites.includes('device-supplier')) suites.push(await runDeviceSupplier(send, baseUrl, scenarioIdentity, met, emit))
+      await arrange('default-deployment', client => arrangeDefaultDeployment(client, material.text(SAMPLE_COMPOSE_APP)))
+      if (options.suites.includes('device-supplier')) suites.push(await runDeviceSupplier(scenarios, send, baseUrl, scenarioIdentity, met, emit))
       if (options.suites.includes('portman')) {
-        suites.push(await runPortman({baseUrl, send, tls, identity: scenarioIdentity, ...(options.newman ? {newman: options.newman} : {}), defaultDeployment: met.get('default-deployment')?.met === true}))
+        suites.push(await runPortman({collection: material.json(PORTMAN_COLLECTION), baseUrl, send, tls, identity: scenarioIdentity, ...(options.newman ? {newman: options.newman} : {}), defaultDeployment: met.get('default-deployment')?.met === true}))
       }
     }
   } finally {

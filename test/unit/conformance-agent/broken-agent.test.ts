@@ -14,7 +14,9 @@ import {Outbox} from '../../../src/agent/state/outbox.ts'
 import {ACCEPTED_FILE, StateDir} from '../../../src/agent/state/state-dir.ts'
 import {WorkloadStore} from '../../../src/agent/state/workloads.ts'
 import {resolveTrust} from '../../../src/agent/trust.ts'
+import {AGENT_SUITE_FILES, mockMaterial} from '../../../src/conformance/agent/mock-wfm.ts'
 import {runAgentConformance, type AgentLauncher} from '../../../src/conformance/agent/run.ts'
+import {conformanceSuites} from '../../shared.ts'
 
 /**
  * margo's own agent parts (signed client, sync cycle, reconciler, status sender, simulated
@@ -51,9 +53,11 @@ const forgetfulAgent: AgentLauncher = async ({server, caFile, stateDir, signal, 
   }
 }
 
-describe('a device agent that accepts a lower manifestVersion', () => {
+const suites = conformanceSuites('test/unit/conformance-agent/broken-agent.test.ts', AGENT_SUITE_FILES)
+
+describe.skipIf(!suites)('a device agent that accepts a lower manifestVersion', () => {
   test('fails the rollback check, and the checks of what it does right still pass', async () => {
-    const result = await runAgentConformance({agent: forgetfulAgent, startTimeoutMs: 20_000, stepTimeoutMs: 15_000})
+    const result = await runAgentConformance({material: mockMaterial(suites!), agent: forgetfulAgent, startTimeoutMs: 20_000, stepTimeoutMs: 15_000})
     const status = Object.fromEntries(result.verdict.checks.map(c => [c.id, c.status]))
     expect(result.verdict.passed).toBe(false)
     expect(status['fixture-rollback']).toBe('FAIL')

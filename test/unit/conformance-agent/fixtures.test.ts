@@ -5,7 +5,8 @@ import {parseStateManifest} from '../../../src/margo/manifest.ts'
 import {deploymentYaml, renderStep} from '../../../src/conformance/agent/manifests.ts'
 import {endpointRules, evaluateRules, type AssertionSet} from '../../../src/conformance/agent/rules.ts'
 import {agentTimeline, diffPlans, hasSubsequence, previousAccepted, type PlannedDeployment, type StepPlan} from '../../../src/conformance/agent/timeline.ts'
-import {suiteJson} from '../../../src/conformance/data/index.ts'
+import {SUITE_PATHS} from '../../../src/conformance/agent/mock-wfm.ts'
+import {conformanceSuites} from '../../shared.ts'
 
 const plans = agentTimeline()
 const plan = (id: string) => plans.find(p => p.id === id) as StepPlan
@@ -65,8 +66,10 @@ describe('negative fixtures', () => {
   })
 })
 
-describe('conformance rule set', () => {
-  const set = suiteJson<AssertionSet>('conformance-2/Data-Generator/device-supplier/assertions.json')
+const suites = conformanceSuites('test/unit/conformance-agent/fixtures.test.ts', [SUITE_PATHS.assertions])
+
+describe.skipIf(!suites)('conformance rule set', () => {
+  const set = suites?.json<AssertionSet>(SUITE_PATHS.assertions) ?? {endpoints: {}}
   const capabilities = {
     apiVersion: 'device.margo.org/v1alpha1', kind: 'DeviceCapabilitiesManifest',
     properties: {id: 'd', vendor: 'v', modelNumber: 'm', serialNumber: 's', roles: ['Standalone Device'],

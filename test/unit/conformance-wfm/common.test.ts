@@ -2,7 +2,7 @@ import {describe, expect, test} from 'bun:test'
 import {createPublicKey} from 'node:crypto'
 import {parseApplicationDescription} from '../../../src/margo/package/description.ts'
 import {verifyRequest} from '../../../src/signing/index.ts'
-import {suiteFile, suiteJson} from '../../../src/conformance/data/index.ts'
+import {conformanceSuites} from '../../shared.ts'
 import {freshIdentity, givenIdentity} from '../../../src/conformance/common/identity.ts'
 import {junitXml, runFailed, suiteReport, summaryLine, type StepResult} from '../../../src/conformance/common/report.ts'
 import {flipSignatureByte, signWire, type SigningProfile} from '../../../src/conformance/common/signing.ts'
@@ -82,9 +82,11 @@ describe('signing profiles', () => {
   })
 })
 
-describe('set-ups and the portman patch', () => {
+const suites = conformanceSuites('test/unit/conformance-wfm/common.test.ts', [SAMPLE_COMPOSE_APP, PORTMAN_COLLECTION])
+
+describe.skipIf(!suites)('set-ups and the portman patch', () => {
   test('the conformance app is a valid ApplicationDescription with a compose and a helm profile', () => {
-    const parsed = parseApplicationDescription(conformanceAppDescription(suiteFile(SAMPLE_COMPOSE_APP)))
+    const parsed = parseApplicationDescription(conformanceAppDescription(suites!.text(SAMPLE_COMPOSE_APP)))
     if (!parsed.ok) throw new Error(JSON.stringify(parsed.errors))
     expect(parsed.value.metadata.id).toBe('margo-conformance-sample-app-a')
     expect(parsed.value.deploymentProfiles.map(p => p.type)).toEqual(['compose', 'helm.v3'])
@@ -92,7 +94,7 @@ describe('set-ups and the portman patch', () => {
   })
 
   test('the patched collection runs the manifest before the bundle, with {{variables}} and one test per request', () => {
-    const patched = patchCollection(suiteJson(PORTMAN_COLLECTION))
+    const patched = patchCollection(suites!.json(PORTMAN_COLLECTION))
     const urls = patched.item.map(i => `${i.request.method} ${i.request.url.raw}`)
     expect(urls).toEqual([
       'GET {{baseUrl}}/api/v1/onboarding/certificate',

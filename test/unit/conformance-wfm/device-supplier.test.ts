@@ -1,5 +1,5 @@
 import {describe, expect, test} from 'bun:test'
-import {suiteJson} from '../../../src/conformance/data/index.ts'
+import {conformanceSuites} from '../../shared.ts'
 import {wireResponse} from '../../../src/conformance/common/exchange.ts'
 import {
   DEVICE_SCENARIOS, artifactUrl, denyListValues, extractScenario, prepareScenarioStep, reviewManifest, stepPreconditions,
@@ -7,7 +7,8 @@ import {
 } from '../../../src/conformance/wfm/device-supplier.ts'
 import {judge} from '../../../src/conformance/wfm/evaluate.ts'
 
-const scenarios = suiteJson<Scenario[]>(DEVICE_SCENARIOS)
+const suites = conformanceSuites('test/unit/conformance-wfm/device-supplier.test.ts', [DEVICE_SCENARIOS])
+const scenarios = suites?.json<Scenario[]>(DEVICE_SCENARIOS) ?? []
 const all = scenarios.flatMap(s => s.steps)
 const step = (id: string): ScenarioStep => {
   const s = all.find(x => x.id === id)
@@ -17,7 +18,7 @@ const step = (id: string): ScenarioStep => {
 const env = {baseUrl: 'https://wfm.test/v1alpha2/margo/', certificate: 'QkFTRTY0UEVN'}
 const json = (status: number, body: unknown, headers: Record<string, string> = {}) => wireResponse(status, {'content-type': 'application/json', ...headers}, JSON.stringify(body))
 
-describe('device-supplier scenarios', () => {
+describe.skipIf(!suites)('device-supplier scenarios', () => {
   test('7 scenarios with 43 steps', () => {
     expect(scenarios).toHaveLength(7)
     expect(all).toHaveLength(43)
