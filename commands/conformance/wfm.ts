@@ -4,27 +4,29 @@ import {writeFileSync} from 'node:fs'
 import {outputFlags} from '../../src/cli/flags.ts'
 import {UsageError} from '../../src/util/errors.ts'
 
-const SUITE_CHOICES = ['wfm-core', 'device-supplier', 'portman', 'all'] as const
+const SUITE_CHOICES = ['spec', 'wfm-core', 'device-supplier', 'portman', 'all'] as const
 const PRECONDITIONS = ['default-deployment', 'deny-list'] as const
 
 export default class ConformanceWfm extends MargoCommand {
-  static override summary = 'Run the Margo conformance suites against a WFM, acting as a device'
+  static override summary = 'Run the conformance suites against a WFM, acting as a device'
   static override description = `Plays a device against the WFM at <base-url> (the base its device interface appends /api/v1/... to) with fresh RFC 9421 keys, and runs:
+  spec             margo's own checks of the specification's WFM checklist, each step named by its rule (WFM-04 … WFM-51): onboarding, signatures, digests, capabilities, the manifest with its ETag, YAML and bundle by digest, status. Built in, always available;
   wfm-core         the 31 steps of the curated wfm-core collection, with the negative triggers (missing Content-Digest, flipped signature byte, unknown key, invalid enums, If-None-Match: *, Accept: text/plain, …);
   device-supplier  the 43 steps of the device-supplier scenarios;
-  portman          the Postman collection through newman and a local signing proxy (only when newman is installed).
-The suites' files are read at run time from --suites DIR (or MARGO_CONFORMANCE_DIR), a checkout of the Margo project's sandbox repository.
+  portman          the Postman collection through newman and a local signing proxy.
+The last three are the Margo project's suites: their files are read at run time from --suites DIR (or MARGO_CONFORMANCE_DIR), a checkout of the Margo project's sandbox repository. Without --suite, spec runs, plus each of them whose files are there (portman only when newman is installed).
 Steps that contradict the Margo specification are reported as CONFLICT with the reason and the deciding section; they do not fail the run unless --strict.
-device-supplier needs every new client to get a deployment and a deny-listed certificate value: with operator access (--data-dir of a local margo serve, or --operator-url and --operator-token) the command arranges both through the operator API and undoes them afterwards; without it, the dependent steps are SKIPPED. Exit 1 when a step failed.`
+The late spec steps and device-supplier need every new client to get a deployment and a deny-listed certificate value: with operator access (--data-dir of a local margo serve, or --operator-url and --operator-token) the command arranges both through the operator API and undoes them afterwards; without it, the dependent steps are SKIPPED. Exit 1 when a step failed.`
   static override examples = [
     {description: 'Test a margo serve on this machine, arranging the set-ups through its operator API', command: '<%= config.bin %> conformance wfm https://127.0.0.1:8443/v1alpha2/margo --data-dir /var/lib/margo'},
     {description: "Test another vendor's WFM with its CA, and write a JUnit report", command: '<%= config.bin %> conformance wfm https://wfm.example:3001/v1alpha2/margo --ca-file wfm-ca.pem --junit conformance.xml'},
+    {description: "Add the Margo project's suites from a checkout of its sandbox repository", command: '<%= config.bin %> conformance wfm https://wfm.example:3001/v1alpha2/margo --ca-file wfm-ca.pem --suites ~/margo-sandbox'},
     {description: 'Only wfm-core, signing with RSA-PSS and failing on conflicts too', command: '<%= config.bin %> conformance wfm https://wfm.example/v1alpha2/margo --suite wfm-core --algorithm rsa-pss-sha512 --strict'},
   ]
   static override args = {'base-url': Args.string({description: 'Base URL of the WFM device interface, e.g. https://wfm:8443/v1alpha2/margo', required: true})}
   static override flags = {
     ...outputFlags,
-    suite: Flags.string({description: 'Which suite to run (repeatable)', options: [...SUITE_CHOICES], multiple: true, default: ['all']}),
+    suite: Flags.string({description: 'Which suite to run (repeatable; default: spec plus the Margo project\'s suites that are available)', options: [...SUITE_CHOICES], multiple: true}),
     suites: Flags.string({description: "Checkout of the Margo project's sandbox repository holding the conformance suites (conformance/, conformance-2/, conformance-backups/)", env: 'MARGO_CONFORMANCE_DIR'}),
     'ca-file': Flags.string({description: "PEM of the CA that signs the WFM's TLS certificate (verification stays on)", env: 'MARGO_CA_FILE'}),
     insecure: Flags.boolean({description: 'Do not verify the WFM\'s TLS certificate (this run only; INSECURE, reported in the output)'}),
@@ -43,10 +45,12 @@ device-supplier needs every new client to get a deployment and a deny-listed cer
   async run(): Promise<void> {
     const {args, flags} = await this.parse(ConformanceWfm)
     // Loaded here: the runner pulls in signing, X.509 and YAML code the other commands do not need.
-    const {runWfmConformance, SUITES} = await import('../../src/conformance/wfm/run.ts')
+    const {chooseSuites, runWfmConformance, SUITE_FILES} = await import('../../src/conformance/wfm/run.ts')
+    const {lookupSuites} = await import('../../src/conformance/data/suites.ts')
     const {renderWfmReport} = await import('../../src/conformance/wfm/render.ts')
     const {junitXml} = await import('../../src/conformance/common/report.ts')
-    const chosen = flags.suite.includes('all') ? [...SUITES] : SUITES.filter(s => flags.suite.includes(s))
+    const newman = flags.newman ?? Bun.which('newman') ?? undefined
+    const chosen = chooseSuites(flags.suite, s => lookupSuites(flags.suites, s, SUITE_FILES[s]).ok && (s !== 'portman' || newman !== undefined))
     if (flags.insecure && flags['ca-file']) throw new UsageError('--insecure and --ca-file contradict each other — pass one of them')
     if (flags.insecure) process.stderr.write('warning: --insecure: the WFM\'s TLS certificate is NOT verified for this run\n')
 

@@ -3,7 +3,7 @@ import {mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {createCertificateAuthority, issueServerCertificate} from '../../src/pki/index.ts'
-import {SUITE_FILES, SUITES} from '../../src/conformance/wfm/run.ts'
+import {SUITE_FILES, THIRD_PARTY_SUITES} from '../../src/conformance/wfm/run.ts'
 import {createHarness, type Harness} from '../server/harness.ts'
 import {conformanceSuites} from '../shared.ts'
 import {BIN, ensureBinary, startServe, type ServeProcess} from './binary.ts'
@@ -12,7 +12,7 @@ interface Step {suite: string, id: string, result: string, got: string, conflict
 interface Report {suites: {suite: string, skippedReason?: string, steps: Step[], summary: {total: number, passed: number, conflicts: number, failed: number, skipped: number}}[], preconditions: {id: string, met: boolean}[], ok: boolean}
 
 /** The Margo project's suites, for the runs of wfm-core, device-supplier and portman. */
-const suites = conformanceSuites('test/e2e/conformance-wfm.e2e.test.ts', [...new Set(SUITES.flatMap(s => SUITE_FILES[s]))])
+const suites = conformanceSuites('test/e2e/conformance-wfm.e2e.test.ts', [...new Set(THIRD_PARTY_SUITES.flatMap(s => SUITE_FILES[s]))])
 
 /** Runs the compiled command without blocking this process, which may itself serve the WFM under test. */
 async function conformance(...args: string[]) {

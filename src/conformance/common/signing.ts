@@ -3,22 +3,31 @@ import type {WireRequest} from './exchange.ts'
 import type {DeviceIdentity} from './identity.ts'
 
 /**
- * The three RFC 9421 signing profiles found in the Margo conformance material. They differ in
- * label, covered components and keyid, and a WFM has to accept all of them:
+ * The three RFC 9421 signing profiles found in the Margo conformance material, and the
+ * specification's own. They differ in label, covered components and keyid, and a WFM has to
+ * accept all of them:
  * - `proxy`: the Go signing proxy of the Postman run — label `sig`, `@authority` covered, keyid = SPKI hash;
  * - `ctt`: the wfm-core runner — label `sig1`, `@authority` covered, keyid = SPKI hash;
- * - `scenario`: the device-supplier scenario runner — label `sig1`, no `@authority`, keyid `"device-key"`.
- * None sends `alg` by default (the verifier takes it from the key).
+ * - `scenario`: the device-supplier scenario runner — label `sig1`, no `@authority`, keyid `"device-key"`;
+ * - `spec`: the normative profile (spec §5.3) — label `sig1`, no `@authority`, `alg` sent, keyid
+ *   given by the caller (the clientId, or the certificate fingerprint at onboarding).
+ * The suites' profiles send `alg` only when an algorithm was chosen (the verifier takes it from the key).
  */
-export type SigningProfile = 'proxy' | 'ctt' | 'scenario'
+export type SigningProfile = 'proxy' | 'ctt' | 'scenario' | 'spec'
 
 export interface SignOptions {
   /** Leave `Content-Digest` out of the covered components and off the request. */
   omitDigest?: boolean
+  /** The keyid to send instead of the profile's. */
+  keyId?: string
+  /** Unix seconds for `created` instead of now. */
+  created?: number
+  /** A `Content-Digest` value to send and sign instead of the body's own. */
+  contentDigest?: string
 }
 
 export function profileComponents(profile: SigningProfile, hasBody: boolean, omitDigest = false): string[] {
-  const base = profile === 'scenario' ? ['@method', '@target-uri'] : ['@method', '@target-uri', '@authority']
+  const base = profile === 'scenario' || profile === 'spec' ? ['@method', '@target-uri'] : ['@method', '@target-uri', '@authority']
   return hasBody && !omitDigest ? [...base, 'content-digest'] : base
 }
 
@@ -27,12 +36,15 @@ export async function signWire(req: WireRequest, identity: DeviceIdentity, profi
   const hasBody = req.body !== undefined && req.body !== ''
   const headers = {...req.headers}
   delete headers['content-digest']
+  // signRequest keeps a digest already on the request: that is how a deliberately wrong one gets signed.
+  if (options.contentDigest !== undefined) headers['content-digest'] = options.contentDigest
   const signed = await signRequest({method: req.method, url: req.url, headers, ...(req.body !== undefined ? {body: req.body} : {})}, {
     privateKey: identity.privateKey,
-    keyId: profile === 'scenario' ? 'device-key' : identity.spkiSha256,
+    keyId: options.keyId ?? (profile === 'scenario' ? 'device-key' : identity.spkiSha256),
     alg: identity.alg,
     label: profile === 'proxy' ? 'sig' : 'sig1',
-    includeAlg: identity.announceAlg,
+    includeAlg: profile === 'spec' || identity.announceAlg,
+    ...(options.created !== undefined ? {created: options.created} : {}),
     components: profileComponents(profile, hasBody, options.omitDigest),
   })
   const out = {...headers, ...signed}

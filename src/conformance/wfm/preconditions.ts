@@ -13,6 +13,9 @@ export const SAMPLE_COMPOSE_APP = 'conformance/device-supplier/sample-apps/app-a
 export const CONFORMANCE_APP_ID = 'margo-conformance-sample-app-a'
 export const CONFORMANCE_APP_VERSION = '1.0.0'
 
+/** The sample app of a run without the Margo project's material: one small web service. */
+export const OWN_SAMPLE_COMPOSE = 'services:\n  web:\n    image: nginx:alpine\n'
+
 export interface Arrangement {
   /** e.g. `default-deployment`. */
   id: string

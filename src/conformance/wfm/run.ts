@@ -23,15 +23,20 @@ import {
   stepPreconditions, unsupportedFields, PRECONDITION_TEXT, type Precondition, type Scenario, type ScenarioContext,
 } from './device-supplier.ts'
 import {judge, type Verdict} from './evaluate.ts'
-import {arrangeDefaultDeployment, arrangeDenyList, arrangePreregistration, enrolmentPolicy, SAMPLE_COMPOSE_APP, type Arrangement} from './preconditions.ts'
+import {arrangeDefaultDeployment, arrangeDenyList, arrangePreregistration, enrolmentPolicy, OWN_SAMPLE_COMPOSE, SAMPLE_COMPOSE_APP, type Arrangement} from './preconditions.ts'
+import {SPEC_SUITE, SpecRun} from './spec.ts'
 import {PORTMAN_COLLECTION, runPortman} from './portman.ts'
 import {WFM_CORE_COLLECTION, coreSteps, extractCore, prepareCoreStep, type CoreContext, type PostmanCollection} from './wfm-core.ts'
 
-export const SUITES = ['wfm-core', 'device-supplier', 'portman'] as const
+/** The Margo project's suites, run from its conformance material (`--suites`). */
+export const THIRD_PARTY_SUITES = ['wfm-core', 'device-supplier', 'portman'] as const
+export type ThirdPartySuite = (typeof THIRD_PARTY_SUITES)[number]
+/** Every suite, in the order they run: margo's own `spec` first, it needs no download. */
+export const SUITES = [SPEC_SUITE, ...THIRD_PARTY_SUITES] as const
 export type SuiteName = (typeof SUITES)[number]
 
 /** The files of the Margo conformance material each suite reads (the set-ups for device-supplier and portman read the scenarios and the sample app too). */
-export const SUITE_FILES: Record<SuiteName, readonly string[]> = {
+export const SUITE_FILES: Record<ThirdPartySuite, readonly string[]> = {
   'wfm-core': [WFM_CORE_COLLECTION],
   'device-supplier': [DEVICE_SCENARIOS, SAMPLE_COMPOSE_APP],
   'portman': [PORTMAN_COLLECTION, DEVICE_SCENARIOS, SAMPLE_COMPOSE_APP],
@@ -77,6 +82,17 @@ export interface WfmConformanceReport {
   preconditions: PreconditionReport[]
   suites: SuiteReport[]
   ok: boolean
+}
+
+const isThirdParty = (s: SuiteName): s is ThirdPartySuite => s !== SPEC_SUITE
+
+/**
+ * The suites a run does: those asked for (`all` is every one), or by default `spec` plus each
+ * third-party suite whose material is there (portman also needs newman).
+ */
+export function chooseSuites(requested: readonly string[] | undefined, available: (suite: ThirdPartySuite) => boolean): SuiteName[] {
+  if (requested && requested.length > 0) return requested.includes('all') ? [...SUITES] : SUITES.filter(s => requested.includes(s))
+  return SUITES.filter(s => !isThirdParty(s) || available(s))
 }
 
 const NO_OPERATOR = 'no operator access: pass --data-dir of a local margo serve, or --operator-url and --operator-token (or arrange it on the WFM and pass --assume)'
@@ -303,9 +319,9 @@ async function probe(send: Send, baseUrl: string, tls: TlsOptions): Promise<void
 export async function runWfmConformance(options: WfmConformanceOptions): Promise<WfmConformanceReport> {
   const startedAt = new Date().toISOString()
   const baseUrl = normaliseBaseUrl(options.baseUrl)
-  if (options.suites.length === 0) throw new UsageError('no suite chosen — use --suite wfm-core, device-supplier, portman or all')
+  if (options.suites.length === 0) throw new UsageError('no suite chosen — use --suite spec, wfm-core, device-supplier, portman or all')
   // Checked before anything goes over the wire: a missing file is the caller's to fix.
-  const material = options.suites.map(s => requireSuites(options.suitesDir, `the ${s} suite`, SUITE_FILES[s]))[0]!
+  const material = options.suites.filter(isThirdParty).map(s => requireSuites(options.suitesDir, `the ${s} suite`, SUITE_FILES[s]))[0]
 
   const ca = options.caFile ? {pem: readCaFile(options.caFile, '--ca-file'), path: options.caFile} : dataDirCa(options.dataDir)
   const tls: TlsOptions = options.insecure ? {insecure: true} : ca ? {ca: ca.pem} : {}
@@ -325,19 +341,24 @@ export async function runWfmConformance(options: WfmConformanceOptions): Promise
   }
   const enrollment = operator ? await enrolmentPolicy(operator) : undefined
   const suites: SuiteReport[] = []
+  const specIdentities = options.suites.includes(SPEC_SUITE)
+    ? {early: await ids.next(), late: await ids.next(), stranger: await freshIdentity(ids.alg)}
+    : undefined
   const coreIdentity = options.suites.includes('wfm-core') ? await ids.next() : undefined
-  const scenarioIdentity = options.suites.some(s => s !== 'wfm-core') ? await ids.next() : undefined
+  const scenarioIdentity = options.suites.some(s => s === 'device-supplier' || s === 'portman') ? await ids.next() : undefined
+  const spec = specIdentities && new SpecRun({baseUrl, send, ...specIdentities, givenKeys: ids.keys === 'given', emit})
 
   try {
     if (operator && (enrollment === 'allowlist' || enrollment === 'approve')) {
-      const certs = [...new Set([coreIdentity, scenarioIdentity].filter((i): i is DeviceIdentity => !!i).map(i => i.certPem))]
+      const certs = [...new Set([specIdentities?.early, specIdentities?.late, coreIdentity, scenarioIdentity].filter((i): i is DeviceIdentity => !!i).map(i => i.certPem))]
       record(await arrangePreregistration(operator, certs))
     }
-    if (coreIdentity) suites.push(await runWfmCore(material, send, baseUrl, coreIdentity, () => freshIdentity(ids.alg, coreIdentity.announceAlg), enrollment, emit))
+    // spec's first part and wfm-core need clients that have no deployment yet.
+    await spec?.early()
+    if (coreIdentity && material) suites.push(await runWfmCore(material, send, baseUrl, coreIdentity, () => freshIdentity(ids.alg, coreIdentity.announceAlg), enrollment, emit))
 
-    if (scenarioIdentity) {
+    if (spec || scenarioIdentity) {
       const met = new Map<Precondition, PreconditionReport>()
-      const scenarios = material.json<Scenario[]>(DEVICE_SCENARIOS)
       const arrange = async (id: Precondition, work: (client: OperatorClient) => Promise<Arrangement>) => {
         let report: PreconditionReport
         if (options.assume?.includes(id)) report = {id, met: true, detail: 'provided by the WFM (--assume)'}
@@ -350,11 +371,19 @@ export async function runWfmConformance(options: WfmConformanceOptions): Promise
         preconditions.push(report)
         met.set(id, report)
       }
-      await arrange('deny-list', client => arrangeDenyList(client, denyListValues(scenarios)))
-      await arrange('default-deployment', client => arrangeDefaultDeployment(client, material.text(SAMPLE_COMPOSE_APP)))
-      if (options.suites.includes('device-supplier')) suites.push(await runDeviceSupplier(scenarios, send, baseUrl, scenarioIdentity, met, emit))
-      if (options.suites.includes('portman')) {
-        suites.push(await runPortman({collection: material.json(PORTMAN_COLLECTION), baseUrl, send, tls, identity: scenarioIdentity, ...(options.newman ? {newman: options.newman} : {}), defaultDeployment: met.get('default-deployment')?.met === true}))
+      const scenarios = scenarioIdentity && material ? material.json<Scenario[]>(DEVICE_SCENARIOS) : undefined
+      if (scenarios) await arrange('deny-list', client => arrangeDenyList(client, denyListValues(scenarios)))
+      // The suites' sample app when the material is there, else our own: only its description differs.
+      await arrange('default-deployment', client => arrangeDefaultDeployment(client, material ? material.text(SAMPLE_COMPOSE_APP) : OWN_SAMPLE_COMPOSE))
+      if (spec) {
+        await spec.late(met.get('default-deployment')!)
+        suites.unshift(spec.report())
+      }
+      if (scenarioIdentity && scenarios && material) {
+        if (options.suites.includes('device-supplier')) suites.push(await runDeviceSupplier(scenarios, send, baseUrl, scenarioIdentity, met, emit))
+        if (options.suites.includes('portman')) {
+          suites.push(await runPortman({collection: material.json(PORTMAN_COLLECTION), baseUrl, send, tls, identity: scenarioIdentity, ...(options.newman ? {newman: options.newman} : {}), defaultDeployment: met.get('default-deployment')?.met === true}))
+        }
       }
     }
   } finally {
