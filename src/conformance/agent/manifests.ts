@@ -1,10 +1,6 @@
 import {createHash} from 'node:crypto'
-import canonicalize from 'canonicalize'
-import {sha256Digest} from '../../margo/digest.ts'
 import {parseApplicationDeployment} from '../../margo/deployment.ts'
-import type {StateManifest} from '../../margo/manifest.ts'
-import {buildBundle} from '../../server/desired-state/bundle.ts'
-import {renderManifest} from '../../server/desired-state/manifest.ts'
+import {bundleOf, manifestBytes, manifestOf, sha256Of} from './encoding.ts'
 import type {ServedManifest} from './model.ts'
 import type {PlannedDeployment, StepPlan} from './timeline.ts'
 
@@ -46,7 +42,7 @@ function componentNames(yaml: Uint8Array): string[] {
 
 /** A digest that is well formed but names other bytes than the ones served. */
 function wrongDigest(bytes: Uint8Array): string {
-  return sha256Digest(Buffer.concat([Buffer.from(bytes), Buffer.from('\n# not these bytes\n')]))
+  return sha256Of(Buffer.concat([Buffer.from(bytes), Buffer.from('\n# not these bytes\n')]))
 }
 
 function sha512Digest(bytes: Uint8Array): string {
@@ -58,9 +54,9 @@ function replaceDigestInUrl(url: string, from: string, to: string): string {
 }
 
 /**
- * One step's State Manifest for one client. Good manifests are our server's own
- * (`renderManifest`, `buildBundle`); a negative fixture starts from one and breaks exactly
- * what the suite's mock breaks:
+ * One step's State Manifest for one client, encoded by the mock's own encoder (never the
+ * server's, so a byte-level bug there cannot hide here); a negative fixture starts from a good
+ * manifest and breaks exactly what the suite's mock breaks:
  * - `unsupported_digest_algorithm`: every digest becomes a `sha512:` digest (of the right bytes);
  * - `bundle_digest_mismatch`: the bundle digest names other bytes;
  * - `deployment_digest_mismatch`: the deployments marked `tampered` name other bytes;
@@ -70,9 +66,8 @@ function replaceDigestInUrl(url: string, from: string, to: string): string {
  */
 export function renderStep(plan: StepPlan, clientId: string, yamlOf: (p: PlannedDeployment) => Uint8Array): RenderedStep {
   const entries = plan.deployments.map(p => ({plan: p, deploymentId: p.deploymentId, yaml: yamlOf(p)}))
-  const bundleBytes = entries.length > 0 ? buildBundle(entries) : null
-  const base = renderManifest({clientId, manifestVersion: plan.manifestVersion, deployments: entries, bundle: bundleBytes && {bytes: bundleBytes}})
-  const manifest = JSON.parse(new TextDecoder().decode(base.bytes)) as StateManifest
+  const bundleBytes = entries.length > 0 ? bundleOf(entries) : null
+  const manifest = manifestOf(clientId, plan.manifestVersion, entries, bundleBytes)
   const artifacts = new Map<string, Artifact>()
 
   if (manifest.bundle && bundleBytes) {
@@ -96,15 +91,13 @@ export function renderStep(plan: StepPlan, clientId: string, yamlOf: (p: Planned
     artifacts.set(ref.url, {kind: 'yaml', bytes: entry.yaml, digest, deploymentId: ref.deploymentId})
   }
 
-  const text = plan.fixture === undefined ? new TextDecoder().decode(base.bytes) : canonicalize(manifest)
-  if (text === undefined) throw new Error('manifest could not be serialized')
-  const bytes = new TextEncoder().encode(text)
+  const bytes = manifestBytes(manifest)
   return {
     bytes,
     artifacts,
     served: {
       manifestVersion: manifest.manifestVersion,
-      etag: `"${sha256Digest(bytes)}"`,
+      etag: `"${sha256Of(bytes)}"`,
       bundleUrl: manifest.bundle?.url ?? null,
       deployments: manifest.deployments.map(ref => {
         const entry = entries.find(e => e.deploymentId === ref.deploymentId)!
