@@ -16,7 +16,12 @@ const suites = conformanceSuites('test/e2e/conformance-wfm.e2e.test.ts', [...new
 
 /** Runs the compiled command without blocking this process, which may itself serve the WFM under test. */
 async function conformance(...args: string[]) {
-  const env = {...process.env, NO_COLOR: '1', ...(suites ? {MARGO_CONFORMANCE_DIR: suites.root} : {})}
+  return conformanceIn(suites?.root, ...args)
+}
+
+/** The same, with MARGO_CONFORMANCE_DIR set to `suitesDir`. */
+async function conformanceIn(suitesDir: string | undefined, ...args: string[]) {
+  const env = {...process.env, NO_COLOR: '1', ...(suitesDir !== undefined ? {MARGO_CONFORMANCE_DIR: suitesDir} : {})}
   const proc = Bun.spawn([BIN, 'conformance', 'wfm', ...args], {stdout: 'pipe', stderr: 'pipe', env})
   const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited])
   return {code, stdout, stderr, json: () => JSON.parse(stdout) as Report}
@@ -28,6 +33,50 @@ const ids = (report: Report, name: string, result: string) => suite(report, name
 /** The documented conflicts (docs/conformance.md) of our WFM under open enrolment with zero default deployments. */
 const WFM_CORE_CONFLICTS = ['bundle-304', 'bundle-400', 'invalid-deployment-types-422', 'invalid-runtimes-422', 'onboarding-403', 'status-200']
 const DEVICE_SUPPLIER_CONFLICTS = ['step-2.1', 'step-2.2', 'step-3.7']
+
+/** The spec suite's checks, by rule (docs/conformance.md). */
+const SPEC_STEPS = 43
+
+describe('margo conformance wfm without the Margo project\'s suites (MARGO_CONFORMANCE_DIR is an empty folder)', () => {
+  let server: ServeProcess
+  const empty = mkdtempSync(join(tmpdir(), 'margo-no-suites-'))
+  beforeAll(async () => { server = await startServe(['--base-path', '/v1alpha2/margo']) })
+  afterAll(async () => { await server.stop() })
+
+  test('by default the built-in spec suite runs, and every one of its checks passes', async () => {
+    const junit = join(server.dataDir, 'spec.xml')
+    const r = await conformanceIn(empty, server.url, '--data-dir', server.dataDir, '--json', '--junit', junit)
+    const report = r.json()
+    expect(report.suites.map(s => s.suite)).toEqual(['spec'])
+    expect(suite(report, 'spec').steps.filter(s => s.result !== 'PASS')).toEqual([])
+    expect(suite(report, 'spec').summary).toEqual({total: SPEC_STEPS, passed: SPEC_STEPS, conflicts: 0, failed: 0, skipped: 0})
+    expect(suite(report, 'spec').steps.every(s => /^WFM-\d\d/.test(s.id))).toBe(true)
+    expect(report.preconditions).toContainEqual(expect.objectContaining({id: 'default-deployment', met: true}))
+    expect([r.code, report.ok]).toEqual([0, true])
+    expect(readFileSync(junit, 'utf8')).toContain(`<testsuite name="spec" tests="${SPEC_STEPS}" failures="0" skipped="0">`)
+  }, 60_000)
+
+  test('a third-party suite asked for but absent: one line saying what is missing and how to get it, exit 2', async () => {
+    for (const args of [['--suite', 'wfm-core'], ['--suite', 'all']]) {
+      const r = await conformanceIn(empty, server.url, '--data-dir', server.dataDir, ...args)
+      expect(r.code).toBe(2)
+      expect(r.stdout).toBe('')
+      expect(r.stderr.trimEnd().split('\n')).toEqual([
+        `error: the wfm-core suite needs conformance/testcases/wfm-core/postman_collection.json, which ${empty} does not have: pass --suites DIR or set MARGO_CONFORMANCE_DIR to a checkout of the Margo project's sandbox repository (the folder that holds conformance/, conformance-2/ and conformance-backups/)`,
+      ])
+    }
+    const none = await conformanceIn('', server.url, '--suite', 'device-supplier')
+    expect([none.code, none.stderr.trimEnd().split('\n').length]).toEqual([2, 1])
+    expect(none.stderr).toContain('the device-supplier suite needs the Margo conformance suites, and none were given: pass --suites DIR or set MARGO_CONFORMANCE_DIR')
+  }, 60_000)
+
+  test('margo conformance agent without the suites: the same one line, exit 2', async () => {
+    const proc = Bun.spawn([BIN, 'conformance', 'agent', '--run-ours', '--suites', empty], {stdout: 'pipe', stderr: 'pipe', env: {...process.env, NO_COLOR: '1'}})
+    const [code, stderr] = await Promise.all([proc.exited, new Response(proc.stderr).text()])
+    expect(code).toBe(2)
+    expect(stderr.trimEnd().split('\n')).toEqual([expect.stringMatching(/^error: margo conformance agent needs conformance-2\/Data-Generator\/device-supplier\/assertions\.json \(and 4 more files\), which .* does not have: pass --suites DIR or set MARGO_CONFORMANCE_DIR/)])
+  })
+})
 
 describe.skipIf(!suites)('margo conformance wfm against our own compiled server (--base-path /v1alpha2/margo)', () => {
   let server: ServeProcess
