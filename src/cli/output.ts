@@ -34,7 +34,7 @@ export function paint(text: string, style: Style | undefined, ctx: Pick<OutputCo
   return `\u001B[${on}m${text}\u001B[${off}m`
 }
 
-// eslint-disable-next-line no-control-regex
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matches terminal colour sequences
 const ANSI = /\u001B\[[0-9;]*m/g
 
 export function visibleLength(text: string): number {

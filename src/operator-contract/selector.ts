@@ -193,8 +193,7 @@ export function formatSelector(selector: Selector): string {
       case 'notexists': return `!${r.key}`
       case 'eq': return `${r.key}=${r.values[0]}`
       case 'neq': return `${r.key}!=${r.values[0]}`
-      case 'in':
-      case 'notin': return `${r.key} ${r.operator} (${r.values.join(',')})`
+      default: return `${r.key} ${r.operator} (${r.values.join(',')})`
     }
   }).join(',')
 }

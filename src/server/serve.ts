@@ -63,7 +63,7 @@ export function parseListen(listen: string): {hostname: string, port: number} {
 export function normalizeBasePath(p: string): string {
   const trimmed = p.trim().replace(/\/+$/, '')
   if (trimmed === '') return ''
-  if (!/^\/[A-Za-z0-9._~\/-]*$/.test(trimmed)) throw new ServeError(`--base-path ${p} must be a URL path such as /v1alpha2/margo`, 2)
+  if (!/^\/[A-Za-z0-9._~/-]*$/.test(trimmed)) throw new ServeError(`--base-path ${p} must be a URL path such as /v1alpha2/margo`, 2)
   return trimmed
 }
 

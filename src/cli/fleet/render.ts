@@ -114,7 +114,7 @@ export function progressPrinter(ctx: OutputContext, write: (text: string) => voi
 
 export function renderWaitSummary(outcome: FleetDeployOutcome, ctx: OutputContext): string {
   const wait = outcome.wait
-  if (!wait || wait.outcome !== 'installed') return ''
+  if (wait?.outcome !== 'installed') return ''
   return ctx.tty ? paint(`all ${wait.progress.targets.length} target(s) installed`, 'green', ctx) : `installed\t${wait.progress.targets.length}`
 }
 

@@ -49,7 +49,7 @@ function resolve(doc: unknown, path: string): {at: string, value: unknown, prese
       const prefix = node.at === '' ? '' : `${node.at}.`
       if (segment === '*') {
         // A missing or non-array parent is reported by the rule that owns the parent.
-        if (Array.isArray(node.value)) node.value.forEach((item, i) => next.push({at: `${prefix}${i}`, value: item, present: true}))
+        if (Array.isArray(node.value)) next.push(...node.value.map((item, i) => ({at: `${prefix}${i}`, value: item, present: true})))
         continue
       }
       const parent = node.value

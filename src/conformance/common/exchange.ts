@@ -49,7 +49,7 @@ export function truncate(text: string, max = MAX_RECORDED_BODY): string {
 
 function printable(text: string, bytes: number): string {
   // Bundles are gzip: show their size, not mojibake.
-  // eslint-disable-next-line no-control-regex
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are how binary data is recognised
   return /[\u0000-\u0008\u000e-\u001f]/.test(text) ? `<${bytes} bytes of binary data>` : truncate(text)
 }
 

@@ -407,7 +407,7 @@ export class SpecRun {
 
     const manifest = await this.step('WFM-20', `200, ${MANIFEST_MEDIA_TYPE}`,
       () => this.call(me, clientId, 'GET', `${base}/deployments`, {headers: manifestHeaders}), manifestFinding)
-    if (!manifest || manifest.res.status !== 200) {
+    if (manifest?.res.status !== 200) {
       this.skipEach(EARLY_MANIFEST, 'needs the manifest of WFM-20, which did not come')
     } else {
       const res = manifest.res

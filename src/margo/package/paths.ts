@@ -11,6 +11,7 @@
 export function normaliseRelativePath(path: string): string | null {
   if (path === '' || path.startsWith('/') || path.includes('\\')) return null
   if (/^[A-Za-z]:/.test(path)) return null
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters in a path are what this refuses
   if (/[\u0000-\u001f\u007f]/.test(path)) return null
   const segments: string[] = []
   for (const segment of path.split('/')) {

@@ -41,7 +41,7 @@ export async function cloneShallow(url: string, ref: string | null, credentials:
   }
   const argv = ['git', '-c', 'core.hooksPath=/dev/null', 'clone', '--quiet', '--depth', '1', '--single-branch', '--no-tags',
     ...(ref ? ['--branch', ref] : []), '--', url, into]
-  let proc
+  let proc: Bun.Subprocess<"ignore", "ignore", "pipe">
   try {
     proc = Bun.spawn(argv, {stdin: 'ignore', stdout: 'ignore', stderr: 'pipe', env})
   } catch (e) {

@@ -37,7 +37,7 @@ export function startRegistryScheduler(ctx: SyncDeps, options: SchedulerOptions 
   let stopped = false
   const tick = () => {
     if (stopped) return
-    let registries
+    let registries: ReturnType<typeof listRegistries>
     try {
       registries = listRegistries(ctx.store)
     } catch (e) {

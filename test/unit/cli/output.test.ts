@@ -56,6 +56,7 @@ describe('table', () => {
   })
   test('colour codes do not break alignment', () => {
     const out = table(['id', 'state'], [[{text: 'a', style: 'green'}, 'x'], ['bbbb', 'y']], colour)
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: matches terminal colour sequences
     const lines = out.split('\n').map(l => l.replace(/\u001B\[[0-9;]*m/g, ''))
     expect(lines).toEqual(['ID    STATE', 'a     x', 'bbbb  y'])
     expect(out).toContain('\u001B[32ma\u001B[39m')

@@ -41,7 +41,7 @@ describe('helm values documents', () => {
   test('CL-26: strings that look like other types stay strings for YAML 1.1 and 1.2 readers alike', () => {
     const tricky = ['yes', 'no', 'on', 'off', 'y', 'n', 'true', 'false', 'True', '0755', '1.0', '120', '1_000', '0x1F', '12:30', '~', 'null', '', '.inf', '1e3', 'a: b', '# x', 'line1\nline2', 'quote " and \\ back', '- item', '@at', '`tick', '%pct', 'é😀']
     const params: Record<string, unknown> = {}
-    tricky.forEach((value, i) => (params[`p${i}`] = {value, targets: [{pointer: `s.k${i}`, components: ['c']}]}))
+    for (const [i, value] of tricky.entries()) params[`p${i}`] = {value, targets: [{pointer: `s.k${i}`, components: ['c']}]}
     const d = deployment('helm.v3', [{name: 'c', properties: chart}], params)
     const text = helmValuesYaml(d, 'c')
     const expected = {s: Object.fromEntries(tricky.map((v, i) => [`k${i}`, v]))}

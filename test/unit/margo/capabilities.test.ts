@@ -9,7 +9,7 @@ function errorsOf(json: unknown): FieldError[] {
   return r.errors
 }
 
-function valueOf(json: unknown) {
+function acceptedValue(json: unknown) {
   const r = parseCapabilities(json)
   if (!r.ok) throw new Error(`expected acceptance, got ${JSON.stringify(r.errors)}`)
   return r.value
@@ -19,7 +19,7 @@ const fields = (errors: FieldError[]) => errors.map(e => e.field)
 
 describe('WFM-17: DeviceCapabilitiesManifest (G1 shape)', () => {
   test('the spec §4.1 payload is accepted and normalized', () => {
-    const v = valueOf(G1_CAPABILITIES)
+    const v = acceptedValue(G1_CAPABILITIES)
     expect(v.shape).toBe('g1')
     expect(v.deviceId).toBe('northstarida.xtapro.k8s.edge')
     expect(v.vendor).toBe('Northstar Industrial Devices')
@@ -36,11 +36,11 @@ describe('WFM-17: DeviceCapabilitiesManifest (G1 shape)', () => {
   })
 
   test('the device-supplier 1.0.0 bodies (steps 2.1 and 2.2) are accepted', () => {
-    expect(valueOf(SUPPLIER_CAPABILITIES).roles).toEqual(['Standalone Device'])
+    expect(acceptedValue(SUPPLIER_CAPABILITIES).roles).toEqual(['Standalone Device'])
     const update = clone(SUPPLIER_CAPABILITIES)
     update.properties.roles = ['Standalone Device', 'Cluster Leader']
     update.properties.resources.cpu = {cores: 8, architecture: 'amd64'}
-    const v = valueOf(update)
+    const v = acceptedValue(update)
     expect(v.roles).toEqual(['Standalone Device', 'Cluster Leader'])
     expect(v.deploymentTypes).toEqual(['helm.v3', 'compose'])
   })
@@ -48,9 +48,9 @@ describe('WFM-17: DeviceCapabilitiesManifest (G1 shape)', () => {
   test('Kubernetes roles map to helm.v3, Standalone Device to compose', () => {
     const doc = clone(G1_CAPABILITIES)
     doc.properties.roles = ['Standalone Cluster']
-    expect(valueOf(doc).deploymentTypes).toEqual(['helm.v3'])
+    expect(acceptedValue(doc).deploymentTypes).toEqual(['helm.v3'])
     doc.properties.roles = ['Cluster Leader']
-    expect(valueOf(doc).deploymentTypes).toEqual(['helm.v3'])
+    expect(acceptedValue(doc).deploymentTypes).toEqual(['helm.v3'])
   })
 
   test('assertions.json rejections: role "Unknown Role", interface "serial", architecture "sparc" give errors at their paths', () => {
@@ -133,7 +133,7 @@ describe('A12: lenient reading of the G1 capability variants', () => {
     doc.properties.roles = ['standalone cluster', 'cluster lead', 'STANDALONE DEVICE']
     doc.properties.resources.peripherals = [{type: 'GPU'}]
     doc.properties.resources.interfaces = [{type: 'Ethernet'}]
-    const v = valueOf(doc)
+    const v = acceptedValue(doc)
     expect(v.roles).toEqual(['Standalone Cluster', 'Cluster Leader', 'Standalone Device'])
     expect(v.peripherals).toEqual([{type: 'gpu'}])
     expect(v.interfaces).toEqual([{type: 'ethernet'}])
@@ -142,15 +142,15 @@ describe('A12: lenient reading of the G1 capability variants', () => {
   test('C14: x86_64 reads as amd64; riscv64 and other are valid', () => {
     const doc = clone(G1_CAPABILITIES) as any
     doc.properties.resources.cpu = {cores: 2, architecture: 'x86_64'}
-    expect(valueOf(doc).cpu!.architectures).toEqual(['amd64'])
+    expect(acceptedValue(doc).cpu!.architectures).toEqual(['amd64'])
     doc.properties.resources.cpu = {cores: 2, architectures: ['riscv64', 'other']}
-    expect(valueOf(doc).cpu!.architectures).toEqual(['riscv64', 'other'])
+    expect(acceptedValue(doc).cpu!.architectures).toEqual(['riscv64', 'other'])
   })
 
   test('cpu as an array (doc example) sums cores and merges architectures', () => {
     const doc = clone(G1_CAPABILITIES) as any
     doc.properties.resources.cpu = [{cores: 4, architecture: 'arm64'}, {cores: 2, architecture: ['arm64', 'arm']}]
-    expect(valueOf(doc).cpu).toEqual({cores: 6, architectures: ['arm64', 'arm']})
+    expect(acceptedValue(doc).cpu).toEqual({cores: 6, architectures: ['arm64', 'arm']})
     doc.properties.resources.cpu = [{cores: 4}, {architecture: 'arm64'}]
     expect(fields(errorsOf(doc))).toEqual(['properties.resources.cpu[1].cores'])
   })
@@ -158,13 +158,13 @@ describe('A12: lenient reading of the G1 capability variants', () => {
   test('architecture may be omitted (it is optional)', () => {
     const doc = clone(G1_CAPABILITIES) as any
     doc.properties.resources.cpu = {cores: 2}
-    expect(valueOf(doc).cpu).toEqual({cores: 2, architectures: []})
+    expect(acceptedValue(doc).cpu).toEqual({cores: 2, architectures: []})
   })
 
   test('memory written "59 Gi" (with a space) is accepted; decimal or unknown units are not', () => {
     const doc = clone(G1_CAPABILITIES) as any
     doc.properties.resources.memory = '59 Gi'
-    expect(valueOf(doc).memoryBytes).toBe(59 * 2 ** 30)
+    expect(acceptedValue(doc).memoryBytes).toBe(59 * 2 ** 30)
     for (const bad of ['8GB', '8G', '8 gi', '1.5Gi', '8Ti', '', 8]) {
       doc.properties.resources.memory = bad
       expect(fields(errorsOf(doc))).toEqual(['properties.resources.memory'])
@@ -174,15 +174,15 @@ describe('A12: lenient reading of the G1 capability variants', () => {
   test('storage accepts binary units up to Ei', () => {
     const doc = clone(G1_CAPABILITIES) as any
     doc.properties.resources.storage = '2Ti'
-    expect(valueOf(doc).storageBytes).toBe(2 * 2 ** 40)
+    expect(acceptedValue(doc).storageBytes).toBe(2 * 2 ** 40)
     doc.properties.resources.storage = '1Ei'
-    expect(valueOf(doc).storageBytes).toBe(2 ** 60)
+    expect(acceptedValue(doc).storageBytes).toBe(2 ** 60)
   })
 
   test('cores must be a positive number; fractional counts are allowed (delegated CPU share)', () => {
     const doc = clone(G1_CAPABILITIES) as any
     doc.properties.resources.cpu = {cores: 2.5}
-    expect(valueOf(doc).cpu!.cores).toBe(2.5)
+    expect(acceptedValue(doc).cpu!.cores).toBe(2.5)
     for (const bad of [0, -1, '4', null]) {
       doc.properties.resources.cpu = {cores: bad}
       expect(fields(errorsOf(doc))).toEqual(['properties.resources.cpu.cores'])
@@ -192,7 +192,7 @@ describe('A12: lenient reading of the G1 capability variants', () => {
 
 describe('C13: the G1.5 capabilities shape', () => {
   test('the WFM core suite body is accepted, with roles derived from the deployment types', () => {
-    const v = valueOf(G15_CAPABILITIES)
+    const v = acceptedValue(G15_CAPABILITIES)
     expect(v.shape).toBe('g1.5')
     expect(v.roles).toEqual(['Standalone Cluster', 'Standalone Device'])
     expect(v.deploymentTypes).toEqual(['helm.v3', 'compose'])
@@ -207,11 +207,11 @@ describe('C13: the G1.5 capabilities shape', () => {
   test('compose only derives Standalone Device; helm.v3 is a synonym of helm; custom derives nothing', () => {
     const doc = clone(G15_CAPABILITIES) as any
     doc.properties.supportedDeploymentTypes = ['compose']
-    expect(valueOf(doc).roles).toEqual(['Standalone Device'])
+    expect(acceptedValue(doc).roles).toEqual(['Standalone Device'])
     doc.properties.supportedDeploymentTypes = ['helm.v3', 'custom']
-    expect(valueOf(doc).deploymentTypes).toEqual(['helm.v3'])
+    expect(acceptedValue(doc).deploymentTypes).toEqual(['helm.v3'])
     doc.properties.supportedDeploymentTypes = ['custom']
-    expect(valueOf(doc).roles).toEqual([])
+    expect(acceptedValue(doc).roles).toEqual([])
   })
 
   test('invalid supportedDeploymentTypes are rejected (the core suite 422 triggers)', () => {
@@ -229,7 +229,7 @@ describe('C13: the G1.5 capabilities shape', () => {
   })
 
   test('only the identity fields are required; resources then stay unknown rather than zero', () => {
-    const v = valueOf({
+    const v = acceptedValue({
       apiVersion: 'device.margo.org/v1alpha1',
       kind: 'DeviceCapabilitiesManifest',
       properties: {id: 'gw/a', vendor: 'v', modelNumber: 'm', serialNumber: 's', supportedDeploymentTypes: ['compose']},

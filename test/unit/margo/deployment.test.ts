@@ -2,7 +2,7 @@ import {describe, expect, test} from 'bun:test'
 import {parseApplicationDeployment} from '../../../src/margo/deployment.ts'
 import {COMPOSE_DEPLOYMENT, fillTemplate, HELM_DEPLOYMENT, SUPPLIER_TEMPLATE_APP_A, SUPPLIER_TEMPLATE_APP_B} from './fixtures.ts'
 
-function valueOf(yaml: string) {
+function acceptedValue(yaml: string) {
   const r = parseApplicationDeployment(yaml)
   if (!r.ok) throw new Error(`expected acceptance, got ${JSON.stringify(r.errors)}`)
   return r.value
@@ -14,7 +14,7 @@ const fieldsOf = (yaml: string) => {
 
 describe('ApplicationDeployment (G1)', () => {
   test('the spec Helm example is read in full', () => {
-    const d = valueOf(HELM_DEPLOYMENT)
+    const d = acceptedValue(HELM_DEPLOYMENT)
     expect(d.apiVersion).toBe('application.margo.org/v1alpha1')
     expect(d.metadata).toEqual({
       name: 'com-northstartida-digitron-orchestrator-deployment',
@@ -32,7 +32,7 @@ describe('ApplicationDeployment (G1)', () => {
   })
 
   test('the spec Compose example is read in full', () => {
-    const d = valueOf(COMPOSE_DEPLOYMENT)
+    const d = acceptedValue(COMPOSE_DEPLOYMENT)
     expect(d.spec.deploymentProfile).toEqual({
       type: 'compose',
       components: [{
@@ -48,7 +48,7 @@ describe('ApplicationDeployment (G1)', () => {
   })
 
   test('a revision keeps its written form: 1.10 is not the number 1.1', () => {
-    const d = valueOf(HELM_DEPLOYMENT.replace('revision: 1.0.9', 'revision: 1.10'))
+    const d = acceptedValue(HELM_DEPLOYMENT.replace('revision: 1.0.9', 'revision: 1.10'))
     expect(d.spec.deploymentProfile.components[1]!.properties.revision).toBe('1.10')
   })
 })
@@ -57,7 +57,7 @@ describe('A33: the device-supplier mock templates are accepted', () => {
   for (const [name, template] of [['app-a', SUPPLIER_TEMPLATE_APP_A], ['app-b', SUPPLIER_TEMPLATE_APP_B]] as const) {
     test(name, () => {
       const id = 'b7f1c3a0-1a2b-4c3d-9e5f-6a7b8c9d0e1a'
-      const d = valueOf(fillTemplate(template, id, `https://localhost:3001/v1alpha2/margo/sample-apps/${name}/compose.yaml`))
+      const d = acceptedValue(fillTemplate(template, id, `https://localhost:3001/v1alpha2/margo/sample-apps/${name}/compose.yaml`))
       expect(d.apiVersion).toBe('margo.org/v1alpha1')
       expect(d.metadata.annotations).toEqual({id})
       expect(d.metadata.name).toBe(id)
@@ -73,9 +73,9 @@ describe('A33: the device-supplier mock templates are accepted', () => {
 describe('A2 / A3 / A6 / A24 / A25: variants a client accepts', () => {
   test('A2: the id may be top-level; when both are given they must agree', () => {
     const topLevel = COMPOSE_DEPLOYMENT.replace('    id: ad9b614e-8912-45f4-a523-372358765def\n', '').replace('apiVersion:', 'id: ad9b614e-8912-45f4-a523-372358765def\napiVersion:')
-    expect(valueOf(topLevel).metadata.annotations.id).toBe('ad9b614e-8912-45f4-a523-372358765def')
+    expect(acceptedValue(topLevel).metadata.annotations.id).toBe('ad9b614e-8912-45f4-a523-372358765def')
     const both = COMPOSE_DEPLOYMENT.replace('apiVersion:', 'id: ad9b614e-8912-45f4-a523-372358765def\napiVersion:')
-    expect(valueOf(both).metadata.annotations.id).toBe('ad9b614e-8912-45f4-a523-372358765def')
+    expect(acceptedValue(both).metadata.annotations.id).toBe('ad9b614e-8912-45f4-a523-372358765def')
     const conflicting = COMPOSE_DEPLOYMENT.replace('apiVersion:', 'id: a3e2f5dc-912e-494f-8395-52cf3769bc06\napiVersion:')
     expect(fieldsOf(conflicting)).toEqual(['id'])
     const none = COMPOSE_DEPLOYMENT.replace('    id: ad9b614e-8912-45f4-a523-372358765def\n', '')
@@ -83,32 +83,32 @@ describe('A2 / A3 / A6 / A24 / A25: variants a client accepts', () => {
   })
 
   test('A3: type helm means helm.v3; any other type is rejected (§3.2: helmchart)', () => {
-    expect(valueOf(HELM_DEPLOYMENT.replace('type: helm.v3', 'type: helm')).spec.deploymentProfile.type).toBe('helm.v3')
+    expect(acceptedValue(HELM_DEPLOYMENT.replace('type: helm.v3', 'type: helm')).spec.deploymentProfile.type).toBe('helm.v3')
     expect(fieldsOf(HELM_DEPLOYMENT.replace('type: helm.v3', 'type: helmchart'))).toEqual(['spec.deploymentProfile.type'])
   })
 
   test('A6: applicationId may come from spec.applicationId, or be missing', () => {
     const moved = COMPOSE_DEPLOYMENT.replace('    applicationId: com-northstartida-digitron-orchestrator\n', '').replace('spec:\n', 'spec:\n  applicationId: from-spec\n')
-    expect(valueOf(moved).metadata.annotations.applicationId).toBe('from-spec')
+    expect(acceptedValue(moved).metadata.annotations.applicationId).toBe('from-spec')
     const missing = COMPOSE_DEPLOYMENT.replace('    applicationId: com-northstartida-digitron-orchestrator\n', '')
-    expect(valueOf(missing).metadata.annotations.applicationId).toBeUndefined()
+    expect(acceptedValue(missing).metadata.annotations.applicationId).toBeUndefined()
   })
 
   test('A24: wait "true"/"false" strings are coerced; other values are rejected; default is true', () => {
-    const d = valueOf(HELM_DEPLOYMENT.replace('timeout: 8m30s, wait: true', 'timeout: 8m30s, wait: "false"').replace('revision: 1.0.9, wait: true', 'revision: 1.0.9, wait: "TRUE"'))
+    const d = acceptedValue(HELM_DEPLOYMENT.replace('timeout: 8m30s, wait: true', 'timeout: 8m30s, wait: "false"').replace('revision: 1.0.9, wait: true', 'revision: 1.0.9, wait: "TRUE"'))
     expect(d.spec.deploymentProfile.components.map(c => c.properties.wait)).toEqual([false, true])
-    expect(valueOf(COMPOSE_DEPLOYMENT).spec.deploymentProfile.components[0]!.properties.wait).toBe(true)
+    expect(acceptedValue(COMPOSE_DEPLOYMENT).spec.deploymentProfile.components[0]!.properties.wait).toBe(true)
     expect(fieldsOf(HELM_DEPLOYMENT.replace('revision: 1.0.9, wait: true', 'revision: 1.0.9, wait: sometimes'))).toEqual(['spec.deploymentProfile.components[1].properties.wait'])
   })
 
   test('A24: parameter values written as strings stay strings', () => {
-    const d = valueOf(HELM_DEPLOYMENT.replace('value: 120', 'value: "120"'))
+    const d = acceptedValue(HELM_DEPLOYMENT.replace('value: 120', 'value: "120"'))
     expect(d.spec.parameters.pollFrequency!.value).toBe('120')
   })
 
   test('A25: a Compose pointer loses its legacy ENV. prefix; a Helm pointer is untouched', () => {
-    expect(valueOf(COMPOSE_DEPLOYMENT.replace('pointer: SITE_ID', 'pointer: ENV.SITE_ID')).spec.parameters.siteId!.targets[0]!.pointer).toBe('SITE_ID')
-    expect(valueOf(HELM_DEPLOYMENT.replace('pointer: settings.pollFrequency', 'pointer: ENV.x')).spec.parameters.pollFrequency!.targets[0]!.pointer).toBe('ENV.x')
+    expect(acceptedValue(COMPOSE_DEPLOYMENT.replace('pointer: SITE_ID', 'pointer: ENV.SITE_ID')).spec.parameters.siteId!.targets[0]!.pointer).toBe('SITE_ID')
+    expect(acceptedValue(HELM_DEPLOYMENT.replace('pointer: settings.pollFrequency', 'pointer: ENV.x')).spec.parameters.pollFrequency!.targets[0]!.pointer).toBe('ENV.x')
   })
 })
 
@@ -141,12 +141,12 @@ describe('rejections', () => {
     ])
     expect(fieldsOf(COMPOSE_DEPLOYMENT.replace(/ {10}packageLocation: .*\n/, ''))).toEqual(['spec.deploymentProfile.components[0].properties.packageLocation'])
     const oci = COMPOSE_DEPLOYMENT.replace(/packageLocation: .*\n/, 'repository: oci://registry.example/app\n          revision: 1.2.0\n')
-    expect(valueOf(oci).spec.deploymentProfile.components[0]!.properties).toMatchObject({repository: 'oci://registry.example/app', revision: '1.2.0'})
+    expect(acceptedValue(oci).spec.deploymentProfile.components[0]!.properties).toMatchObject({repository: 'oci://registry.example/app', revision: '1.2.0'})
   })
 
   test('timeouts must be durations', () => {
     expect(fieldsOf(HELM_DEPLOYMENT.replace('timeout: 8m30s', 'timeout: soon'))).toEqual(['spec.deploymentProfile.components[0].properties.timeout'])
-    expect(valueOf(HELM_DEPLOYMENT.replace('timeout: 8m30s', 'timeout: 1h')).spec.deploymentProfile.components[0]!.properties.timeoutSeconds).toBe(3600)
+    expect(acceptedValue(HELM_DEPLOYMENT.replace('timeout: 8m30s', 'timeout: 1h')).spec.deploymentProfile.components[0]!.properties.timeoutSeconds).toBe(3600)
   })
 
   test('parameter targets must name components of this deployment', () => {

@@ -1,5 +1,5 @@
 import {afterAll, beforeAll, describe, expect, test} from 'bun:test'
-import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import {mkdtempSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {APP_ID, DEPLOYMENT_ID, DEVICE_A, DEVICE_B, type FakeFleet, ROLLOUT_ID, SMALL, TOKEN, startFakeFleet} from './fake-fleet.ts'

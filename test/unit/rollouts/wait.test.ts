@@ -1,7 +1,7 @@
 import {describe, expect, test} from 'bun:test'
 import {buildRolloutRequest, waitFailure, waitForRollout, waitProgress} from '../../../src/client/rollouts.ts'
 import {UsageError} from '../../../src/util/errors.ts'
-import {OperatorClient} from '../../../src/client/operator-client.ts'
+import type {OperatorClient} from '../../../src/client/operator-client.ts'
 import type {Deployment, DeploymentState, RolloutResult} from '../../../src/operator-contract/views.ts'
 import {outputContext} from '../../../src/cli/output.ts'
 import {progressLine, progressPrinter} from '../../../src/cli/fleet/render.ts'
