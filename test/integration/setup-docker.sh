@@ -5,7 +5,8 @@
 #   - docker.io, docker-compose (v1) and busybox-static from apt
 #   - dockerd without a bridge, iptables or masquerading (no private network ranges are touched;
 #     workloads use network_mode none or host only)
-#   - a local image `margo.local/busybox:1` imported from busybox-static (no registry is reachable)
+#   - a local image `margo.local/busybox:1` imported from busybox-static (no registry is reachable;
+#     scripts/import-busybox-image.sh)
 #   - a `docker compose` CLI plugin that forwards to docker-compose v1 when no v2 plugin exists
 #
 # Environment:
@@ -49,20 +50,7 @@ if ! docker info >/dev/null 2>&1; then
   done
 fi
 
-# An image without PATH in its config would make `docker exec <c> printenv` fail.
-if ! docker image inspect -f '{{.Config.Env}}' "$IMAGE" 2>/dev/null | grep -q 'PATH='; then
-  say "importing $IMAGE from busybox-static"
-  root="$(mktemp -d)"
-  mkdir -p "$root/bin" "$root/tmp" "$root/etc"
-  cp /bin/busybox "$root/bin/busybox"
-  for applet in $("$root/bin/busybox" --list); do
-    [ -e "$root/bin/$applet" ] || ln -s busybox "$root/bin/$applet"
-  done
-  echo 'root:x:0:0:root:/:/bin/sh' >"$root/etc/passwd"
-  tar -C "$root" -cf "$root.tar" .
-  docker import --change 'ENV PATH=/bin' --change 'CMD ["sh"]' "$root.tar" "$IMAGE" >/dev/null
-  rm -rf "$root" "$root.tar"
-fi
+sh "$(dirname "$0")/../../scripts/import-busybox-image.sh" "$IMAGE"
 
 if ! docker compose version >/dev/null 2>&1; then
   plugins="${DOCKER_CONFIG:-$HOME/.docker}/cli-plugins"
