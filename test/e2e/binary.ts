@@ -85,8 +85,11 @@ export interface AgentProcess {
   stop(): Promise<number>
 }
 
-/** Start `margo agent` with the recording fakes of helm and docker first on PATH. */
-export function startAgent(server: {url: string, dataDir: string}, stateDir: string, env: Record<string, string> = {}, args: string[] = []): AgentProcess {
+/**
+ * Start `margo agent` with the recording fakes of helm and docker first on PATH, or with the
+ * host's own tools when `realTools` is set (the integration tier).
+ */
+export function startAgent(server: {url: string, dataDir: string}, stateDir: string, env: Record<string, string> = {}, args: string[] = [], {realTools = false} = {}): AgentProcess {
   ensureBinary()
   const fakes = join(ROOT, 'test/fixtures/bin')
   // An explicit, empty config file: the host's /etc/margo/agent.yaml must not leak into a test.
@@ -95,7 +98,7 @@ export function startAgent(server: {url: string, dataDir: string}, stateDir: str
   const proc = Bun.spawn([BIN, 'agent', '--config', configFile, '--server', server.url, '--ca-file', join(server.dataDir, 'tls/ca.pem'), '--state-dir', stateDir,
     '--poll-interval', '1s', '--log-format', 'json', '--log-level', 'debug', ...args], {
     stdin: 'ignore', stdout: 'pipe', stderr: 'pipe',
-    env: {...process.env, PATH: `${fakes}:${process.env.PATH}`, ...env},
+    env: {...process.env, ...(realTools ? {} : {PATH: `${fakes}:${process.env.PATH}`}), ...env},
   })
   let out = ''
   void (async () => { for await (const chunk of proc.stderr) out += new TextDecoder().decode(chunk) })()
