@@ -1,5 +1,6 @@
 import {Issues, isRecord, matchEnum, quote, readArray, readKind, readObject, readText, describe, type Json} from './check.ts'
 import {MEMORY_UNITS, STORAGE_UNITS, parseQuantity, type BinaryUnit} from './quantity.ts'
+import {checkDocumentBounds} from './limits.ts'
 import {joinPath, type Result} from './result.ts'
 import {
   ARCHITECTURES, ARCHITECTURE_ALIASES, DEVICE_ROLES, DEVICE_ROLE_ALIASES, INTERFACE_TYPES, PERIPHERAL_TYPES, PROFILE_TYPES,
@@ -57,10 +58,13 @@ const G15_MEMBERS = ['cpus', 'memory', 'storage', 'peripherals', 'interfaces', '
  * is accepted too because deployed devices send it. Enum values are matched
  * case-insensitively and `x86_64` reads as `amd64`, since the spec's own examples vary in
  * spelling; values outside the enums are errors. Unknown members, including
- * `x-*-extensions`, are ignored.
+ * `x-*-extensions`, are ignored, within the bounds of src/margo/limits.ts: the document is
+ * stored and shown fleet-wide, so it is checked against them before anything else.
  */
 export function parseCapabilities(json: unknown): Result<DeviceCapabilities> {
   if (!isRecord(json)) return {ok: false, errors: [{field: '', message: `must be a JSON object, got ${describe(json)}`}]}
+  const bounds = checkDocumentBounds(json)
+  if (bounds.length > 0) return {ok: false, errors: bounds}
   const issues = new Issues()
   const apiVersion = readText(issues, json, 'apiVersion', '')
   readKind(issues, json, CAPABILITIES_KIND)

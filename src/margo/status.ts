@@ -1,4 +1,5 @@
 import {Issues, describe, isRecord, quote, readArray, readKind, readObject, readText, type Json} from './check.ts'
+import {checkDocumentBounds} from './limits.ts'
 import {joinPath, type Result} from './result.ts'
 import {isUuid} from './uuid.ts'
 
@@ -35,10 +36,13 @@ export function isDeploymentState(value: unknown): value is DeploymentState {
  * code and message are both empty counts as absent, because the spec's examples send one even
  * while pending. Later additions (`deviceId`, `error.source`, `adoptedManifestVersion`) and
  * unknown members are ignored. Whether `deploymentId` matches the URL and the deployment's
- * components is the caller's business.
+ * components is the caller's business. The document is first held to the bounds of
+ * src/margo/limits.ts, like every document a device has the server store.
  */
 export function parseDeploymentStatus(json: unknown): Result<DeploymentStatusManifest> {
   if (!isRecord(json)) return {ok: false, errors: [{field: '', message: `must be a JSON object, got ${describe(json)}`}]}
+  const bounds = checkDocumentBounds(json)
+  if (bounds.length > 0) return {ok: false, errors: bounds}
   const issues = new Issues()
   const apiVersion = readText(issues, json, 'apiVersion', '')
   readKind(issues, json, STATUS_KIND)

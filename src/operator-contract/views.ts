@@ -62,6 +62,8 @@ export interface Device {
   capabilitiesUpdatedAt: string | null
   manifestVersion: number
   labels: Record<string, string>
+  /** Stored fields the server could not read back (e.g. `capabilities`); they show as empty. */
+  unreadable?: string[]
 }
 
 export interface DeviceWithDeployments extends Device {

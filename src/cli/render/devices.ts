@@ -66,7 +66,9 @@ export function enrollmentHint(d: Device): string {
 export function renderDevice(d: DeviceWithDeployments, ctx: OutputContext): string {
   const caps = d.capabilities
     ? section(`Capabilities (reported ${formatTime(d.capabilitiesUpdatedAt, ctx, 'at onboarding')})`, fields(capabilityFields(d.capabilities), ctx), ctx)
-    : section('Capabilities', ctx.tty ? 'not reported yet' : '', ctx)
+    : d.unreadable?.includes('capabilities')
+      ? section('Capabilities', 'unreadable — the stored report cannot be shown; the device replaces it when it reports again', ctx)
+      : section('Capabilities', ctx.tty ? 'not reported yet' : '', ctx)
   const deployments = d.deployments.length
     ? section('Deployments', deploymentTable(d.deployments, ctx, {withDevice: false}), ctx)
     : section('Deployments', ctx.tty ? `none — deploy with: margo deploy <appId> --device ${d.clientId}` : '', ctx)

@@ -1,5 +1,6 @@
 import {parseCapabilities} from '../../margo/capabilities.ts'
 import {sha256Digest} from '../../margo/digest.ts'
+import {readStoredJson} from '../../margo/limits.ts'
 import {YAML_MEDIA_TYPE} from '../../margo/media-types.ts'
 import {findAppVersion} from '../catalog/catalog-service.ts'
 import type {ApplicationDescription} from '../../margo/package/description.ts'
@@ -29,7 +30,9 @@ export const readValues = (d: DeploymentRecord): StoredValues => JSON.parse(d.va
 /** What the device reported, as profile matching reads it; null until it reports (or if unreadable). */
 export function deviceView(client: ClientRecord) {
   if (!client.capabilitiesJson) return null
-  const parsed = parseCapabilities(JSON.parse(client.capabilitiesJson))
+  const stored = readStoredJson(client.capabilitiesJson)
+  if (stored === undefined) return null
+  const parsed = parseCapabilities(stored)
   return parsed.ok ? parsed.value : null
 }
 

@@ -2,21 +2,34 @@ import type {ClientRecord, DeploymentRecord, StatusReportRecord, Store} from '..
 import {readValues} from '../deployments/deployment-service.ts'
 import {latestVersion} from '../catalog/versions.ts'
 import type {ApplicationDescription} from '../../margo/package/description.ts'
-import type {App, AppSummary, ComponentStatus, Deployment, DeploymentState, DeploymentStatus, DeploymentWithTimeline, Device, StatusError, TimelineEntry} from '../../operator-contract/views.ts'
+import type {App, AppSummary, ComponentStatus, Deployment, DeploymentState, DeploymentStatus, DeploymentWithTimeline, Device, DeviceCapabilities, StatusError, TimelineEntry} from '../../operator-contract/views.ts'
+import {readStoredJson} from '../../margo/limits.ts'
 
 /** Records as the operator API shows them (docs/operator-api.md), in the shapes of the operator contract. */
 
+/**
+ * A device as listed. Whatever a device stored earlier, the view is built: a stored document
+ * that cannot be read back (not JSON, or beyond the limits of src/margo/limits.ts) shows as
+ * null and is named in `unreadable`, so one device never breaks the fleet's list.
+ */
 export function deviceJson(c: ClientRecord): Device {
+  const unreadable = [...(c.unreadable ?? [])]
+  let capabilities: DeviceCapabilities | null = null
+  if (c.capabilitiesJson) {
+    capabilities = (readStoredJson(c.capabilitiesJson) as DeviceCapabilities | undefined) ?? null
+    if (capabilities === null) unreadable.unshift('capabilities')
+  }
   return {
     clientId: c.clientId,
     enrollment: c.enrollment,
     certificate: {fingerprint: c.fingerprint, subject: c.subject, keyType: c.keyType, notAfter: c.notAfter},
     onboardedAt: c.onboardedAt,
     lastSeenAt: c.lastSeenAt,
-    capabilities: c.capabilitiesJson ? JSON.parse(c.capabilitiesJson) : null,
+    capabilities,
     capabilitiesUpdatedAt: c.capabilitiesAt,
     manifestVersion: c.manifestVersion,
     labels: c.labels,
+    ...(unreadable.length > 0 && {unreadable}),
   }
 }
 

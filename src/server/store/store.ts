@@ -20,6 +20,8 @@ export interface ClientRecord {
   capabilitiesAt: string | null
   labels: Record<string, string>
   manifestVersion: number
+  /** Stored columns that could not be read back, e.g. `labels`; they read as empty instead. */
+  unreadable?: string[]
 }
 
 export interface AppVersionRecord {
@@ -79,7 +81,19 @@ function toClient(row: Record<string, unknown> | null): ClientRecord | null {
   const c = mapRow<ClientRecord & {labelsJson: string}>(row)
   if (!c) return null
   const {labelsJson, ...rest} = c
-  return {...rest, labels: JSON.parse(labelsJson) as Record<string, string>}
+  const labels = readLabels(labelsJson)
+  return labels ? {...rest, labels} : {...rest, labels: {}, unreadable: ['labels']}
+}
+/** One bad row must not make every listing of devices fail: null when the column is not a label map. */
+function readLabels(text: string): Record<string, string> | null {
+  let value: unknown
+  try {
+    value = JSON.parse(text)
+  } catch {
+    return null
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return null
+  return Object.values(value).every(v => typeof v === 'string') ? value as Record<string, string> : null
 }
 const asBytes = (v: unknown) => (v instanceof Uint8Array ? v : new Uint8Array(v as ArrayBuffer))
 
