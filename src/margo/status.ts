@@ -1,6 +1,6 @@
 import {Issues, describe, isRecord, quote, readArray, readKind, readObject, readText, type Json} from './check.ts'
 import {checkDocumentBounds} from './limits.ts'
-import {joinPath, type Result} from './result.ts'
+import {joinPath, type FieldError, type Result} from './result.ts'
 import {isUuid} from './uuid.ts'
 
 export const STATUS_KIND = 'DeploymentStatusManifest'
@@ -113,6 +113,41 @@ function readError(issues: Issues, parent: Json, path: string): StatusError | un
     valid = false
   }
   return valid ? {code: code as string, message: (message as string | undefined) ?? ''} : undefined
+}
+
+/**
+ * Checks a report's components against the deployment (spec §4.2: `components` MUST hold one
+ * entry per component of the referenced ApplicationDeployment, named as there). `versions` are
+ * the component names of each version of the deployment the device may still be running, newest
+ * first: an update can change the set while a report about the previous version is on its way,
+ * so a report matching any of them exactly is accepted; problems are named against the newest.
+ * No versions known means nothing to check against.
+ *
+ * An empty list is accepted where the device cannot name components: `failed` with an overall
+ * error (it could not read the deployment at all) and `removed` (nothing is left of it).
+ */
+export function checkComponents(report: Pick<DeploymentStatusManifest, 'status' | 'components'>, versions: readonly (readonly string[])[]): FieldError[] {
+  const newest = versions[0]
+  if (!newest) return []
+  const names = report.components.map(c => c.name)
+  if (names.length === 0 && ((report.status.state === 'failed' && report.status.error) || report.status.state === 'removed')) return []
+  const errors: FieldError[] = []
+  const seen = new Set<string>()
+  names.forEach((name, i) => {
+    if (seen.has(name)) errors.push({field: joinPath(joinPath('components', i), 'name'), message: `repeats '${name}': send one entry per component`})
+    seen.add(name)
+  })
+  if (errors.length === 0 && versions.some(v => v.length === seen.size && v.every(n => seen.has(n)))) return []
+  const expected = new Set(newest)
+  const list = newest.map(n => `'${n}'`).join(', ')
+  names.forEach((name, i) => {
+    if (!expected.has(name)) errors.push({field: joinPath(joinPath('components', i), 'name'), message: `'${name}' is not a component of this deployment (its components: ${list})`})
+  })
+  const missing = newest.filter(n => !seen.has(n))
+  if (missing.length > 0) {
+    errors.push({field: 'components', message: `misses ${missing.map(n => `'${n}'`).join(', ')}: send one entry per component of the deployment (${list})`})
+  }
+  return errors
 }
 
 const SEVERITY: readonly DeploymentState[] = ['failed', 'removing', 'installing', 'pending', 'removed', 'installed']

@@ -12,6 +12,8 @@ import type {OperatorClient} from '../../client/operator-client.ts'
 export const SAMPLE_COMPOSE_APP = 'conformance/device-supplier/sample-apps/app-a/compose.yaml'
 export const CONFORMANCE_APP_ID = 'margo-conformance-sample-app-a'
 export const CONFORMANCE_APP_VERSION = '1.0.0'
+/** The component name in the suites' status reports (device-supplier step 3.7, portman). */
+const SUITE_COMPONENT = 'app-component-1'
 
 /** The sample app of a run without the Margo project's material: one small web service. */
 export const OWN_SAMPLE_COMPOSE = 'services:\n  web:\n    image: nginx:alpine\n'
@@ -30,7 +32,9 @@ export interface Arrangement {
  * An ApplicationDescription for the suite's sample compose app. It offers a compose profile
  * (standalone devices) and a helm.v3 profile (cluster roles), so whatever roles a test device
  * reports, the WFM can keep one deployment on it. The package locations use the reserved
- * `.invalid` domain: the suites only fetch the deployment YAML, never the package.
+ * `.invalid` domain: the suites only fetch the deployment YAML, never the package. Its one
+ * component is named as the suites' devices name it in their status reports, which must list
+ * exactly the deployment's components.
  */
 export function conformanceAppDescription(composeYaml: string): string {
   let services: string[] = []
@@ -57,12 +61,12 @@ export function conformanceAppDescription(composeYaml: string): string {
       {
         type: 'compose',
         id: `${CONFORMANCE_APP_ID}-compose`,
-        components: [{name: 'sample-app-a', properties: {packageLocation: 'https://sample-apps.margo.invalid/app-a/compose.yaml'}}],
+        components: [{name: SUITE_COMPONENT, properties: {packageLocation: 'https://sample-apps.margo.invalid/app-a/compose.yaml'}}],
       },
       {
         type: 'helm.v3',
         id: `${CONFORMANCE_APP_ID}-helm`,
-        components: [{name: 'sample-app-a', properties: {repository: 'oci://sample-apps.margo.invalid/charts/sample-app-a', revision: '1.0.0'}}],
+        components: [{name: SUITE_COMPONENT, properties: {repository: 'oci://sample-apps.margo.invalid/charts/sample-app-a', revision: '1.0.0'}}],
       },
     ],
   }

@@ -1,12 +1,15 @@
-import {parseDeploymentStatus} from '../../margo/status.ts'
+import {checkComponents, parseDeploymentStatus} from '../../margo/status.ts'
 import {authenticateClient} from './auth.ts'
+import {componentVersions} from './components.ts'
 import type {DeviceApiContext} from './context.ts'
 import {parseJson, problemResponse} from './http.ts'
 
 /**
  * E8: a deployment status report. Accepted for any deployment ever assigned to this client,
  * including removed ones (their `removing`/`removed` reports arrive after the manifest dropped
- * them). The report is committed before 200 is sent, so an acknowledged report is never lost.
+ * them). Its components must be those of a version of the deployment the client was given
+ * (`checkComponents`). The report is committed before 200 is sent, so an acknowledged report
+ * is never lost.
  */
 export async function reportStatus(ctx: DeviceApiContext, request: Request, body: Uint8Array, clientId: string, deploymentId: string): Promise<Response> {
   const auth = await authenticateClient(ctx, request, body, clientId)
@@ -27,6 +30,10 @@ export async function reportStatus(ctx: DeviceApiContext, request: Request, body
   const deployment = ctx.store.getDeployment(deploymentId)
   if (!deployment || deployment.clientId !== clientId) {
     return problemResponse('deployment-not-found', `Deployment not found: ${deploymentId} was never assigned to this client.`)
+  }
+  const componentErrors = checkComponents(report, componentVersions(ctx.store, clientId, deploymentId, deployment.digest))
+  if (componentErrors.length > 0) {
+    return problemResponse('semantic-error', `The report's components do not match deployment ${deploymentId}: ${componentErrors.map(e => `${e.field}: ${e.message}`).join('; ')}`, {errors: componentErrors})
   }
   ctx.store.insertStatusReport({
     deploymentId,

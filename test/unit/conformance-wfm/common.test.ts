@@ -91,6 +91,8 @@ describe.skipIf(!suites)('set-ups and the portman patch', () => {
     expect(parsed.value.metadata.id).toBe('margo-conformance-sample-app-a')
     expect(parsed.value.deploymentProfiles.map(p => p.type)).toEqual(['compose', 'helm.v3'])
     expect(parsed.value.metadata.description).toContain('web (nginx:alpine)')
+    // The suites report on `app-component-1`; a report must name the deployment's components.
+    expect(parsed.value.deploymentProfiles.map(p => p.components.map(c => c.name))).toEqual([['app-component-1'], ['app-component-1']])
   })
 
   test('the patched collection runs the manifest before the bundle, with {{variables}} and one test per request', () => {

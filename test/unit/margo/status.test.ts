@@ -1,5 +1,5 @@
 import {describe, expect, test} from 'bun:test'
-import {aggregateState, DEPLOYMENT_STATES, parseDeploymentStatus, type DeploymentState} from '../../../src/margo/status.ts'
+import {aggregateState, checkComponents, DEPLOYMENT_STATES, parseDeploymentStatus, type DeploymentState} from '../../../src/margo/status.ts'
 import {clone, STATUS_EXAMPLE} from './fixtures.ts'
 
 const ID = 'a3e2f5dc-912e-494f-8395-52cf3769bc06'
@@ -94,4 +94,28 @@ describe('A8 / CL-31: overall state is the most severe component state', () => {
   for (const [states, expected] of cases) {
     test(`[${states.join(', ')}] -> ${expected}`, () => expect(aggregateState(states)).toBe(expected))
   }
+})
+
+describe('spec §4.2: one components entry per component of the deployment', () => {
+  const at = (state: DeploymentState, names: string[], error?: {code: string, message: string}) =>
+    ({status: error ? {state, error} : {state}, components: names.map(name => ({name, state}))})
+  const fields = (errors: {field: string}[]) => errors.map(e => e.field)
+
+  test('exactly the components of one known version, in any order', () => {
+    expect(checkComponents(at('installed', ['b', 'a']), [['a', 'b']])).toEqual([])
+    expect(checkComponents(at('installed', ['old']), [['new'], ['old']])).toEqual([])
+    expect(checkComponents(at('installed', ['anything']), [])).toEqual([])
+  })
+
+  test('unknown, missing and repeated names are named, against the newest version', () => {
+    expect(fields(checkComponents(at('installed', ['a', 'x']), [['a', 'b'], ['a']]))).toEqual(['components[1].name', 'components'])
+    expect(fields(checkComponents(at('installed', ['a', 'a', 'b']), [['a', 'b']]))).toEqual(['components[1].name'])
+    expect(fields(checkComponents(at('pending', []), [['a']]))).toEqual(['components'])
+  })
+
+  test('no components only where the device cannot name them: failed with an error, or removed', () => {
+    expect(checkComponents(at('failed', [], {code: 'INVALID_DEPLOYMENT', message: 'x'}), [['a']])).toEqual([])
+    expect(checkComponents(at('removed', []), [['a']])).toEqual([])
+    expect(fields(checkComponents(at('failed', []), [['a']]))).toEqual(['components'])
+  })
 })

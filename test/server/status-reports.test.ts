@@ -1,0 +1,70 @@
+import {afterEach, beforeEach, describe, expect, test} from 'bun:test'
+import {readFileSync} from 'node:fs'
+import {createHarness, capabilitiesBody, HELLO_WORLD, statusBody, TestDevice, type Harness} from './harness.ts'
+
+let h: Harness
+let d: TestDevice
+beforeEach(async () => {
+  h = await createHarness()
+  d = await TestDevice.create(h)
+  await d.onboard()
+  await d.send('POST', '/api/v1/clients/{clientId}/capabilities', {body: capabilitiesBody()})
+  expect((await h.operator('POST', '/apps', readFileSync(HELLO_WORLD, 'utf8'), {'content-type': 'application/yaml'})).status).toBe(201)
+})
+afterEach(() => h.close())
+
+interface Problem {type: string, status: number, errors: {field: string, message: string}[]}
+
+async function deploy(): Promise<string> {
+  const res = await h.operator('POST', '/deployments', {appId: 'com-northstartida-hello-world', clientId: d.clientId})
+  expect(res.status).toBe(201)
+  return ((await res.json()) as {deploymentId: string}).deploymentId
+}
+
+const report = (deploymentId: string, body: unknown) => d.send('POST', `/api/v1/clients/{clientId}/deployments/${deploymentId}/status`, {body})
+
+describe('a status report names the deployment\'s components (spec §4.2: one entry per component)', () => {
+  test('unknown, missing and repeated components get 422 naming them', async () => {
+    const id = await deploy()
+    const unknown = await report(id, statusBody(id, 'installed', [{name: 'bogus', state: 'installed'}]))
+    expect(unknown.status).toBe(422)
+    const problem = (await unknown.json()) as Problem
+    expect(problem.type).toBe('https://docs.margo.org/specification/problems/semantic-error')
+    expect(problem.errors.map(e => e.field)).toEqual(['components[0].name', 'components'])
+    expect(problem.errors[0]!.message).toContain("'bogus'")
+    expect(problem.errors[1]!.message).toContain("'hello-world-compose'")
+
+    const missing = await report(id, statusBody(id, 'installed', []))
+    expect(missing.status).toBe(422)
+    expect(((await missing.json()) as Problem).errors.map(e => e.field)).toEqual(['components'])
+
+    const twice = await report(id, statusBody(id, 'installed', [{name: 'hello-world-compose', state: 'installed'}, {name: 'hello-world-compose', state: 'installed'}]))
+    expect(twice.status).toBe(422)
+    expect(((await twice.json()) as Problem).errors.map(e => e.field)).toEqual(['components[1].name'])
+
+    expect((await report(id, statusBody(id, 'installed'))).status).toBe(200)
+    const timeline = ((await (await h.operator('GET', `/deployments/${id}`)).json()) as {timeline: unknown[]}).timeline
+    expect(timeline).toHaveLength(1)
+  })
+
+  test('a device that could not read the deployment reports failed with an error and no components', async () => {
+    const id = await deploy()
+    const body = {...statusBody(id, 'failed', []), status: {state: 'failed', error: {code: 'INVALID_DEPLOYMENT', message: 'unreadable'}}}
+    expect((await report(id, body)).status).toBe(200)
+    expect((await report(id, statusBody(id, 'removed', []))).status).toBe(200)
+  })
+
+  test('after an update, reports about the previous version are still accepted', async () => {
+    const v2 = readFileSync(HELLO_WORLD, 'utf8').replace('version: "1.0"', 'version: "2.0"').replaceAll('hello-world-compose', 'hello-world-web')
+    expect((await h.operator('POST', '/apps', v2, {'content-type': 'application/yaml'})).status).toBe(201)
+    const res = await h.operator('POST', '/deployments', {appId: 'com-northstartida-hello-world', clientId: d.clientId, version: '1.0'})
+    const id = ((await res.json()) as {deploymentId: string}).deploymentId
+    expect((await h.operator('PATCH', `/deployments/${id}`, {version: '2.0'})).status).toBe(200)
+    // The old version's report crossed the new manifest on the wire.
+    expect((await report(id, statusBody(id, 'installed'))).status).toBe(200)
+    expect((await report(id, statusBody(id, 'installing', [{name: 'hello-world-web', state: 'installing'}]))).status).toBe(200)
+    const wrong = await report(id, statusBody(id, 'installed', [{name: 'bogus', state: 'installed'}]))
+    expect(wrong.status).toBe(422)
+    expect(((await wrong.json()) as Problem).errors[1]!.message).toContain("'hello-world-web'")
+  })
+})
