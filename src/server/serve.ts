@@ -1,6 +1,7 @@
 import {constants} from 'node:crypto'
 import {rmSync} from 'node:fs'
 import {dataDirFiles} from '../config/paths.ts'
+import {STATUS_REPORT_MAX_BYTES} from '../margo/limits.ts'
 import {MargoError} from '../util/errors.ts'
 import {writeFileAtomic} from '../util/fs.ts'
 import {createLogger, type LogFormat, type LogLevel} from '../util/log.ts'
@@ -93,6 +94,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
       signatureMaxAgeSeconds: opts.signatureMaxAgeSeconds,
       signatureSkewSeconds: opts.signatureSkewSeconds,
       maxBodyBytes: opts.maxBodyBytes,
+      maxStatusReportBytes: STATUS_REPORT_MAX_BYTES,
     },
     caCertificatePem: tls.caPem,
     now,

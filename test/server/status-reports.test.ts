@@ -68,3 +68,18 @@ describe('a status report names the deployment\'s components (spec §4.2: one en
     expect(((await wrong.json()) as Problem).errors[1]!.message).toContain("'hello-world-web'")
   })
 })
+
+describe('a status report is bounded in size', () => {
+  const withMessage = (id: string, bytes: number) =>
+    ({...statusBody(id, 'failed'), status: {state: 'failed', error: {code: 'BIG', message: 'm'.repeat(bytes)}}})
+
+  test('a report over the per-report limit gets 413 and is not stored; one under it is accepted', async () => {
+    const id = await deploy()
+    const big = await report(id, withMessage(id, 100 * 1024))
+    expect(big.status).toBe(413)
+    expect(big.headers.get('content-type')).toContain('application/problem+json')
+    expect(((await big.json()) as {detail: string}).detail).toContain(`${64 * 1024} bytes`)
+    expect(h.store.latestStatus(id)).toBeNull()
+    expect((await report(id, withMessage(id, 60 * 1024))).status).toBe(200)
+  })
+})

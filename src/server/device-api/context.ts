@@ -2,6 +2,7 @@ import type {KeyObject} from 'node:crypto'
 import type {Store} from '../store/store.ts'
 import type {EventBus} from '../events.ts'
 import type {Logger} from '../../util/log.ts'
+import {STATUS_REPORT_MAX_BYTES} from '../../margo/limits.ts'
 
 export type EnrollmentPolicy = 'auto' | 'approve' | 'allowlist'
 
@@ -16,6 +17,8 @@ export interface DeviceApiConfig {
   signatureSkewSeconds: number
   /** Largest request body accepted; larger ones get 413. */
   maxBodyBytes: number
+  /** Largest status report accepted (413 above it); below `maxBodyBytes`. */
+  maxStatusReportBytes: number
 }
 
 export interface DeviceApiContext {
@@ -38,4 +41,5 @@ export const DEFAULT_DEVICE_API_CONFIG: DeviceApiConfig = {
   signatureMaxAgeSeconds: 300,
   signatureSkewSeconds: 60,
   maxBodyBytes: 1024 * 1024,
+  maxStatusReportBytes: STATUS_REPORT_MAX_BYTES,
 }

@@ -8,18 +8,22 @@ export function problemResponse(slug: ProblemSlug, detail: string, extensions: R
   return new Response(JSON.stringify(p.body), {status: p.status, headers: {'content-type': PROBLEM_MEDIA_TYPE, ...headers}})
 }
 
-export class BodyTooLarge extends Error {}
+export class BodyTooLarge extends Error {
+  constructor(readonly limit: number) {
+    super(`the request body exceeds ${limit} bytes`)
+  }
+}
 
 /** Read the raw body, refusing more than `limit` bytes without buffering past it. */
 export async function readBody(request: Request, limit: number): Promise<Uint8Array> {
   const declared = Number(request.headers.get('content-length') ?? '0')
-  if (declared > limit) throw new BodyTooLarge()
+  if (declared > limit) throw new BodyTooLarge(limit)
   if (!request.body) return new Uint8Array(0)
   const chunks: Uint8Array[] = []
   let total = 0
   for await (const chunk of request.body as unknown as AsyncIterable<Uint8Array>) {
     total += chunk.byteLength
-    if (total > limit) throw new BodyTooLarge()
+    if (total > limit) throw new BodyTooLarge(limit)
     chunks.push(chunk)
   }
   return Buffer.concat(chunks)

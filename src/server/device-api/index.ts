@@ -20,13 +20,15 @@ export function deviceApi(ctx: DeviceApiContext) {
       return await work()
     } catch (err) {
       if (err instanceof BodyTooLarge) {
-        return plainProblem(413, 'Content Too Large', `The request body exceeds the limit of ${ctx.config.maxBodyBytes} bytes.`)
+        return plainProblem(413, 'Content Too Large', `The request body exceeds the limit of ${err.limit} bytes.`)
       }
       ctx.log.error('device_api.failure', {error: err instanceof Error ? err.message : String(err)})
       return plainProblem(500, 'Internal Server Error', 'The server failed to handle the request; it has been logged.')
     }
   }
   const body = (request: Request) => readBody(request, ctx.config.maxBodyBytes)
+  // A status report names components with a state each; more only fills the timeline.
+  const statusBody = (request: Request) => readBody(request, Math.min(ctx.config.maxBodyBytes, ctx.config.maxStatusReportBytes))
 
   return new Elysia({name: 'margo-device-api', prefix: `${ctx.config.basePath}/api/v1`})
     .get('/onboarding/certificate', () => guarded(() => rootCertificate(ctx)))
@@ -40,5 +42,5 @@ export function deviceApi(ctx: DeviceApiContext) {
       guarded(() => getDeploymentYaml(ctx, request, params.clientId, params.deploymentId, params.digest)))
     .get('/clients/:clientId/bundles/:digest', ({request, params}) => guarded(() => getBundle(ctx, request, params.clientId, params.digest)))
     .post('/clients/:clientId/deployments/:deploymentId/status', ({request, params}) =>
-      guarded(async () => reportStatus(ctx, request, await body(request), params.clientId, params.deploymentId)), {parse: 'none'})
+      guarded(async () => reportStatus(ctx, request, await statusBody(request), params.clientId, params.deploymentId)), {parse: 'none'})
 }
