@@ -2,6 +2,7 @@ import {Flags} from '@oclif/core'
 import pjson from '../package.json' with {type: 'json'}
 import {MargoCommand} from '../src/cli/margo-command.ts'
 import {defaultDataDir} from '../src/config/paths.ts'
+import {STATUS_TIMELINE_RETENTION} from '../src/margo/limits.ts'
 import {startServer} from '../src/server/serve.ts'
 
 export default class Serve extends MargoCommand {
@@ -25,6 +26,7 @@ On first start it creates a root CA, a server certificate and an operator token 
     'ca-cert': Flags.string({description: 'Root CA (PEM) to publish to devices with --tls-cert'}),
     enrollment: Flags.string({description: 'How new devices are admitted: auto (lab), approve (operator approves), allowlist (pre-registered certificates only)', options: ['auto', 'approve', 'allowlist'], default: 'auto', env: 'MARGO_ENROLLMENT'}),
     'max-body-bytes': Flags.integer({description: 'Largest device request body accepted (larger gets 413)', default: 1024 * 1024, min: 1024}),
+    'status-retention': Flags.integer({description: 'Status timeline rows kept per deployment (a run of identical reports is one row); older rows are deleted', default: STATUS_TIMELINE_RETENTION, min: 1, env: 'MARGO_STATUS_RETENTION'}),
     'signature-max-age': Flags.integer({description: 'Oldest accepted RFC 9421 "created", in seconds', default: 300, min: 1}),
     'signature-skew': Flags.integer({description: 'Allowed clock skew for "created" in the future, in seconds', default: 60, min: 0}),
     'tls-min-version': Flags.string({description: 'Lowest TLS version accepted (the Margo specification requires 1.3)', options: ['1.3', '1.2'], default: '1.3'}),
@@ -58,6 +60,7 @@ On first start it creates a root CA, a server certificate and an operator token 
       caCert: flags['ca-cert'],
       enrollment: flags.enrollment as 'auto' | 'approve' | 'allowlist',
       maxBodyBytes: flags['max-body-bytes'],
+      statusRetention: flags['status-retention'],
       signatureMaxAgeSeconds: flags['signature-max-age'],
       signatureSkewSeconds: flags['signature-skew'],
       tlsMinVersion: flags['tls-min-version'] as '1.2' | '1.3',

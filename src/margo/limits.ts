@@ -98,3 +98,10 @@ export function readStoredJson(text: string, limits: DocumentLimits = DEVICE_DOC
   }
   return checkDocumentBounds(value, limits).length === 0 ? value : undefined
 }
+
+/**
+ * Rows kept in each deployment's status timeline, by default (`margo serve --status-retention`).
+ * Rows are changes: a run of identical reports is one row with a count, so this many changes
+ * reach far back, while a device reporting in a loop cannot grow the store without end.
+ */
+export const STATUS_TIMELINE_RETENTION = 100

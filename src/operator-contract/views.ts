@@ -152,7 +152,11 @@ export interface DeploymentStatus {
   /** null when the report carried no error. */
   error: StatusError | null
   components: ComponentStatus[]
+  /** When the latest report came (the last of a run of identical ones). */
   reportedAt: string
+  /** Present when the same report came more than once in a row: how often, and the last time. */
+  count?: number
+  lastAt?: string
 }
 
 export interface TimelineEntry {
@@ -160,6 +164,9 @@ export interface TimelineEntry {
   state: DeploymentState
   error: StatusError | null
   components: ComponentStatus[]
+  /** Present when the same report came more than once in a row: how often, and the last time. */
+  count?: number
+  lastAt?: string
 }
 
 export interface Deployment {
@@ -235,6 +242,9 @@ export interface StatusTimelineEntry {
   state: string
   error: StatusErrorInfo | null
   components: ComponentView[]
+  /** Present when the same report came more than once in a row: how often, and the last time. */
+  count?: number
+  lastAt?: string
 }
 
 export interface LastError extends StatusErrorInfo {

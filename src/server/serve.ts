@@ -1,7 +1,7 @@
 import {constants} from 'node:crypto'
 import {rmSync} from 'node:fs'
 import {dataDirFiles} from '../config/paths.ts'
-import {STATUS_REPORT_MAX_BYTES} from '../margo/limits.ts'
+import {STATUS_REPORT_MAX_BYTES, STATUS_TIMELINE_RETENTION} from '../margo/limits.ts'
 import {MargoError} from '../util/errors.ts'
 import {writeFileAtomic} from '../util/fs.ts'
 import {createLogger, type LogFormat, type LogLevel} from '../util/log.ts'
@@ -28,6 +28,8 @@ export interface ServeOptions {
   caCert?: string
   enrollment: EnrollmentPolicy
   maxBodyBytes: number
+  /** Rows kept per deployment in the status timeline (default STATUS_TIMELINE_RETENTION). */
+  statusRetention?: number
   signatureMaxAgeSeconds: number
   signatureSkewSeconds: number
   /** Lowest TLS version offered: the Margo specification asks for 1.3; 1.2 is a deliberate fallback. */
@@ -95,6 +97,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
       signatureSkewSeconds: opts.signatureSkewSeconds,
       maxBodyBytes: opts.maxBodyBytes,
       maxStatusReportBytes: STATUS_REPORT_MAX_BYTES,
+      statusRetention: opts.statusRetention ?? STATUS_TIMELINE_RETENTION,
     },
     caCertificatePem: tls.caPem,
     now,

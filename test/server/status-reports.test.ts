@@ -21,7 +21,10 @@ async function deploy(): Promise<string> {
   return ((await res.json()) as {deploymentId: string}).deploymentId
 }
 
-const report = (deploymentId: string, body: unknown) => d.send('POST', `/api/v1/clients/{clientId}/deployments/${deploymentId}/status`, {body})
+const report = (deploymentId: string, body: unknown, at?: Date) => {
+  if (at) h.setClock(at)
+  return d.send('POST', `/api/v1/clients/{clientId}/deployments/${deploymentId}/status`, {body, created: at ? Math.floor(at.getTime() / 1000) : undefined})
+}
 
 describe('a status report names the deployment\'s components (spec §4.2: one entry per component)', () => {
   test('unknown, missing and repeated components get 422 naming them', async () => {
@@ -81,5 +84,46 @@ describe('a status report is bounded in size', () => {
     expect(((await big.json()) as {detail: string}).detail).toContain(`${64 * 1024} bytes`)
     expect(h.store.latestStatus(id)).toBeNull()
     expect((await report(id, withMessage(id, 60 * 1024))).status).toBe(200)
+  })
+})
+
+describe('the status timeline of a deployment is bounded', () => {
+  type Entry = {at: string, state: string, count?: number, lastAt?: string}
+  const timeline = async (id: string) => ((await (await h.operator('GET', `/status/${id}`)).json()) as {deployments: {reportedAt: string, timeline: Entry[]}[]}).deployments[0]!
+  const rows = (id: string) => (h.store.db.query('SELECT COUNT(*) AS n FROM status_reports WHERE deployment_id = ?').get(id) as {n: number}).n
+
+  test('repeated identical reports are one row with a count and the last time', async () => {
+    const id = await deploy()
+    const t0 = Math.floor(Date.now() / 1000) * 1000
+    const at = (s: number) => new Date(t0 + s * 1000)
+    expect((await report(id, statusBody(id, 'installing'), at(0))).status).toBe(200)
+    for (let i = 0; i < 30; i++) {
+      expect((await report(id, statusBody(id, 'installed'), at(60 + i))).status).toBe(200)
+    }
+    expect(rows(id)).toBe(2)
+    const view = await timeline(id)
+    expect(view.timeline.map(e => [e.state, e.count ?? 1])).toEqual([['installing', 1], ['installed', 30]])
+    expect(view.timeline[1]).toMatchObject({at: at(60).toISOString(), lastAt: at(89).toISOString()})
+    expect(view.reportedAt).toBe(at(89).toISOString())
+    // A change after the run is a new row again.
+    expect((await report(id, statusBody(id, 'removing'), at(120))).status).toBe(200)
+    expect(rows(id)).toBe(3)
+  })
+
+  test('only the newest rows up to the retention are kept, older ones deleted as reports arrive', async () => {
+    h.close()
+    h = await createHarness({statusRetention: 5})
+    d = await TestDevice.create(h)
+    await d.onboard()
+    await d.send('POST', '/api/v1/clients/{clientId}/capabilities', {body: capabilitiesBody()})
+    await h.operator('POST', '/apps', readFileSync(HELLO_WORLD, 'utf8'), {'content-type': 'application/yaml'})
+    const id = await deploy()
+    const states = ['installing', 'installed', 'failed', 'installing', 'installed', 'removing', 'removed', 'installing']
+    for (const state of states) {
+      const body = state === 'failed' ? {...statusBody(id, state), status: {state, error: {code: 'E', message: 'x'}}} : statusBody(id, state)
+      expect((await report(id, body)).status).toBe(200)
+    }
+    expect(rows(id)).toBe(5)
+    expect((await timeline(id)).timeline.map(e => e.state)).toEqual(states.slice(-5))
   })
 })

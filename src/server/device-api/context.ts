@@ -2,7 +2,7 @@ import type {KeyObject} from 'node:crypto'
 import type {Store} from '../store/store.ts'
 import type {EventBus} from '../events.ts'
 import type {Logger} from '../../util/log.ts'
-import {STATUS_REPORT_MAX_BYTES} from '../../margo/limits.ts'
+import {STATUS_REPORT_MAX_BYTES, STATUS_TIMELINE_RETENTION} from '../../margo/limits.ts'
 
 export type EnrollmentPolicy = 'auto' | 'approve' | 'allowlist'
 
@@ -19,6 +19,8 @@ export interface DeviceApiConfig {
   maxBodyBytes: number
   /** Largest status report accepted (413 above it); below `maxBodyBytes`. */
   maxStatusReportBytes: number
+  /** Rows kept per deployment in the status timeline; older ones are deleted as reports arrive. */
+  statusRetention: number
 }
 
 export interface DeviceApiContext {
@@ -42,4 +44,5 @@ export const DEFAULT_DEVICE_API_CONFIG: DeviceApiConfig = {
   signatureSkewSeconds: 60,
   maxBodyBytes: 1024 * 1024,
   maxStatusReportBytes: STATUS_REPORT_MAX_BYTES,
+  statusRetention: STATUS_TIMELINE_RETENTION,
 }

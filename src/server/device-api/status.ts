@@ -1,5 +1,6 @@
 import {checkComponents, parseDeploymentStatus} from '../../margo/status.ts'
 import {authenticateClient} from './auth.ts'
+import {recordStatusReport} from '../store/status-repo.ts'
 import {componentVersions} from './components.ts'
 import type {DeviceApiContext} from './context.ts'
 import {parseJson, problemResponse} from './http.ts'
@@ -35,14 +36,14 @@ export async function reportStatus(ctx: DeviceApiContext, request: Request, body
   if (componentErrors.length > 0) {
     return problemResponse('semantic-error', `The report's components do not match deployment ${deploymentId}: ${componentErrors.map(e => `${e.field}: ${e.message}`).join('; ')}`, {errors: componentErrors})
   }
-  ctx.store.insertStatusReport({
+  recordStatusReport(ctx.store, {
     deploymentId,
     clientId,
     state: report.status.state,
     errorJson: report.status.error ? JSON.stringify(report.status.error) : null,
     componentsJson: JSON.stringify(report.components),
     receivedAt: ctx.now().toISOString(),
-  })
+  }, ctx.config.statusRetention)
   ctx.log.info('deployment.status', {clientId, deploymentId, state: report.status.state})
   ctx.events.emit({type: 'deployment.status', clientId, deploymentId, state: report.status.state})
   return new Response(null, {status: 200})

@@ -35,6 +35,9 @@ export interface ReportInput {
   errorJson: string | null
   componentsJson: string
   receivedAt: string
+  /** A run of identical reports is one row: how many, and when the last came. */
+  repeatCount?: number
+  lastReceivedAt?: string | null
 }
 
 export interface ViewClock {
@@ -84,7 +87,12 @@ function readComponents(json: string): ComponentView[] {
 }
 
 export function timelineEntry(r: ReportInput): StatusTimelineEntry {
-  return {at: r.receivedAt, state: r.state, error: readError(parseJson(r.errorJson)), components: readComponents(r.componentsJson)}
+  const entry: StatusTimelineEntry = {at: r.receivedAt, state: r.state, error: readError(parseJson(r.errorJson)), components: readComponents(r.componentsJson)}
+  if ((r.repeatCount ?? 1) > 1) {
+    entry.count = r.repeatCount
+    entry.lastAt = r.lastReceivedAt ?? r.receivedAt
+  }
+  return entry
 }
 
 /**
@@ -135,7 +143,7 @@ export function buildOverview(clients: readonly ClientInput[], deployments: read
     if (report && state === 'failed') {
       const entry = timelineEntry(report)
       const error = entry.error ?? entry.components.find(c => c.error)?.error ?? null
-      failed.push({deploymentId: d.deploymentId, clientId: d.clientId, appId: d.appId, appVersion: d.appVersion, error, reportedAt: report.receivedAt})
+      failed.push({deploymentId: d.deploymentId, clientId: d.clientId, appId: d.appId, appVersion: d.appVersion, error, reportedAt: report.lastReceivedAt ?? report.receivedAt})
     }
   }
   failed.sort((a, b) => b.reportedAt.localeCompare(a.reportedAt) || a.deploymentId.localeCompare(b.deploymentId))
@@ -164,7 +172,7 @@ export function deploymentStatusView(d: DeploymentInput, timeline: readonly Repo
     createdAt: d.createdAt,
     updatedAt: d.updatedAt,
     state: latest?.state ?? 'unreported',
-    reportedAt: latest?.at ?? null,
+    reportedAt: latest?.lastAt ?? latest?.at ?? null,
     error: latest?.error ?? null,
     components: latest?.components ?? [],
     lastError: lastErrorOf(entries),

@@ -67,7 +67,7 @@ const liveness = {enum: ['online', 'stale', 'offline']}
 const thresholds = obj({staleAfterSeconds: count, offlineAfterSeconds: count})
 const deviceLiveness = obj({clientId: str, enrollment: {enum: ['pending', 'active', 'revoked']}, liveness, lastSeenAt: nullableTime, labels: {type: 'object', additionalProperties: str}}, ['clientId', 'liveness'])
 const component = obj({name: str, state: str, error})
-const timelineEntry = obj({at: time, state: str, error, components: {type: 'array', items: component}})
+const timelineEntry = obj({at: time, state: str, error, components: {type: 'array', items: component}, count: {type: 'integer', minimum: 2}, lastAt: time})
 const errorResponse = {$ref: '#/components/responses/Error'}
 
 /** The status and event-stream paths, for the operator OpenAPI document. */

@@ -33,23 +33,26 @@ export function deviceJson(c: ClientRecord): Device {
   }
 }
 
-const parseOr = (json: string | null) => (json ? JSON.parse(json) : null)
+/** Stored report columns, read without throwing: a row that cannot be read shows as null. */
+const parseOr = (json: string | null) => (json ? readStoredJson(json) ?? null : null)
+const repeats = (r: StatusReportRecord) => (r.repeatCount > 1 ? {count: r.repeatCount, lastAt: r.lastReceivedAt ?? r.receivedAt} : {})
 
 /**
  * A stored report. Its state, error and components were validated as a Margo
  * DeploymentStatusManifest before they were stored (src/margo/status.ts), so they are read back
- * as such.
+ * as such; a row that cannot be read back (stored before the limits) shows empty instead.
  */
 function reportJson(r: StatusReportRecord): {state: DeploymentState, error: StatusError | null, components: ComponentStatus[]} {
-  return {state: r.state as DeploymentState, error: parseOr(r.errorJson), components: JSON.parse(r.componentsJson)}
+  const components = parseOr(r.componentsJson)
+  return {state: r.state as DeploymentState, error: parseOr(r.errorJson) as StatusError | null, components: Array.isArray(components) ? components : []}
 }
 
 function statusJson(r: StatusReportRecord | null): DeploymentStatus | null {
   if (!r) return null
-  return {...reportJson(r), reportedAt: r.receivedAt}
+  return {...reportJson(r), reportedAt: r.lastReceivedAt ?? r.receivedAt, ...repeats(r)}
 }
 
-const timelineEntryJson = (r: StatusReportRecord): TimelineEntry => ({at: r.receivedAt, ...reportJson(r)})
+const timelineEntryJson = (r: StatusReportRecord): TimelineEntry => ({at: r.receivedAt, ...reportJson(r), ...repeats(r)})
 
 export function deploymentJson(store: Store, d: DeploymentRecord): Deployment
 export function deploymentJson(store: Store, d: DeploymentRecord, withTimeline: true): DeploymentWithTimeline

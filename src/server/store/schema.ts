@@ -132,4 +132,9 @@ export const MIGRATIONS: string[] = [
   ALTER TABLE deployments ADD COLUMN rollout_id TEXT;
   CREATE INDEX deployments_by_rollout ON deployments(rollout_id);
   `,
+  `
+  -- A run of identical status reports is one timeline row: how many came, and when the last did.
+  ALTER TABLE status_reports ADD COLUMN repeat_count INTEGER NOT NULL DEFAULT 1;
+  ALTER TABLE status_reports ADD COLUMN last_received_at TEXT;
+  `,
 ]

@@ -1,4 +1,4 @@
-import type {Store} from './store.ts'
+import type {StatusReportRecord, Store} from './store.ts'
 
 /**
  * The digests of a deployment a client may still be running, newest first: the current one
@@ -9,4 +9,27 @@ export function deploymentDigests(store: Store, clientId: string, deploymentId: 
   const rows = store.db.query(`SELECT digest, MAX(manifest_version) AS v FROM manifest_entries
     WHERE client_id = ? AND deployment_id = ? GROUP BY digest ORDER BY v DESC`).all(clientId, deploymentId) as {digest: string}[]
   return [current, ...rows.map(r => r.digest).filter(d => d !== current)]
+}
+
+export type NewStatusReport = Omit<StatusReportRecord, 'id' | 'repeatCount' | 'lastReceivedAt'>
+
+/**
+ * Records a status report in its deployment's timeline, in one transaction: a report identical
+ * to the latest row (same state, error and components) only counts on that row; any other
+ * becomes a new row, and rows beyond the newest `retention` are deleted.
+ */
+export function recordStatusReport(store: Store, r: NewStatusReport, retention: number): {id: number, repeated: boolean} {
+  return store.transaction(() => {
+    const latest = store.db.query('SELECT id, state, error_json, components_json FROM status_reports WHERE deployment_id = ? ORDER BY id DESC LIMIT 1')
+      .get(r.deploymentId) as {id: number, state: string, error_json: string | null, components_json: string} | null
+    if (latest && latest.state === r.state && latest.error_json === r.errorJson && latest.components_json === r.componentsJson) {
+      store.db.query('UPDATE status_reports SET repeat_count = repeat_count + 1, last_received_at = ? WHERE id = ?').run(r.receivedAt, latest.id)
+      return {id: latest.id, repeated: true}
+    }
+    const res = store.db.query(`INSERT INTO status_reports (deployment_id, client_id, state, error_json, components_json, received_at)
+      VALUES (?, ?, ?, ?, ?, ?)`).run(r.deploymentId, r.clientId, r.state, r.errorJson, r.componentsJson, r.receivedAt)
+    store.db.query(`DELETE FROM status_reports WHERE deployment_id = ? AND id <= (
+      SELECT id FROM status_reports WHERE deployment_id = ? ORDER BY id DESC LIMIT 1 OFFSET ?)`).run(r.deploymentId, r.deploymentId, Math.max(1, retention))
+    return {id: Number(res.lastInsertRowid), repeated: false}
+  })
 }

@@ -64,7 +64,12 @@ export interface StatusReportRecord {
   state: string
   errorJson: string | null
   componentsJson: string
+  /** When the first report of this row came. */
   receivedAt: string
+  /** Identical reports in a row are coalesced into one row: how many there were. */
+  repeatCount: number
+  /** When the last of them came; null while there was only one. */
+  lastReceivedAt: string | null
 }
 
 /** How many manifests per client stay fetchable (with their artifacts) after newer ones exist. */
@@ -310,12 +315,6 @@ export class Store {
   }
 
   // ---- status -----------------------------------------------------------------------------
-
-  insertStatusReport(r: Omit<StatusReportRecord, 'id'>): number {
-    const res = this.db.query(`INSERT INTO status_reports (deployment_id, client_id, state, error_json, components_json, received_at)
-      VALUES (?, ?, ?, ?, ?, ?)`).run(r.deploymentId, r.clientId, r.state, r.errorJson, r.componentsJson, r.receivedAt)
-    return Number(res.lastInsertRowid)
-  }
 
   latestStatus(deploymentId: string): StatusReportRecord | null {
     return mapRow(this.db.query('SELECT * FROM status_reports WHERE deployment_id = ? ORDER BY id DESC LIMIT 1').get(deploymentId) as Record<string, unknown> | null)
