@@ -105,3 +105,9 @@ export function readStoredJson(text: string, limits: DocumentLimits = DEVICE_DOC
  * reach far back, while a device reporting in a loop cannot grow the store without end.
  */
 export const STATUS_TIMELINE_RETENTION = 100
+
+/**
+ * How fast one device may send status reports: a burst (a deployment of many components
+ * reports each step of each component) and a sustained rate. Beyond it: 429 with Retry-After.
+ */
+export const STATUS_REPORT_RATE = {burst: 60, perSecond: 1}

@@ -1,7 +1,7 @@
 import {constants} from 'node:crypto'
 import {rmSync} from 'node:fs'
 import {dataDirFiles} from '../config/paths.ts'
-import {STATUS_REPORT_MAX_BYTES, STATUS_TIMELINE_RETENTION} from '../margo/limits.ts'
+import {STATUS_REPORT_MAX_BYTES, STATUS_REPORT_RATE, STATUS_TIMELINE_RETENTION} from '../margo/limits.ts'
 import {MargoError} from '../util/errors.ts'
 import {writeFileAtomic} from '../util/fs.ts'
 import {createLogger, type LogFormat, type LogLevel} from '../util/log.ts'
@@ -98,6 +98,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
       maxBodyBytes: opts.maxBodyBytes,
       maxStatusReportBytes: STATUS_REPORT_MAX_BYTES,
       statusRetention: opts.statusRetention ?? STATUS_TIMELINE_RETENTION,
+      statusRate: STATUS_REPORT_RATE,
     },
     caCertificatePem: tls.caPem,
     now,

@@ -127,3 +127,35 @@ describe('the status timeline of a deployment is bounded', () => {
     expect((await timeline(id)).timeline.map(e => e.state)).toEqual(states.slice(-5))
   })
 })
+
+describe('a device flooding status reports is throttled', () => {
+  test('429 with Retry-After once its burst is spent, per device; nothing is stored; later reports pass again', async () => {
+    h.close()
+    h = await createHarness({statusRate: {burst: 3, perSecond: 0.5}})
+    d = await TestDevice.create(h)
+    await d.onboard()
+    await d.send('POST', '/api/v1/clients/{clientId}/capabilities', {body: capabilitiesBody()})
+    await h.operator('POST', '/apps', readFileSync(HELLO_WORLD, 'utf8'), {'content-type': 'application/yaml'})
+    const id = await deploy()
+    const t0 = Math.floor(Date.now() / 1000) * 1000
+    const at = (s: number) => new Date(t0 + s * 1000)
+    for (const state of ['pending', 'installing', 'installed']) expect((await report(id, statusBody(id, state), at(0))).status).toBe(200)
+    const flooded = await report(id, statusBody(id, 'installing'), at(0))
+    expect(flooded.status).toBe(429)
+    expect(flooded.headers.get('retry-after')).toBe('2')
+    expect(flooded.headers.get('content-type')).toContain('application/problem+json')
+    expect(await flooded.json()).toMatchObject({status: 429, retryable: true, retryAfterSeconds: 2})
+    expect(h.store.latestStatus(id)!.state).toBe('installed')
+
+    // Another device has its own budget.
+    const other = await TestDevice.create(h)
+    await other.onboard()
+    await other.send('POST', '/api/v1/clients/{clientId}/capabilities', {body: capabilitiesBody('device-2')})
+    const res = await h.operator('POST', '/deployments', {appId: 'com-northstartida-hello-world', clientId: other.clientId})
+    const otherId = ((await res.json()) as {deploymentId: string}).deploymentId
+    h.setClock(at(0))
+    expect((await other.send('POST', `/api/v1/clients/{clientId}/deployments/${otherId}/status`, {body: statusBody(otherId, 'pending'), created: Math.floor(t0 / 1000)})).status).toBe(200)
+
+    expect((await report(id, statusBody(id, 'removing'), at(2))).status).toBe(200)
+  })
+})

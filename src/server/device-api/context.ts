@@ -2,7 +2,8 @@ import type {KeyObject} from 'node:crypto'
 import type {Store} from '../store/store.ts'
 import type {EventBus} from '../events.ts'
 import type {Logger} from '../../util/log.ts'
-import {STATUS_REPORT_MAX_BYTES, STATUS_TIMELINE_RETENTION} from '../../margo/limits.ts'
+import {STATUS_REPORT_MAX_BYTES, STATUS_REPORT_RATE, STATUS_TIMELINE_RETENTION} from '../../margo/limits.ts'
+import type {Rate} from './rate-limit.ts'
 
 export type EnrollmentPolicy = 'auto' | 'approve' | 'allowlist'
 
@@ -21,6 +22,8 @@ export interface DeviceApiConfig {
   maxStatusReportBytes: number
   /** Rows kept per deployment in the status timeline; older ones are deleted as reports arrive. */
   statusRetention: number
+  /** Status reports per client: a burst, then a sustained rate; beyond it 429 with Retry-After. */
+  statusRate: Rate
 }
 
 export interface DeviceApiContext {
@@ -45,4 +48,5 @@ export const DEFAULT_DEVICE_API_CONFIG: DeviceApiConfig = {
   maxBodyBytes: 1024 * 1024,
   maxStatusReportBytes: STATUS_REPORT_MAX_BYTES,
   statusRetention: STATUS_TIMELINE_RETENTION,
+  statusRate: STATUS_REPORT_RATE,
 }
