@@ -112,6 +112,67 @@ describe('compiled margo serve, end to end over HTTPS', () => {
     }
   })
 
+  test('one device cannot break the fleet-wide views: hostile capabilities are refused, a hostile stored record survives a restart', async () => {
+    const t = server.transport()
+    const d = await TestDevice.create(t)
+    await d.onboard()
+    const deep = JSON.stringify(capabilitiesBody('hostile')).replace(/}$/, `,"x-acme-extensions":${'['.repeat(50_000)}${']'.repeat(50_000)}}`)
+    const refused = await d.send('PUT', '/api/v1/clients/{clientId}/capabilities', {body: deep})
+    expect(refused.status).toBe(422)
+    expect(((await refused.json()) as {errors: {field: string}[]}).errors[0]!.field).toStartWith('x-acme-extensions[0]')
+
+    // A record stored before the limits existed, written straight into the store.
+    const other = await startServe()
+    try {
+      const od = await TestDevice.create(other.transport())
+      await od.onboard()
+      const {Database} = await import('bun:sqlite')
+      const db = new Database(`${other.dataDir}/margo.db`)
+      db.query('UPDATE clients SET capabilities_json = ? WHERE client_id = ?').run(`{"x":${'['.repeat(50_000)}${']'.repeat(50_000)}}`, od.clientId)
+      db.close()
+      await other.stop()
+      const restarted = await startServe([], other.dataDir)
+      try {
+        const list = cli(restarted.dataDir, 'device', 'list', '--json')
+        expect(list.code).toBe(0)
+        expect(list.json<{clientId: string, capabilities: unknown, unreadable: string[]}[]>()).toMatchObject([{clientId: od.clientId, capabilities: null, unreadable: ['capabilities']}])
+        expect(cli(restarted.dataDir, 'device', 'show', od.clientId, '--json').code).toBe(0)
+        expect(cli(restarted.dataDir, 'device', 'revoke', od.clientId, '--json').code).toBe(0)
+        expect(cli(restarted.dataDir, 'status', '--json').code).toBe(0)
+      } finally {
+        await restarted.stop()
+      }
+    } finally {
+      await other.stop()
+    }
+  }, 60_000)
+
+  test('status reports over HTTPS: components checked, size bounded, repeats coalesced, floods throttled', async () => {
+    const d = await TestDevice.create(server.transport())
+    await d.onboard()
+    expect((await d.send('POST', '/api/v1/clients/{clientId}/capabilities', {body: capabilitiesBody('reporter')})).status).toBe(201)
+    cli(server.dataDir, 'app', 'publish', HELLO_WORLD)
+    const deploymentId = cli(server.dataDir, 'deploy', 'com-northstartida-hello-world', '--device', d.clientId, '--json').json<{deploymentId: string}>().deploymentId
+    const post = (body: unknown) => d.send('POST', `/api/v1/clients/{clientId}/deployments/${deploymentId}/status`, {body})
+
+    expect((await post(statusBody(deploymentId, 'installed', [{name: 'bogus', state: 'installed'}]))).status).toBe(422)
+    const huge = {...statusBody(deploymentId, 'failed'), status: {state: 'failed', error: {code: 'BIG', message: 'm'.repeat(850 * 1024)}}}
+    expect((await post(huge)).status).toBe(413)
+    for (let i = 0; i < 40; i++) expect((await post(statusBody(deploymentId, 'installed'))).status).toBe(200)
+    const token = (await Bun.file(`${server.dataDir}/operator-token`).text()).trim()
+    const view = await (await fetch(`${server.url}/operator/v1/status/${deploymentId}`, {headers: {authorization: `Bearer ${token}`}, tls: {ca: server.ca}})).json() as {deployments: {timeline: {state: string, count?: number}[]}[]}
+    expect(view.deployments[0]!.timeline.map(e => [e.state, e.count])).toEqual([['installed', 40]])
+
+    // The burst of 60 is nearly spent (41 taken): the flood ends in 429 with Retry-After.
+    let throttled: Response | undefined
+    for (let i = 0; i < 40 && !throttled; i++) {
+      const r = await post(statusBody(deploymentId, 'installed'))
+      if (r.status === 429) throttled = r
+      else expect(r.status).toBe(200)
+    }
+    expect(throttled?.headers.get('retry-after')).toMatch(/^[1-9]\d*$/)
+  }, 60_000)
+
   test('SIGTERM stops the server cleanly and removes server.json', async () => {
     const other = await startServe()
     expect(await other.stop()).toBe(0)
