@@ -19,3 +19,14 @@ export function conformanceSuites(who: string, needs: readonly string[]): Confor
   if (!found.ok) console.log(`skipped: ${found.reason}`)
   return found.ok ? found.suites : undefined
 }
+
+/**
+ * The folder of the Margo project's conformance material (its device certificates and keys), for
+ * tests that read fixtures from it; undefined when it is absent, after saying which tests are
+ * skipped and why.
+ */
+export function conformanceFixtures(who: string): string | undefined {
+  if (CONFORMANCE_SUITES_DIR && existsSync(join(CONFORMANCE_SUITES_DIR, 'conformance'))) return CONFORMANCE_SUITES_DIR
+  console.log(`skipped: the tests of ${who} that read the Margo conformance fixtures need them: set ${SUITES_ENV} to a checkout of the Margo project's sandbox repository (the folder that holds conformance/ and conformance-2/)`)
+  return undefined
+}

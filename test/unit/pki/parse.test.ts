@@ -2,11 +2,13 @@ import {describe, expect, test} from 'bun:test'
 import {createHash} from 'node:crypto'
 import {readFileSync} from 'node:fs'
 import {certificateToBase64Der, parseCertificate} from '../../../src/pki/index.ts'
-import {CONFORMANCE} from '../../shared.ts'
+import {conformanceFixtures} from '../../shared.ts'
 
+const CONFORMANCE = conformanceFixtures('test/unit/pki/parse.test.ts')
+const withFixtures = test.skipIf(!CONFORMANCE)
 const CERTS = `${CONFORMANCE}/conformance/device-supplier/certs`
-const DEVICE_PEM = readFileSync(`${CONFORMANCE}/conformance-2/wfm-supplier/newman-data/certs/device-cert.pem`, 'utf8')
-const RSA_PEM = readFileSync(`${CERTS}/device-rsa2048-cert.pem`, 'utf8')
+const DEVICE_PEM = CONFORMANCE ? readFileSync(`${CONFORMANCE}/conformance-2/wfm-supplier/newman-data/certs/device-cert.pem`, 'utf8') : ''
+const RSA_PEM = CONFORMANCE ? readFileSync(`${CERTS}/device-rsa2048-cert.pem`, 'utf8') : ''
 const DEVICE_DER = Buffer.from(DEVICE_PEM.replace(/-----[^-]+-----/g, '').replace(/\s+/g, ''), 'base64')
 const FINGERPRINT = `sha256:${createHash('sha256').update(DEVICE_DER).digest('hex')}`
 
@@ -27,30 +29,30 @@ function expectReason(input: string, pattern: RegExp) {
 }
 
 describe('parseCertificate', () => {
-  test('WFM-05: base64 DER, the onboarding wire format', () => {
+  withFixtures('WFM-05: base64 DER, the onboarding wire format', () => {
     expectDevice(DEVICE_DER.toString('base64'))
   })
 
-  test('base64 DER with line breaks and spaces', () => {
+  withFixtures('base64 DER with line breaks and spaces', () => {
     const wrapped = (DEVICE_DER.toString('base64').match(/.{1,60}/g) as string[]).join('\r\n  ')
     expectDevice(`\n${wrapped}\n`)
   })
 
-  test('base64 of PEM text (how the conformance environment sends it)', () => {
+  withFixtures('base64 of PEM text (how the conformance environment sends it)', () => {
     expectDevice(Buffer.from(DEVICE_PEM).toString('base64'))
   })
 
-  test('raw PEM', () => {
+  withFixtures('raw PEM', () => {
     expectDevice(DEVICE_PEM)
   })
 
-  test('a PEM chain yields its first certificate', () => {
+  withFixtures('a PEM chain yields its first certificate', () => {
     expectDevice(`${DEVICE_PEM}${RSA_PEM}`)
     const other = parseCertificate(`${RSA_PEM}\n${DEVICE_PEM}`)
     expect(other.ok && other.cert.subject.includes('CN=device-rsa2048')).toBe(true)
   })
 
-  test('the PEM output round-trips to the same DER', () => {
+  withFixtures('the PEM output round-trips to the same DER', () => {
     const parsed = expectDevice(DEVICE_PEM)
     expectDevice(parsed.pem)
   })
@@ -68,11 +70,11 @@ describe('parseCertificate', () => {
     expectReason(Buffer.from('hello world').toString('base64'), /not a DER X.509 certificate/)
   })
 
-  test('truncated DER', () => {
+  withFixtures('truncated DER', () => {
     expectReason(DEVICE_DER.subarray(0, 200).toString('base64'), /could not be parsed/)
   })
 
-  test('a private key is refused with a warning', () => {
+  withFixtures('a private key is refused with a warning', () => {
     const key = readFileSync(`${CERTS}/device-rsa2048-key.pem`, 'utf8')
     expectReason(key, /private key/)
     expectReason(Buffer.from(key).toString('base64'), /private key/)
@@ -87,7 +89,7 @@ describe('parseCertificate', () => {
     expect(parseCertificate({} as unknown as string).ok).toBe(false)
   })
 
-  test('certificateToBase64Der gives the DER, whatever the input form', () => {
+  withFixtures('certificateToBase64Der gives the DER, whatever the input form', () => {
     expect(certificateToBase64Der(DEVICE_PEM)).toBe(DEVICE_DER.toString('base64'))
     expect(certificateToBase64Der(Buffer.from(DEVICE_PEM).toString('base64'))).toBe(DEVICE_DER.toString('base64'))
     expect(() => certificateToBase64Der('nope')).toThrow()

@@ -3,7 +3,10 @@ import {X509Certificate} from 'node:crypto'
 import {readFileSync} from 'node:fs'
 import {certificatePolicyProblems, createSelfSignedDeviceCertificate} from '../../../src/pki/index.ts'
 import {generateKeyPair} from '../../../src/signing/index.ts'
-import {CONFORMANCE} from '../../shared.ts'
+import {conformanceFixtures} from '../../shared.ts'
+
+const CONFORMANCE = conformanceFixtures('test/unit/pki/policy.test.ts')
+const withFixtures = test.skipIf(!CONFORMANCE)
 
 const CERTS = `${CONFORMANCE}/conformance/device-supplier/certs`
 const load = (path: string) => new X509Certificate(readFileSync(path))
@@ -11,7 +14,7 @@ const load = (path: string) => new X509Certificate(readFileSync(path))
 const DURING = new Date('2026-12-01T00:00:00Z')
 
 describe('certificatePolicyProblems', () => {
-  test('WFM-09: the conformance device certificates are acceptable', () => {
+  withFixtures('WFM-09: the conformance device certificates are acceptable', () => {
     for (const path of [
       `${CONFORMANCE}/conformance-2/wfm-supplier/newman-data/certs/device-cert.pem`,
       `${CERTS}/device-ec384-cert.pem`,
@@ -21,18 +24,18 @@ describe('certificatePolicyProblems', () => {
     }
   })
 
-  test('WFM-09: an RSA-1024 key is too weak', () => {
+  withFixtures('WFM-09: an RSA-1024 key is too weak', () => {
     const problems = certificatePolicyProblems(load(`${CERTS}/device-weakkey-cert.pem`), DURING)
     expect(problems).toHaveLength(1)
     expect(problems[0]).toMatch(/1024 bits.*2048/)
   })
 
-  test('WFM-15: an expired certificate', () => {
+  withFixtures('WFM-15: an expired certificate', () => {
     const problems = certificatePolicyProblems(load(`${CERTS}/device-ec384-cert.pem`), new Date('2028-01-01T00:00:00Z'))
     expect(problems).toEqual(['the certificate expired on 2027-09-02T12:36:57.000Z'])
   })
 
-  test('a certificate that is not yet valid', () => {
+  withFixtures('a certificate that is not yet valid', () => {
     const problems = certificatePolicyProblems(load(`${CERTS}/device-ec384-cert.pem`), new Date('2026-01-01T00:00:00Z'))
     expect(problems).toEqual(['the certificate is not valid before 2026-09-02T12:36:57.000Z'])
   })
