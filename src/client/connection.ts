@@ -168,7 +168,8 @@ export function resolveConnection(opts: ConnectionOptions = {}): Connection {
   if (!chosen) {
     if (dataDirOrigin) throw noServerIn()
     throw new UsageError(
-      'no server configured — run margo serve on this machine, or pass --server and --token, or run: margo login --server URL --token TOKEN',
+      `no server configured: looked at --server, MARGO_SERVER, the login file ${configPath} and a local server's ${files.serverInfo} (none there) — ` +
+        `point at the data dir of a running margo serve with --data-dir DIR or MARGO_DATA_DIR=DIR, or pass --server URL --token TOKEN, or run: margo login --server URL --token TOKEN`,
     )
   }
   const baseUrl = normalizeServerUrl(chosen.value, chosen.origin)

@@ -154,10 +154,25 @@ describe('resolveConnection precedence', () => {
 })
 
 describe('resolveConnection failures', () => {
-  test('nothing configured anywhere', () => {
-    expect(() => resolve({env: {}, configPath})).toThrow(
-      'no server configured — run margo serve on this machine, or pass --server and --token, or run: margo login',
-    )
+  test('nothing configured anywhere: names every place it looked and how to point at a server', () => {
+    const dir = emptyDir()
+    let err: Error | undefined
+    try {
+      resolveConnection({defaultDataDir: dir, env: {}, configPath})
+    } catch (e) {
+      err = e as Error
+    }
+    expect(err).toBeInstanceOf(UsageError)
+    const message = err!.message
+    expect(message).toStartWith('no server configured')
+    expect(message).toContain(dataDirFiles(dir).serverInfo)
+    expect(message).toContain(configPath)
+    expect(message).toContain('MARGO_SERVER')
+    expect(message).toContain('--data-dir')
+    expect(message).toContain('MARGO_DATA_DIR')
+    expect(message).toContain('--server')
+    expect(message).toContain('margo login')
+    expect(message).not.toContain('\n')
   })
 
   test('MARGO_DATA_DIR without server.json and nothing else → names that dir', () => {
