@@ -105,6 +105,9 @@ export function errorFromResponse(status: number, body: unknown, ctx: RequestCon
 
 const TLS_CODE = /^(EPROTO|ERR_TLS_|CERT_|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_|ERR_SSL_|HOSTNAME_MISMATCH|TLS)/
 
+/** How a TLS listener's refusal of a plain-HTTP request surfaces in fetch. */
+const PLAIN_TO_TLS = /^(ECONNRESET|EPIPE|ECONNABORTED|ConnectionClosed)$|socket connection was closed/
+
 /** Maps a failure to get any answer at all (socket, DNS, TLS, timeout) to UnreachableError. */
 export function errorFromNetwork(err: unknown, conn: Connection, timeoutMs: number): UnreachableError {
   const e = err as {code?: string; name?: string; message?: string} | undefined
@@ -118,6 +121,10 @@ export function errorFromNetwork(err: unknown, conn: Connection, timeoutMs: numb
     message = `cannot reach ${url}: connection refused — is margo serve running there? check the host and port (${from})`
   } else if (code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'DNSException') {
     message = `cannot reach ${url}: host ${new URL(url).hostname} not found — check the server URL (${from})`
+  } else if (url.startsWith('http://') && PLAIN_TO_TLS.test(code || (e?.message ?? ''))) {
+    // A TLS listener drops a plain-HTTP request without an answer; margo serve only speaks HTTPS.
+    const https = `https://${new URL(url).host}`
+    message = `${url} closed the connection: margo serve speaks HTTPS, not plain HTTP — use ${https} (server from ${conn.origin.server})`
   } else if (TLS_CODE.test(code) || /certificate|tls|ssl/i.test(e?.message ?? '')) {
     const ca = conn.origin.ca ? `the CA in ${conn.origin.ca} does not match` : 'no CA file is configured'
     message = `TLS with ${url} failed (${code || e?.message}) — ${ca}; pass the server's CA with --ca-file (tls/ca.pem in its data dir) and make sure the URL names a host in its certificate`

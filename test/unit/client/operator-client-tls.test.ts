@@ -46,4 +46,14 @@ describe.skipIf(!openssl)('OperatorClient over HTTPS', () => {
     expect(err.message).toContain('no CA file is configured')
     expect(err.message).toContain('--ca-file')
   })
+
+  test('an http:// URL for the HTTPS server says the server speaks HTTPS and gives the https:// URL', async () => {
+    const plain = fake.operatorUrl.replace('https://', 'http://')
+    const client = new OperatorClient({baseUrl: plain, token: TOKEN, ca: caPem, origin: {server: '--server', token: 'test'}})
+    const err = await client.health().catch(e => e)
+    expect(err).toBeInstanceOf(UnreachableError)
+    expect(err.message).toContain('speaks HTTPS')
+    expect(err.message).toContain(fake.operatorUrl.replace('/operator/v1', ''))
+    expect(err.message).not.toContain('\n')
+  })
 })
