@@ -9,7 +9,7 @@ export default class Deploy extends BaseCommand {
   static override description = [
     'Creates a rollout of APP (APP@VERSION pins a version; without one the rollout follows the latest) to the devices named with --device, or to every device whose labels match --selector. A selector stays live: devices that come to match later get the deployment, devices that stop matching lose it. --selector= (empty) targets every device, now and later.',
     'Each device gets the profile it runs (helm.v3 on cluster roles, compose on standalone devices; --profile forces one), and devices whose reported resources do not fit the app are listed with the reason. A device that already has the app is updated in place (same deployment id). Parameter values come from --values (a YAML mapping) and --set key=value (repeatable, wins over --values); all are checked before anything changes.',
-    '--dry-run shows which device gets which YAML (a diff for updates) without changing anything. --wait follows the rollout until every device reports installed (exit 0) or one fails (exit 1).',
+    '--dry-run shows which device gets which YAML (a diff for updates) without changing anything. --wait follows the rollout until every device reports installed (exit 0) or one fails (exit 1); Ctrl-C stops only the waiting (exit 130), the rollout continues on the server.',
   ].join('\n\n')
   static override examples = [
     '<%= config.bin %> deploy com-northstartida-hello-world --device 3f0c2a9e-5b1d-4c1e-9a51-0d1e2f3a4b5c',
@@ -33,6 +33,9 @@ export default class Deploy extends BaseCommand {
     const {args, flags} = await this.parse(Deploy)
     const ctx = this.outputContext()
     const progress = progressPrinter(ctx, text => process.stdout.write(text))
+    // Ctrl-C stops only the waiting, once the rollout exists; before that it ends the command as usual.
+    const stop = new AbortController()
+    const onSignal = () => stop.abort()
     const outcome = await deployToFleet(this.client(flags), {
       app: args.app,
       ...(flags.device ? {devices: flags.device} : {}),
@@ -43,10 +46,14 @@ export default class Deploy extends BaseCommand {
       dryRun: flags['dry-run'],
       wait: flags.wait,
       ...(flags.timeout ? {timeout: flags.timeout} : {}),
-    }, flags.json ? {} : {
-      onResult: result => this.emit(flags, result, renderRolloutResult),
-      onProgress: p => progress.update(p),
-    })
+    }, {
+      signal: stop.signal,
+      onResult: result => {
+        if (!flags.json) this.emit(flags, result, renderRolloutResult)
+        if (flags.wait) process.once('SIGINT', onSignal)
+      },
+      ...(flags.json ? {} : {onProgress: p => progress.update(p)}),
+    }).finally(() => process.off('SIGINT', onSignal))
     if (flags.json) process.stdout.write(jsonDocument(deployJson(outcome, {singleDevice: flags.device?.length === 1})))
     else {
       progress.end()

@@ -7,7 +7,7 @@ import {parseDuration} from '../util/duration.ts'
 import {parseLabelArguments} from '../operator-contract/labels.ts'
 import {describeSelectorError, parseSelector} from '../operator-contract/selector.ts'
 import {parseAppRef, parseSetValues, readValuesFile} from './deploy.ts'
-import {NotFoundError, OperationError, UsageError, ValidationError} from '../util/errors.ts'
+import {InterruptedError, NotFoundError, OperationError, UsageError, ValidationError} from '../util/errors.ts'
 import type {OperatorClient} from './operator-client.ts'
 import type {Deployment, DeploymentState, Device, RolloutDetail, RolloutRemoval, RolloutResult, RolloutSummary, RolloutTarget} from '../operator-contract/views.ts'
 import type {RolloutPatchRequest, RolloutRequest} from '../operator-contract/requests.ts'
@@ -125,6 +125,8 @@ export type WaitOutcome =
   | {outcome: 'installed'; progress: WaitProgress}
   | {outcome: 'failed'; progress: WaitProgress}
   | {outcome: 'timeout'; progress: WaitProgress}
+  /** Stopped by the operator; `follow` is the id `margo status` follows the rollout with. */
+  | {outcome: 'interrupted'; progress: WaitProgress; rolloutId: string; follow: string}
 
 export interface WaitOptions {
   timeoutMs: number
@@ -132,22 +134,47 @@ export interface WaitOptions {
   onProgress?: (progress: WaitProgress) => void
   sleep?: (ms: number) => Promise<void>
   now?: () => number
+  /** Ends the wait (Ctrl-C) without touching the rollout. */
+  signal?: AbortSignal
 }
 
-/** Polls the rollout once a second until every target is installed, one failed, or time runs out. */
+const ABORTED = Symbol('aborted')
+
+/** `work`, or ABORTED as soon as `signal` fires: a poll or a sleep must not hold up Ctrl-C. */
+function unlessAborted<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T | typeof ABORTED> {
+  if (!signal) return work
+  if (signal.aborted) return Promise.resolve(ABORTED)
+  return new Promise((resolve, reject) => {
+    const onAbort = () => resolve(ABORTED)
+    signal.addEventListener('abort', onAbort, {once: true})
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort))
+  })
+}
+
+/**
+ * Polls the rollout once a second until every target is installed, one failed, time runs out
+ * or the signal aborts.
+ */
 export async function waitForRollout(client: OperatorClient, result: RolloutResult, options: WaitOptions): Promise<WaitOutcome> {
   const targets = result.targets.filter((t): t is RolloutTarget & {deploymentId: string} => t.deploymentId !== null)
   const sleep = options.sleep ?? ((ms: number) => Bun.sleep(ms))
   const now = options.now ?? Date.now
   const deadline = now() + options.timeoutMs
+  let progress = waitProgress(targets, [])
+  const interrupted = (): WaitOutcome => ({
+    outcome: 'interrupted', progress, rolloutId: result.rolloutId!,
+    // One target: its deployment; several: the app, whose status lists them all.
+    follow: targets.length === 1 ? targets[0]!.deploymentId : result.appId,
+  })
   for (;;) {
-    const detail = await getRollout(client, result.rolloutId!)
-    const progress = waitProgress(targets, detail.targets)
+    const detail = await unlessAborted(getRollout(client, result.rolloutId!), options.signal)
+    if (detail === ABORTED) return interrupted()
+    progress = waitProgress(targets, detail.targets)
     options.onProgress?.(progress)
     if (progress.failed.length > 0) return {outcome: 'failed', progress}
     if (progress.done) return {outcome: 'installed', progress}
     if (now() >= deadline) return {outcome: 'timeout', progress}
-    await sleep(Math.min(options.intervalMs ?? 1000, Math.max(0, deadline - now())))
+    if (await unlessAborted(sleep(Math.min(options.intervalMs ?? 1000, Math.max(0, deadline - now()))), options.signal) === ABORTED) return interrupted()
   }
 }
 
@@ -159,9 +186,12 @@ export function parseTimeout(text: string): number {
   }
 }
 
-/** The error a failed or timed-out wait ends the command with (exit 1). */
-export function waitFailure(outcome: WaitOutcome, timeout: string): OperationError | null {
+/** The error a failed or timed-out wait ends the command with (exit 1), or an interrupted one (exit 130). */
+export function waitFailure(outcome: WaitOutcome, timeout: string): OperationError | InterruptedError | null {
   if (outcome.outcome === 'installed') return null
+  if (outcome.outcome === 'interrupted') {
+    return new InterruptedError(`interrupted — rollout ${outcome.rolloutId} continues on the server; follow it with: margo status ${outcome.follow} --watch`, {code: 'interrupted'})
+  }
   const {progress} = outcome
   if (outcome.outcome === 'failed') {
     const first = progress.failed[0]!
@@ -184,13 +214,15 @@ export interface FleetDeployHooks {
   onResult?: (result: RolloutResult) => void
   onProgress?: (progress: WaitProgress) => void
   sleep?: (ms: number) => Promise<void>
+  /** Stops waiting (Ctrl-C); the rollout itself goes on. */
+  signal?: AbortSignal
 }
 
 export interface FleetDeployOutcome {
   result: RolloutResult
   wait?: WaitOutcome
-  /** Why the command must end with exit 1, if it must. */
-  failure: OperationError | null
+  /** Why the command must end with exit 1 (or 130 when interrupted), if it must. */
+  failure: OperationError | InterruptedError | null
 }
 
 /** `margo deploy`: create the rollout (or preview it), then optionally wait for it. */
@@ -207,7 +239,7 @@ export async function deployToFleet(client: OperatorClient, options: FleetDeploy
       : null
     return {result, failure}
   }
-  const wait = await waitForRollout(client, result, {timeoutMs, ...(hooks.onProgress ? {onProgress: hooks.onProgress} : {}), ...(hooks.sleep ? {sleep: hooks.sleep} : {})})
+  const wait = await waitForRollout(client, result, {timeoutMs, ...(hooks.onProgress ? {onProgress: hooks.onProgress} : {}), ...(hooks.sleep ? {sleep: hooks.sleep} : {}), ...(hooks.signal ? {signal: hooks.signal} : {})})
   return {result, wait, failure: waitFailure(wait, timeout)}
 }
 

@@ -62,6 +62,11 @@ export class UnreachableError extends MargoError {
   readonly exitCode = 5
 }
 
+/** The operator interrupted a wait (Ctrl-C); what runs on the server goes on. 128 + SIGINT, as shells expect. */
+export class InterruptedError extends MargoError {
+  readonly exitCode = 130
+}
+
 export function isMargoError(err: unknown): err is MargoError {
   return err instanceof MargoError
 }

@@ -114,6 +114,23 @@ describe('margo deploy', () => {
     expect(r.stderr.trimEnd()).toBe(`error: deployment ${DEPLOYMENT_ID} failed on device ${DEVICE_A}: PULL_FAILED: image not found — see: margo status --device ${DEVICE_A}`)
   })
 
+  test('Ctrl-C during --wait: the rollout continues on the server, the error says how to follow it, exit 130', async () => {
+    fake.script([[{state: 'installing'}, {state: 'installing'}]])
+    const polls = () => fake.requests.filter(r => r.method === 'GET' && r.path === `/rollouts/${ROLLOUT_ID}`).length
+    const before = polls()
+    const proc = Bun.spawn([process.execPath, CLI, 'deploy', APP_ID, '--device', DEVICE_A, '--device', DEVICE_B, '--wait', '--server', fake.url, '--token', TOKEN], {
+      env: {PATH: process.env.PATH ?? '', HOME: home, XDG_CONFIG_HOME: join(home, 'config'), XDG_DATA_HOME: join(home, 'data'), NODE_ENV: 'production'},
+      stdout: 'pipe', stderr: 'pipe',
+    })
+    const stdout = new Response(proc.stdout).text()
+    const stderr = new Response(proc.stderr).text()
+    for (let i = 0; i < 200 && polls() === before; i++) await Bun.sleep(50)
+    proc.kill('SIGINT')
+    expect(await proc.exited).toBe(130)
+    expect(await stdout).toEndWith('\n')
+    expect((await stderr).trimEnd()).toBe(`error: interrupted — rollout ${ROLLOUT_ID} continues on the server; follow it with: margo status ${APP_ID} --watch`)
+  })
+
   test('--wait with a bad --timeout is a usage error', async () => {
     const r = await margo('deploy', APP_ID, '--device', DEVICE_A, '--wait', '--timeout', 'soon')
     expect(r.code).toBe(2)

@@ -66,6 +66,28 @@ describe('waitForRollout', () => {
     expect(clock).toBe(3000)
     expect(waitFailure(outcome, '3s')!.message).toStartWith('timed out after 3s: 0 of 1 installed; still waiting on dev-a (installing)')
   })
+
+  test('an abort (Ctrl-C) ends the wait at once, even mid-sleep; the rollout goes on and the error says how to follow it (exit 130)', async () => {
+    const {client, paths} = clientAnswering([[deployment('a', 'installing')]])
+    const stop = new AbortController()
+    const never = () => new Promise<void>(() => {})
+    const waiting = waitForRollout(client, {...result, appId: 'app'}, {timeoutMs: 60_000, sleep: never, signal: stop.signal})
+    await Bun.sleep(5)
+    stop.abort()
+    const outcome = await waiting
+    expect(outcome.outcome).toBe('interrupted')
+    expect(paths).toEqual(['/rollouts/r1'])
+    const err = waitFailure(outcome, '5m')!
+    expect(err.exitCode).toBe(130)
+    // One target: its deployment id is what margo status follows.
+    expect(err.message).toBe('interrupted — rollout r1 continues on the server; follow it with: margo status a --watch')
+
+    // Several targets: the app's status shows them all.
+    const aborted = AbortSignal.abort()
+    const both = {...result, appId: 'app', targets: [{clientId: 'dev-a', deploymentId: 'a'}, {clientId: 'dev-b', deploymentId: 'b'}]} as unknown as RolloutResult
+    const two = await waitForRollout(clientAnswering([[deployment('a', 'installing'), deployment('b', null)]]).client, both, {timeoutMs: 60_000, signal: aborted})
+    expect(waitFailure(two, '5m')!.message).toBe('interrupted — rollout r1 continues on the server; follow it with: margo status app --watch')
+  })
 })
 
 describe('progress output', () => {
