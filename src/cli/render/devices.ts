@@ -4,7 +4,11 @@ import {deploymentTable} from './deployments.ts'
 import {enrollmentCell} from './states.ts'
 
 export function renderDeviceList(devices: readonly Device[], ctx: OutputContext): string {
-  if (devices.length === 0) return ctx.tty ? 'no devices yet — a device appears here when its agent onboards' : ''
+  if (devices.length === 0) {
+    return ctx.tty
+      ? 'no devices yet — start an agent on a device: margo agent --server https://HOST:PORT --ca-fingerprint sha256:… (margo serve prints both when it starts)'
+      : ''
+  }
   const rows = devices.map(d => [
     d.clientId,
     enrollmentCell(d.enrollment),

@@ -38,6 +38,13 @@ describe('devices', () => {
     expect(renderDeviceList([], tty)).toContain('no devices yet')
     expect(renderDeviceList([], pipe)).toBe('')
   })
+  test('empty list on a terminal: one line that says how to start an agent against this server', () => {
+    const out = renderDeviceList([], tty)
+    expect(out.split('\n')).toHaveLength(1)
+    expect(out).toContain('margo agent --server')
+    expect(out).toContain('--ca-fingerprint')
+    expect(out).toContain('margo serve')
+  })
   test('show: enrollment, certificate, capabilities and deployments', () => {
     const out = renderDevice(sampleDevice(), tty)
     for (const s of ['Enrollment', 'active', 'sha256:cdcd', 'ec-p256', 'Capabilities (reported', 'Northstar Industrial Devices', '4 cores arm64', 'gpu NVIDIA', 'ethernet, wifi', 'Deployments', DEPLOYMENT_ID]) {
