@@ -68,7 +68,7 @@ On first start it creates a root CA, a server certificate and an operator token 
       logFormat: flags['log-format'] as 'text' | 'json' | undefined,
       version: pjson.version,
     })
-    process.stdout.write(`margo ${pjson.version} serving ${server.deviceApiUrl} (operator API ${server.operatorUrl}, data ${flags['data-dir']})\n`)
+    process.stdout.write(`margo ${pjson.version} serving ${server.deviceApiUrl} (operator API ${server.operatorUrl}, data ${flags['data-dir']}) — agents: margo agent --server ${server.deviceApiUrl} --ca-fingerprint ${server.caFingerprint}\n`)
     await stopRequested
     await server.stop()
   }

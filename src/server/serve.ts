@@ -15,7 +15,7 @@ import {startRolloutController} from './rollouts/index.ts'
 import {closeEventStreams} from './fleet-status/event-stream.ts'
 import {createServices} from './services.ts'
 import {Store} from './store/store.ts'
-import {defaultSans, ensureTlsMaterial} from './tls-material.ts'
+import {caFingerprint, defaultSans, ensureTlsMaterial} from './tls-material.ts'
 
 export interface ServeOptions {
   dataDir: string
@@ -43,6 +43,8 @@ export interface RunningServer {
   deviceApiUrl: string
   operatorUrl: string
   port: number
+  /** `sha256:<hex>` of the root CA, for `margo agent --ca-fingerprint`. */
+  caFingerprint: string
   stop(): Promise<void>
 }
 
@@ -156,6 +158,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     deviceApiUrl,
     operatorUrl,
     port: actualPort,
+    caFingerprint: caFingerprint(tls.caPem),
     async stop() {
       if (stopped) return
       stopped = true

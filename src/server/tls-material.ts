@@ -1,7 +1,7 @@
 import {X509Certificate} from 'node:crypto'
 import {existsSync, readFileSync} from 'node:fs'
 import {hostname} from 'node:os'
-import {createCertificateAuthority, issueServerCertificate} from '../pki/index.ts'
+import {certificateFingerprint, createCertificateAuthority, issueServerCertificate} from '../pki/index.ts'
 import {dataDirFiles} from '../config/paths.ts'
 import {UsageError} from '../util/errors.ts'
 import {writeFileAtomic, writeSecretFile} from '../util/fs.ts'
@@ -17,6 +17,14 @@ export interface TlsMaterial {
 
 /** TLS flags that do not fit together or name unreadable files. */
 export class TlsSetupError extends UsageError {}
+
+/**
+ * What an agent pins with `--ca-fingerprint`: `sha256:<hex>` of the DER of the root CA (the
+ * first certificate of the published PEM), exactly as the agent computes it on download.
+ */
+export function caFingerprint(caPem: string): string {
+  return certificateFingerprint(new Uint8Array(new X509Certificate(caPem).raw))
+}
 
 /** Names a server certificate must carry so devices and the local CLI can verify it. */
 export function defaultSans(extra: string[] = []): string[] {

@@ -33,6 +33,8 @@ export interface ServeProcess {
   port: number
   dataDir: string
   ca: string
+  /** The start-up line margo serve printed on stdout. */
+  startup: string
   proc: Subprocess<'ignore', 'pipe', 'pipe'>
   stderr(): string
   transport(): Transport
@@ -48,7 +50,7 @@ export async function startServe(args: string[] = [], dataDir = mkdtempSync(join
   const reader = proc.stdout.getReader()
   let out = ''
   const deadline = Date.now() + 15000
-  while (!/serving (\S+)/.test(out)) {
+  while (!/serving (\S+).*\n/.test(out)) {
     if (Date.now() > deadline) throw new Error(`margo serve did not start:\n${out}\n${err}`)
     const {value, done} = await reader.read()
     if (done) throw new Error(`margo serve exited:\n${out}\n${err}`)
@@ -59,6 +61,7 @@ export async function startServe(args: string[] = [], dataDir = mkdtempSync(join
   const ca = readFileSync(join(dataDir, 'tls/ca.pem'), 'utf8')
   return {
     url, dataDir, ca, proc,
+    startup: out.split('\n').find(l => l.includes('serving'))!,
     port: Number(new URL(url).port),
     stderr: () => err,
     transport: () => ({base: url, handle: (r: Request) => fetch(r, {tls: {ca}})}),

@@ -25,6 +25,11 @@ describe('compiled margo serve, end to end over HTTPS', () => {
     await expect(fetch(`${server.url}/api/v1/onboarding/certificate`)).rejects.toThrow()
   })
 
+  test('the start-up line gives agents the server URL and the CA fingerprint to pin', () => {
+    const der = new Uint8Array(new X509Certificate(server.ca).raw)
+    expect(server.startup).toContain(`margo agent --server ${server.url} --ca-fingerprint ${sha256(der)}`)
+  })
+
   test('WFM-01: three devices (P-256, P-384, RSA-2048): onboard, capabilities, deploy, fetch, status, undeploy', async () => {
     const t = server.transport()
     const devices = await Promise.all((['p256', 'p384', 'rsa2048'] as const).map(k => TestDevice.create(t, k)))
