@@ -9,5 +9,13 @@ const compiled = import.meta.dirname.includes('$bunfs')
 const manifest = structuredClone(pjson) as typeof pjson
 if (compiled) manifest.oclif.commands.target = './commands/index.ts'
 
+// oclif builds its user agent (--version, the help's VERSION, the client's User-Agent) from
+// node's version, and run() loads the Config again; every load names the bun the binary runs on.
+const load = Config.prototype.load
+Config.prototype.load = async function (this: Config) {
+  await load.call(this)
+  this.userAgent = `${this.name}/${this.version} ${this.platform}-${this.arch} bun-${Bun.version}`
+}
+
 const config = await Config.load({root: import.meta.dirname, pjson: manifest as never})
 await run(process.argv.slice(2), config).then(() => flush()).catch(handle)

@@ -1,6 +1,9 @@
 import {describe, expect, test} from 'bun:test'
 import {join} from 'node:path'
 import COMMANDS from '../../../commands/index.ts'
+import pjson from '../../../package.json' with {type: 'json'}
+
+const pjsonVersion = pjson.version
 
 const MAIN = join(import.meta.dir, '..', '..', '..', 'src', 'main.ts')
 const OPERATOR_COMMANDS = ['device:list', 'device:show', 'device:approve', 'device:revoke', 'app:publish', 'app:list', 'app:show', 'deploy', 'undeploy', 'status', 'login']
@@ -22,6 +25,17 @@ describe('command registry', () => {
       expect({id, description: Boolean(cmd.description)}).toEqual({id, description: true})
       expect({id, examples: (cmd.examples?.length ?? 0) > 0}).toEqual({id, examples: true})
     }
+  })
+})
+
+describe('margo --version', () => {
+  test('names the bun runtime the binary is built on, not node', async () => {
+    const r = await margo(['--version'])
+    expect(r.code).toBe(0)
+    expect(r.stdout.trimEnd()).toBe(`margo/${pjsonVersion} ${process.platform}-${process.arch} bun-${Bun.version}`)
+    const help = await margo(['--help'])
+    expect(help.stdout).toContain(`bun-${Bun.version}`)
+    expect(help.stdout).not.toContain('node-v')
   })
 })
 
