@@ -1,14 +1,14 @@
 import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../../src/cli/base-command.ts'
 import {addAndSync, addRegistryRequest} from '../../src/client/registries.ts'
-import {renderAddResult, syncFailed} from '../../src/catalog-tools/render.ts'
+import {renderAddResult} from '../../src/catalog-tools/render.ts'
 
 const REGISTRY = 'REGISTRY'
 
 export default class RegistryAdd extends BaseCommand {
   static override summary = 'Add an OCI registry or git repository that fills the application catalog'
   static override description =
-    'The server reads application packages from the registry every --interval seconds and adds new versions to the catalog. OCI: every tag of the listed repositories (all repositories of the registry catalog when none is listed); each tag must equal its metadata.version. git: a shallow clone of --ref; every folder holding an ApplicationDescription YAML is a package. Credentials stay on the server and are never shown again. The registry is synced once right away unless --no-sync is given.'
+    'The server reads application packages from the registry every --interval seconds and adds new versions to the catalog. OCI: every tag of the listed repositories (all repositories of the registry catalog when none is listed); each tag must equal its metadata.version. git: a shallow clone of --ref; every folder holding an ApplicationDescription YAML is a package. Credentials stay on the server and are never shown again. The registry is synced once right away unless --no-sync is given; if that sync fails the registry stays saved (exit 1), and margo registry sync NAME retries it.'
   static override examples = [
     '<%= config.bin %> registry add apps registry.example.com --repository margo/hello-world --username ci --password "$PASSWORD"',
     '<%= config.bin %> registry add local http://127.0.0.1:5000 --repository margo/hello-world',
@@ -32,8 +32,8 @@ export default class RegistryAdd extends BaseCommand {
   async run(): Promise<void> {
     const {args, flags} = await this.parse(RegistryAdd)
     const request = addRegistryRequest(args.name, args.url, flags)
-    const result = await addAndSync(this.client(flags), request, flags.sync)
+    const {failure, ...result} = await addAndSync(this.client(flags), request, flags.sync)
     this.emit(flags, result, renderAddResult)
-    if (result.sync && syncFailed(result.sync)) this.exit(1)
+    if (failure) throw failure
   }
 }

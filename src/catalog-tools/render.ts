@@ -91,7 +91,4 @@ export function renderAddResult(r: {registry: Registry, sync: SyncResult | null}
   ], ctx)
 }
 
-/** Sync results whose problems should make the command fail (exit 1). */
-export function syncFailed(s: SyncResult): boolean {
-  return s.errors.length > 0 || s.versions.some(v => v.status === 'conflict' || v.status === 'invalid')
-}
+export {syncFailed} from '../client/registries.ts'

@@ -1,6 +1,6 @@
 /** Registries of the operator API (`/registries`) for the CLI and scripts. */
 import type {OperatorClient} from './operator-client.ts'
-import {UsageError} from '../util/errors.ts'
+import {MargoError, OperationError, UsageError} from '../util/errors.ts'
 import type {Registry, SyncResult} from '../operator-contract/views.ts'
 import type {AddRegistryRequest} from '../operator-contract/requests.ts'
 
@@ -56,7 +56,37 @@ export function addRegistryRequest(name: string, url: string, flags: AddRegistry
 }
 
 /** Adds the registry and, unless asked not to, syncs it once right away. */
-export async function addAndSync(client: OperatorClient, request: AddRegistryRequest, sync: boolean): Promise<{registry: Registry, sync: SyncResult | null}> {
+/** Sync results whose problems should make the command fail (exit 1). */
+export function syncFailed(s: SyncResult): boolean {
+  return s.errors.length > 0 || s.versions.some(v => v.status === 'conflict' || v.status === 'invalid')
+}
+
+export interface AddOutcome {
+  registry: Registry
+  sync: SyncResult | null
+  /** Why the command ends with exit 1 although the registry was saved; null when all went well. */
+  failure: OperationError | null
+}
+
+/**
+ * `margo registry add`: saves the registry, then syncs it once. The registry stays saved
+ * whatever the sync does, so a failed sync says so and how to retry rather than leaving the
+ * operator to guess whether to add it again.
+ */
+export async function addAndSync(client: OperatorClient, request: AddRegistryRequest, sync: boolean): Promise<AddOutcome> {
   const registry = await addRegistry(client, request)
-  return {registry, sync: sync ? await syncRegistry(client, request.name) : null}
+  if (!sync) return {registry, sync: null, failure: null}
+  const retry = `margo registry sync ${request.name}`
+  let result: SyncResult
+  try {
+    result = await syncRegistry(client, request.name)
+  } catch (err) {
+    const why = err instanceof Error ? err.message : String(err)
+    const code = err instanceof MargoError ? err.code : 'sync_failed'
+    return {registry, sync: null, failure: new OperationError(`registry ${request.name} was saved, but its first sync failed (${why}) — retry with: ${retry}`, {code, cause: err})}
+  }
+  const failure = syncFailed(result)
+    ? new OperationError(`registry ${request.name} was saved, but its first sync found problems (shown above) — fix them, then run: ${retry}`, {code: 'sync_problems'})
+    : null
+  return {registry, sync: result, failure}
 }
