@@ -60,7 +60,8 @@ export function formatError(err: unknown, options: FormatErrorOptions): string {
   const lines: string[] = []
   if (err instanceof MargoError) {
     lines.push(`error: ${err.message}`)
-    if (err instanceof ValidationError) for (const d of err.details) lines.push(`  ${d.path || '(document)'}: ${d.message}`)
+    // A message that already names a problem (servers that inline them) must not print it twice.
+    if (err instanceof ValidationError) for (const d of err.details) if (!err.message.includes(d.message)) lines.push(`  ${d.path || '(document)'}: ${d.message}`)
   } else if ((err as OclifError | null)?.oclif?.exit === 2) {
     lines.push(`error: ${parseErrorSummary(String((err as Error).message ?? err))} — see: margo ${options.command ? `${options.command} ` : ''}--help`)
   } else {

@@ -20,3 +20,14 @@ export const invalid = (code: string, message: string, details: {field?: string,
   new ValidationError(message, details.map(d => ({path: d.path ?? d.field ?? '', message: d.message})), {code})
 
 export const conflict = (message: string, code = 'conflict') => new ConflictError(message, {code})
+
+/**
+ * Refused parameter values: the message sums up, each problem is named once, in the details
+ * (a client lists them line by line; repeating them in the message would print them twice).
+ */
+export const invalidParameters = (errors: {field: string, message: string, code?: string}[]) =>
+  invalid(
+    errors.some(e => e.code === 'immutable') ? 'immutable_parameter' : 'invalid_parameters',
+    errors.length === 1 ? 'a parameter value is invalid' : `${errors.length} parameter values are invalid`,
+    errors.map(e => ({path: e.field, message: e.message})),
+  )

@@ -93,6 +93,17 @@ describe('operator API', () => {
     expect(h.store.listDeployments()).toHaveLength(1)
   })
 
+  test('invalid values: the message sums up, each problem is named once, in details', async () => {
+    await publish()
+    const d = await device()
+    const res = await h.operator('POST', '/deployments', {appId: 'com-northstartida-hello-world', clientId: d.clientId, values: {replicas: 'many', unknownKey: 'x'}})
+    expect(res.status).toBe(422)
+    const {error} = (await res.json()) as {error: {message: string, details: {path: string, message: string}[]}}
+    expect(error.details).toHaveLength(2)
+    for (const detail of error.details) expect(error.message).not.toContain(detail.message)
+    expect(error.message).toBe('2 parameter values are invalid')
+  })
+
   test('WFM-45: every setting of the configuration can be given a value, and each reaches the deployment', async () => {
     await publish()
     const d = await device()

@@ -7,7 +7,7 @@ import type {ApplicationDescription} from '../../margo/package/description.ts'
 import {resolveParameterValues} from '../../margo/package/parameters.ts'
 import {chooseProfile} from '../catalog/profiles.ts'
 import {publishManifest} from '../desired-state/publish.ts'
-import {conflict, invalid, notFound} from '../domain-errors.ts'
+import {conflict, invalid, invalidParameters, notFound} from '../domain-errors.ts'
 import type {EventBus} from '../events.ts'
 import type {ClientRecord, DeploymentRecord, Store} from '../store/store.ts'
 import {buildApplicationDeployment} from './build.ts'
@@ -74,7 +74,7 @@ export function createDeployment({store, events, now: clock}: DeploymentDeps, in
   }
   const user = input.values ?? {}
   const resolved = resolveParameterValues(description, user)
-  if (!resolved.ok) throw invalid('invalid_parameters', `parameter values are invalid: ${resolved.errors.map(e => `${e.field}: ${e.message}`).join('; ')}`, resolved.errors)
+  if (!resolved.ok) throw invalidParameters(resolved.errors)
 
   const deploymentId = newDeploymentId()
   const artifact = render(description, chosen.profile, deploymentId, resolved.values)
@@ -118,10 +118,7 @@ export function updateDeployment({store, events, now: clock}: DeploymentDeps, de
   const previous = readValues(current)
   const user = {...previous.user, ...(patch.values ?? {})}
   const resolved = resolveParameterValues(description, user, {values: previous.resolved, applied: true})
-  if (!resolved.ok) {
-    const immutable = resolved.errors.some(e => e.code === 'immutable')
-    throw invalid(immutable ? 'immutable_parameter' : 'invalid_parameters', `parameter values are invalid: ${resolved.errors.map(e => `${e.field}: ${e.message}`).join('; ')}`, resolved.errors)
-  }
+  if (!resolved.ok) throw invalidParameters(resolved.errors)
   const artifact = render(description, chosen.profile, deploymentId, resolved.values)
   const updated: DeploymentRecord = {
     ...current,

@@ -14,7 +14,7 @@ import {findAppVersion} from '../catalog/catalog-service.ts'
 import {resolveParameterValues} from '../../margo/package/parameters.ts'
 import {deviceView} from '../deployments/deployment-service.ts'
 import {publishManifest} from '../desired-state/publish.ts'
-import {badRequest, conflict, invalid, notFound} from '../domain-errors.ts'
+import {badRequest, conflict, invalid, invalidParameters, notFound} from '../domain-errors.ts'
 import type {EventBus} from '../events.ts'
 import type {ClientRecord, DeploymentRecord, Store} from '../store/store.ts'
 import {
@@ -149,10 +149,7 @@ function checkRollout(store: Store, rollout: RolloutRecord): AppFacts {
     }
   }
   const resolved = resolveParameterValues(description, rollout.values)
-  if (!resolved.ok) {
-    throw invalid('invalid_parameters', `parameter values are invalid: ${resolved.errors.map(e => `${e.field}: ${e.message}`).join('; ')}`,
-      resolved.errors.map(e => ({path: e.field, message: e.message})))
-  }
+  if (!resolved.ok) throw invalidParameters(resolved.errors)
   return {appId: record.appId, version: record.version, description}
 }
 

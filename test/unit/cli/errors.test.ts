@@ -38,6 +38,15 @@ describe('formatError', () => {
     expect(formatError(err, {verbose: false})).toBe('error: invalid parameters\n  values.port: must be an integer\n  (document): document is empty')
   })
 
+  test('problems the message already names are not listed again', () => {
+    const err = new ValidationError('parameter values are invalid: parameters.port: unknown parameter "port" — check the values against: margo app show x', [
+      {path: 'parameters.port', message: 'unknown parameter "port"'},
+    ])
+    const out = formatError(err, {verbose: false})
+    expect(out.split('unknown parameter "port"')).toHaveLength(2)
+    expect(out).toStartWith('error: parameter values are invalid')
+  })
+
   test('--verbose adds the cause chain', () => {
     const root = Object.assign(new Error('connect ECONNREFUSED'), {code: 'ECONNREFUSED'})
     const err = new UnreachableError('cannot reach https://x', {cause: new Error('socket', {cause: root})})
