@@ -19,7 +19,7 @@ export default class Deploy extends BaseCommand {
   ]
   static override args = {app: Args.string({description: 'Application id, optionally with @version (see: margo app list)', required: true})}
   static override flags = {
-    device: Flags.string({char: 'd', summary: 'Client id of a target device (see: margo device list); repeatable.', multiple: true}),
+    device: Flags.string({char: 'd', summary: 'Client id (or a unique prefix of it) of a target device (see: margo device list); repeatable.', multiple: true}),
     selector: Flags.string({char: 'l', summary: "Label selector of the target devices, e.g. 'site=plant-7,line in (1,2)'; stays live. Empty: every device."}),
     profile: Flags.string({summary: 'Deployment profile: helm.v3, compose or a profile id.'}),
     set: Flags.string({summary: 'Parameter value as key=value; repeatable. Values are sent as strings.', multiple: true}),

@@ -18,7 +18,7 @@ export default class Status extends BaseCommand {
     '<%= config.bin %> status --watch --json | jq -c .deployments.byState',
   ]
   static override args = {
-    id: Args.string({description: 'A deploymentId, a device clientId or an appId; the whole fleet when omitted.'}),
+    id: Args.string({description: 'A deploymentId, a device clientId (either may be a unique prefix of at least 4 characters) or an appId; the whole fleet when omitted.'}),
   }
   static override flags = {
     watch: Flags.boolean({char: 'w', summary: 'Keep the view up to date until interrupted.'}),

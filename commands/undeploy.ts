@@ -11,7 +11,7 @@ export default class Undeploy extends BaseCommand {
     '<%= config.bin %> undeploy 5d1c7e0a-2f4b-4c8e-9a61-7b3e2d1f0c9a',
     '<%= config.bin %> undeploy a3e2f5dc-8b7e-4c53-9d2b-1f0e3c4d5a6b --json',
   ]
-  static override args = {id: Args.string({description: 'Rollout id (from margo deploy) or deployment id (see: margo status)', required: true})}
+  static override args = {id: Args.string({description: 'Rollout id (from margo deploy) or deployment id (see: margo status); a unique prefix of at least 4 characters will do', required: true})}
 
   async run(): Promise<void> {
     const {args, flags} = await this.parse(Undeploy)

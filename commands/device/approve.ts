@@ -7,7 +7,7 @@ export default class DeviceApprove extends BaseCommand {
   static override description =
     'Moves a device from pending to active. Under --enrollment approve, a newly onboarded device waits in pending until an operator approves it; until then its requests for desired state are refused.'
   static override examples = ['<%= config.bin %> device approve 3f0c2a9e-5b1d-4c1e-9a51-0d1e2f3a4b5c']
-  static override args = {clientId: Args.string({description: 'Client id of the device (see: margo device list)', required: true})}
+  static override args = {clientId: Args.string({description: 'Client id of the device, or a unique prefix of at least 4 characters (see: margo device list)', required: true})}
 
   async run(): Promise<void> {
     const {args, flags} = await this.parse(DeviceApprove)

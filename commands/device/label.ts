@@ -13,7 +13,7 @@ export default class DeviceLabel extends BaseCommand {
   ]
   static override strict = false
   static override args = {
-    clientId: Args.string({description: 'Client id of the device (see: margo device list)', required: true}),
+    clientId: Args.string({description: 'Client id of the device, or a unique prefix of at least 4 characters (see: margo device list)', required: true}),
     labels: Args.string({description: 'KEY=VALUE to set, KEY- to remove (several allowed)'}),
   }
 

@@ -9,7 +9,7 @@ import {describeSelectorError, parseSelector} from '../operator-contract/selecto
 import {parseAppRef, parseSetValues, readValuesFile} from './deploy.ts'
 import {InterruptedError, NotFoundError, OperationError, UsageError, ValidationError} from '../util/errors.ts'
 import type {OperatorClient} from './operator-client.ts'
-import type {Deployment, DeploymentState, Device, RolloutDetail, RolloutRemoval, RolloutResult, RolloutSummary, RolloutTarget} from '../operator-contract/views.ts'
+import type {Deployment, DeploymentState, Device, IdKind, IdMatch, RolloutDetail, RolloutRemoval, RolloutResult, RolloutSummary, RolloutTarget} from '../operator-contract/views.ts'
 import type {RolloutPatchRequest, RolloutRequest} from '../operator-contract/requests.ts'
 
 export interface FleetDeployOptions {
@@ -249,8 +249,34 @@ export type UndeployResult =
   | {kind: 'rollout'; rolloutId: string; removed: {clientId: string; deploymentId: string}[]}
   | {kind: 'deployment'; deployment: Deployment}
 
-/** Removes a rollout (and all its deployments) or a single deployment, whichever the id names. */
-export async function undeploy(client: OperatorClient, id: string): Promise<UndeployResult> {
+/** Length of a full id (a UUID); anything shorter is a prefix the server resolves. */
+const FULL_ID_LENGTH = 36
+
+/**
+ * The full id and kind a typed id names among `kinds` (GET /ids/{prefix}): for a command that
+ * must know the kind before it acts. Routes that take one kind of id resolve prefixes themselves.
+ */
+export function resolveId(client: OperatorClient, id: string, kinds: readonly IdKind[]): Promise<IdMatch> {
+  return client.call('GET', `/ids/${enc(id)}`, {query: {kinds: kinds.join(',')}})
+}
+
+/**
+ * Removes a rollout (and all its deployments) or a single deployment, whichever the id names.
+ * A shortened id is first resolved across both kinds, so a prefix that a rollout and a
+ * deployment share is refused rather than deleting whichever is tried first.
+ */
+export async function undeploy(client: OperatorClient, typed: string): Promise<UndeployResult> {
+  let id = typed
+  if (typed.length < FULL_ID_LENGTH) {
+    try {
+      const found = await resolveId(client, typed, ['rollout', 'deployment'])
+      if (found.kind === 'deployment') return {kind: 'deployment', deployment: await client.deleteDeployment(found.id)}
+      id = found.id
+    } catch (err) {
+      if (err instanceof NotFoundError) throw new NotFoundError(`no rollout or deployment ${typed} — run: margo status`, {code: 'not_found', cause: err})
+      throw err
+    }
+  }
   try {
     const r = await deleteRollout(client, id)
     return {kind: 'rollout', rolloutId: r.rolloutId, removed: r.removed}

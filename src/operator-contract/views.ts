@@ -416,3 +416,12 @@ export interface DenyResult {
 export interface ApiErrorBody {
   error: {code: string; message: string; details?: {path: string; message: string}[]}
 }
+
+/** The kinds of id the operator API accepts a unique prefix of (docs/operator-api.md). */
+export type IdKind = 'device' | 'deployment' | 'rollout'
+
+/** `GET /ids/{prefix}`: the full id a unique prefix (or a full id) names, and its kind. */
+export interface IdMatch {
+  id: string
+  kind: IdKind
+}

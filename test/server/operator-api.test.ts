@@ -1,7 +1,7 @@
 import {afterEach, beforeEach, describe, expect, test} from 'bun:test'
 import {readFileSync} from 'node:fs'
 import {parse} from 'yaml'
-import {createHarness, capabilitiesBody, HELLO_WORLD, statusBody, TestDevice, type Harness} from './harness.ts'
+import {createHarness, capabilitiesBody, HELLO_WORLD, statusBody, TestDevice, TOKEN, type Harness} from './harness.ts'
 
 let h: Harness
 beforeEach(async () => { h = await createHarness() })
@@ -198,5 +198,135 @@ describe('operator API', () => {
     const missing = await h.operator('GET', '/status/nothing-here')
     expect(missing.status).toBe(404)
     expect(((await missing.json()) as {error: {code: string, message: string}}).error).toMatchObject({code: 'not_found', message: expect.stringContaining('margo device list')})
+  })
+})
+
+describe('ids as people type them: a unique prefix of at least 4 characters', () => {
+  const APP = 'com-northstartida-hello-world'
+  /** Two devices whose ids share their first 8 characters, as a fleet may hold by chance. */
+  function twins() {
+    const base = {fingerprint: '', certificatePem: '', subject: 'CN=twin', keyType: 'ec-p256', notAfter: '2099-01-01T00:00:00.000Z', enrollment: 'pending' as const, onboardedAt: '2025-01-01T00:00:00.000Z'}
+    const ids = ['abcd1234-1000-4000-8000-000000000001', 'abcd1234-2000-4000-8000-000000000002']
+    for (const [i, clientId] of ids.entries()) h.store.insertClient({...base, clientId, fingerprint: `sha256:${String(i).repeat(64)}`})
+    return ids
+  }
+  const body = async <T>(res: Response | Promise<Response>) => (await (await res).json()) as T
+
+  test('devices: show, approve and label by prefix; the answer carries the full id', async () => {
+    const d = await device()
+    const prefix = d.clientId.slice(0, 8)
+    const shown = await h.operator('GET', `/devices/${prefix}`)
+    expect(shown.status).toBe(200)
+    expect((await body<{clientId: string}>(shown)).clientId).toBe(d.clientId)
+    expect((await body<{clientId: string}>(h.operator('POST', `/devices/${prefix.slice(0, 4)}/approve`))).clientId).toBe(d.clientId)
+    const labelled = await body<{clientId: string, labels: Record<string, string>}>(h.operator('PATCH', `/devices/${prefix}/labels`, {labels: {site: 'a'}}))
+    expect(labelled).toMatchObject({clientId: d.clientId, labels: {site: 'a'}})
+    expect(h.store.getClient(d.clientId)!.labels).toEqual({site: 'a'})
+  })
+
+  test('deployments, rollouts and status by prefix; deploy --device by prefix stores the full id', async () => {
+    await publish()
+    const d = await device()
+    const created = await h.operator('POST', '/rollouts', {appId: APP, devices: [d.clientId.slice(0, 6)]})
+    expect(created.status).toBe(201)
+    const rollout = await body<{rolloutId: string, devices: string[], targets: {deploymentId: string}[]}>(created)
+    expect(rollout.devices).toEqual([d.clientId])
+    const deploymentId = rollout.targets[0]!.deploymentId
+    expect((await body<{deploymentId: string}>(h.operator('GET', `/deployments/${deploymentId.slice(0, 8)}`))).deploymentId).toBe(deploymentId)
+    expect((await body<{rolloutId: string}>(h.operator('GET', `/rollouts/${rollout.rolloutId.slice(0, 8)}`))).rolloutId).toBe(rollout.rolloutId)
+    const status = await body<{id: string, kind: string}>(h.operator('GET', `/status/${deploymentId.slice(0, 8)}`))
+    expect(status).toMatchObject({id: deploymentId, kind: 'deployment'})
+    expect(await body<{id: string, kind: string}>(h.operator('GET', `/status/${d.clientId.slice(0, 8)}`))).toMatchObject({id: d.clientId, kind: 'device'})
+    const direct = await h.operator('POST', '/deployments', {appId: APP, clientId: d.clientId.slice(0, 8)})
+    expect(direct.status).toBe(201)
+    expect((await body<{clientId: string}>(direct)).clientId).toBe(d.clientId)
+    expect((await h.operator('DELETE', `/rollouts/${rollout.rolloutId.slice(0, 8)}`)).status).toBe(200)
+  })
+
+  test('GET /ids/{prefix} says which id of which kind a prefix names', async () => {
+    await publish()
+    const d = await device()
+    expect(await body(h.operator('GET', `/ids/${d.clientId.slice(0, 8)}`))).toEqual({id: d.clientId, kind: 'device'})
+    expect(await body(h.operator('GET', `/ids/${d.clientId}?kinds=device,rollout`))).toEqual({id: d.clientId, kind: 'device'})
+    expect((await h.operator('GET', `/ids/${d.clientId.slice(0, 8)}?kinds=rollout,deployment`)).status).toBe(404)
+    expect((await h.operator('GET', `/ids/${d.clientId.slice(0, 8)}?kinds=gadget`)).status).toBe(400)
+  })
+
+  test('an ambiguous prefix is refused naming the candidates; a longer one resolves', async () => {
+    const [a, b] = twins()
+    const res = await h.operator('GET', '/devices/abcd1234')
+    expect(res.status).toBe(422)
+    const {error} = await body<{error: {code: string, message: string, details: {path: string, message: string}[]}}>(res)
+    expect(error.code).toBe('ambiguous_id')
+    expect(error.message).toContain(a!)
+    expect(error.message).toContain(b!)
+    expect(error.message).toContain('give more characters')
+    expect(error.details.map(x => x.message)).toEqual([a!, b!])
+    expect((await body<{clientId: string}>(h.operator('GET', '/devices/abcd1234-2'))).clientId).toBe(b!)
+    expect((await h.operator('GET', '/status/abcd1234')).status).toBe(422)
+  })
+
+  test('unknown or too short prefixes are not found; full ids work unchanged', async () => {
+    const [a] = twins()
+    const unknown = await h.operator('GET', '/devices/ffff9999')
+    expect(unknown.status).toBe(404)
+    expect((await body<{error: {code: string}}>(unknown)).error.code).toBe('device_not_found')
+    expect((await h.operator('GET', '/devices/abc')).status).toBe(404)
+    expect((await h.operator('GET', `/devices/${a}`)).status).toBe(200)
+    expect((await h.operator('GET', '/deployments/abcd1234')).status).toBe(404)
+    expect((await h.operator('GET', '/rollouts/abcd')).status).toBe(404)
+  })
+})
+
+describe('the CLI with shortened ids, against the operator API on loopback', () => {
+  const MAIN = new URL('../../src/main.ts', import.meta.url).pathname
+  async function margo(server: string, ...args: string[]) {
+    const proc = Bun.spawn([process.execPath, MAIN, ...args, '--server', server, '--token', TOKEN], {
+      stdout: 'pipe', stderr: 'pipe', env: {...process.env, NO_COLOR: '1', MARGO_DATA_DIR: '/nonexistent', XDG_CONFIG_HOME: '/nonexistent'},
+    })
+    const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited])
+    return {stdout, stderr, code}
+  }
+
+  test('show, status and undeploy take a prefix; an ambiguous one is exit 2 naming the candidates, an unknown one exit 3', async () => {
+    const server = Bun.serve({hostname: '127.0.0.1', port: 0, fetch: r => h.app.handle(r)})
+    const url = `http://127.0.0.1:${server.port}`
+    try {
+      await publish()
+      const d = await device()
+      const twins = ['abcd1234-1000-4000-8000-000000000001', 'abcd1234-2000-4000-8000-000000000002']
+      for (const [i, clientId] of twins.entries()) {
+        h.store.insertClient({
+          clientId, fingerprint: `sha256:${String(i).repeat(64)}`, certificatePem: '', subject: 'CN=twin', keyType: 'ec-p256',
+          notAfter: '2099-01-01T00:00:00.000Z', enrollment: 'pending', onboardedAt: '2025-01-01T00:00:00.000Z',
+        })
+      }
+
+      const show = await margo(url, 'device', 'show', d.clientId.slice(0, 8))
+      expect(show.stderr).toBe('')
+      expect(show.stdout).toContain(d.clientId)
+
+      const ambiguous = await margo(url, 'device', 'approve', 'abcd')
+      expect(ambiguous.code).toBe(2)
+      const lines = ambiguous.stderr.trimEnd().split('\n')
+      expect(lines).toHaveLength(1)
+      expect(lines[0]).toStartWith('error: abcd is the start of 2 devices: ')
+      for (const id of twins) expect(lines[0]).toContain(id)
+
+      const unknown = await margo(url, 'device', 'show', 'ffff9999')
+      expect(unknown.code).toBe(3)
+      expect(unknown.stderr).toBe('error: device ffff9999 not found — run: margo device list\n')
+
+      const deployed = await margo(url, 'deploy', 'com-northstartida-hello-world', '--device', d.clientId.slice(0, 8), '--json')
+      expect(deployed.stderr).toBe('')
+      const {deploymentId} = JSON.parse(deployed.stdout) as {deploymentId: string}
+      const status = await margo(url, 'status', deploymentId.slice(0, 8), '--json')
+      expect(JSON.parse(status.stdout)).toMatchObject({id: deploymentId, kind: 'deployment'})
+      const removed = await margo(url, 'undeploy', deploymentId.slice(0, 8))
+      expect(removed.stderr).toBe('')
+      expect(removed.stdout).toBe(`${deploymentId}\tabsent\n`)
+    } finally {
+      server.stop(true)
+    }
   })
 })

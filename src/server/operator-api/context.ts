@@ -4,6 +4,7 @@ import type {Store} from '../store/store.ts'
 import type {Logger} from '../../util/log.ts'
 import {OperatorError, badRequest, notFound, toOperatorError} from './errors.ts'
 import type {ClientRecord} from '../store/store.ts'
+import {resolveId} from './ids.ts'
 
 export const OPERATOR_PREFIX = '/operator/v1'
 
@@ -85,9 +86,9 @@ export const optionalObject = (v: unknown, field: string): Record<string, unknow
 
 export const queryString = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined)
 
-/** The device with this clientId, or a 404 that says how to find the right id. */
+/** The device with this clientId (or a unique prefix of it), or a 404 that says how to find the right id. */
 export function requireDevice(ctx: Pick<OperatorApiContext, 'store'>, clientId: string): ClientRecord {
-  const c = ctx.store.getClient(clientId)
+  const c = ctx.store.getClient(resolveId(ctx.store, 'device', clientId))
   if (!c) throw notFound('device', clientId, 'run: margo device list')
   return c
 }

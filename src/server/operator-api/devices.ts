@@ -10,8 +10,8 @@ export function deviceRoutes(ctx: OperatorApiContext) {
   const handle = operatorHandler(ctx)
   const nowIso = () => ctx.now().toISOString()
   const device = (clientId: string) => requireDevice(ctx, clientId)
-  const setEnrollment = (clientId: string, enrollment: 'active' | 'revoked') => {
-    device(clientId)
+  const setEnrollment = (typed: string, enrollment: 'active' | 'revoked') => {
+    const {clientId} = device(typed)
     ctx.store.setEnrollment(clientId, enrollment)
     ctx.log.info(enrollment === 'active' ? 'device.approved' : 'device.revoked', {clientId})
     ctx.events.emit({type: 'device.updated', clientId})
@@ -19,10 +19,10 @@ export function deviceRoutes(ctx: OperatorApiContext) {
   }
   return new Elysia({name: 'margo-operator-devices', prefix: OPERATOR_PREFIX})
     .get('/devices', ({request}) => handle(request, () => ({devices: ctx.store.listClients().map(deviceJson)})))
-    .get('/devices/:clientId', ({request, params}) => handle(request, (): DeviceWithDeployments => ({
-      ...deviceJson(device(params.clientId)),
-      deployments: ctx.store.listDeployments({clientId: params.clientId}).map(d => deploymentJson(ctx.store, d)),
-    })))
+    .get('/devices/:clientId', ({request, params}) => handle(request, (): DeviceWithDeployments => {
+      const d = device(params.clientId)
+      return {...deviceJson(d), deployments: ctx.store.listDeployments({clientId: d.clientId}).map(x => deploymentJson(ctx.store, x))}
+    }))
     .post('/devices/:clientId/approve', ({request, params}) => handle(request, () => setEnrollment(params.clientId, 'active')), {parse: 'none'})
     .post('/devices/:clientId/revoke', ({request, params}) => handle(request, () => setEnrollment(params.clientId, 'revoked')), {parse: 'none'})
     .post('/devices/preregister', ({request}) => handle(request, async () => {

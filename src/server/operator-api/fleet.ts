@@ -1,6 +1,7 @@
 import {Elysia} from 'elysia'
 import {OPERATOR_PREFIX, operatorHandler, requireDevice, optionalObject, optionalString, queryString, readJson, type OperatorApiContext} from './context.ts'
 import {badRequest, invalid} from './errors.ts'
+import {resolveId} from './ids.ts'
 import {deploymentJson, deviceJson} from './views.ts'
 import {labelMapProblems, mergeLabels, sortLabels} from '../../operator-contract/labels.ts'
 import type {RolloutService} from '../rollouts/rollout-service.ts'
@@ -42,6 +43,7 @@ function patchValues(v: unknown): Record<string, unknown> | undefined {
 export function fleetRoutes(ctx: OperatorApiContext, rollouts: RolloutService) {
   const handle = operatorHandler(ctx)
   const device = (clientId: string) => requireDevice(ctx, clientId)
+  const rolloutId = (typed: string) => resolveId(ctx.store, 'rollout', typed)
   const setLabels = (clientId: string, labels: Record<string, string>) => {
     ctx.store.setLabels(clientId, sortLabels(labels))
     ctx.log.info('device.labelled', {clientId, labels: Object.keys(labels)})
@@ -50,14 +52,14 @@ export function fleetRoutes(ctx: OperatorApiContext, rollouts: RolloutService) {
   }
   return new Elysia({name: 'margo-operator-fleet', prefix: OPERATOR_PREFIX})
     .put('/devices/:clientId/labels', ({request, params}) => handle(request, async () => {
-      device(params.clientId)
+      const {clientId} = device(params.clientId)
       const labels = labelsOf(await readJson(request, ctx.maxBodyBytes), false) as Record<string, string>
-      return setLabels(params.clientId, labels)
+      return setLabels(clientId, labels)
     }), {parse: 'none'})
     .patch('/devices/:clientId/labels', ({request, params}) => handle(request, async () => {
       const current = device(params.clientId)
       const patch = labelsOf(await readJson(request, ctx.maxBodyBytes), true)
-      return setLabels(params.clientId, mergeLabels(current.labels, patch))
+      return setLabels(current.clientId, mergeLabels(current.labels, patch))
     }), {parse: 'none'})
     .get('/rollouts', ({request, query}) => handle(request, (): {rollouts: RolloutSummary[]} => ({rollouts: rollouts.list({appId: queryString(query.appId)})})))
     .post('/rollouts', ({request}) => handle(request, async () => {
@@ -68,7 +70,7 @@ export function fleetRoutes(ctx: OperatorApiContext, rollouts: RolloutService) {
       const result: RolloutResult = rollouts.create({
         appId,
         version: optionalString(body.version, 'version'),
-        devices: stringList(body.devices, 'devices'),
+        devices: stringList(body.devices, 'devices')?.map(id => resolveId(ctx.store, 'device', id)),
         selector: selectorOf(body.selector),
         profile: optionalString(body.profile, 'profile'),
         values: optionalObject(body.values, 'values'),
@@ -77,24 +79,26 @@ export function fleetRoutes(ctx: OperatorApiContext, rollouts: RolloutService) {
       return Response.json(result, {status: dryRun ? 200 : 201})
     }), {parse: 'none'})
     .get('/rollouts/:rolloutId', ({request, params}) => handle(request, (): RolloutDetail =>
-      rollouts.detail(params.rolloutId, d => deploymentJson(ctx.store, d))))
+      rollouts.detail(rolloutId(params.rolloutId), d => deploymentJson(ctx.store, d))))
     .patch('/rollouts/:rolloutId', ({request, params}) => handle(request, async () => {
+      const id = rolloutId(params.rolloutId)
       const body = await readJson(request, ctx.maxBodyBytes)
       if (body.version !== null && body.version !== undefined && (typeof body.version !== 'string' || body.version === '')) {
         throw badRequest('version must be a version string, or null to follow the latest')
       }
       const dryRun = booleanOf(body.dryRun, 'dryRun')
-      const result: RolloutResult = rollouts.update(params.rolloutId, {
+      const result: RolloutResult = rollouts.update(id, {
         ...(body.version !== undefined ? {version: body.version as string | null} : {}),
         ...(body.values !== undefined ? {values: patchValues(body.values)} : {}),
         ...(body.selector !== undefined ? {selector: selectorOf(body.selector)} : {}),
       }, {dryRun})
-      if (!dryRun) ctx.log.info('rollout.updated', {rolloutId: params.rolloutId, targets: result.targets.length, removed: result.removed.length})
+      if (!dryRun) ctx.log.info('rollout.updated', {rolloutId: id, targets: result.targets.length, removed: result.removed.length})
       return result
     }), {parse: 'none'})
     .delete('/rollouts/:rolloutId', ({request, params}) => handle(request, () => {
-      const result: RolloutRemoval = rollouts.remove(params.rolloutId)
-      ctx.log.info('rollout.deleted', {rolloutId: params.rolloutId, removed: result.removed.length})
+      const id = rolloutId(params.rolloutId)
+      const result: RolloutRemoval = rollouts.remove(id)
+      ctx.log.info('rollout.deleted', {rolloutId: id, removed: result.removed.length})
       return result
     }), {parse: 'none'})
 }

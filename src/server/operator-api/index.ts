@@ -7,6 +7,7 @@ import {eventRoutes} from './events.ts'
 import {FLEET_OPENAPI_PATHS, fleetRoutes} from './fleet.ts'
 import {REGISTRY_OPENAPI_PATHS, registryRoutes} from './registries.ts'
 import {OPERATOR_OPENAPI} from './openapi.ts'
+import {IDS_OPENAPI_PATHS, idRoutes} from './ids-routes.ts'
 import {createServices, type Services} from '../services.ts'
 import {STATUS_OPENAPI_PATHS, statusRoutes} from './status.ts'
 import type {EnrollmentMode, Health} from '../../operator-contract/views.ts'
@@ -21,7 +22,7 @@ const EVENTS_OPENAPI_PATHS = {
 /** The served OpenAPI document: the core resources plus each feature's own paths. */
 export const OPERATOR_OPENAPI_DOCUMENT = {
   ...OPERATOR_OPENAPI,
-  paths: {...OPERATOR_OPENAPI.paths, ...STATUS_OPENAPI_PATHS, ...DENYLIST_OPENAPI_PATHS, ...FLEET_OPENAPI_PATHS, ...REGISTRY_OPENAPI_PATHS, ...EVENTS_OPENAPI_PATHS},
+  paths: {...OPERATOR_OPENAPI.paths, ...STATUS_OPENAPI_PATHS, ...DENYLIST_OPENAPI_PATHS, ...FLEET_OPENAPI_PATHS, ...REGISTRY_OPENAPI_PATHS, ...EVENTS_OPENAPI_PATHS, ...IDS_OPENAPI_PATHS},
 }
 
 /**
@@ -48,4 +49,5 @@ export function operatorApi(ctx: OperatorApiContext, services: Services = create
     .use(fleetRoutes(ctx, services.rollouts))
     .use(registryRoutes(ctx, services.registries))
     .use(eventRoutes(ctx))
+    .use(idRoutes(ctx))
 }

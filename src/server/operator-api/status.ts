@@ -4,6 +4,7 @@ import {OperatorError} from './errors.ts'
 import {checkThresholds} from '../../operator-contract/liveness.ts'
 import {buildOverview, buildTargetStatus, type ViewClock} from '../fleet-status/views.ts'
 import type {TargetKind} from '../../operator-contract/views.ts'
+import {findId} from './ids.ts'
 import {latestStatusByDeployment} from '../store/fleet-status.ts'
 import type {ClientRecord, DeploymentRecord} from '../store/store.ts'
 
@@ -26,11 +27,13 @@ export function statusRoutes(ctx: OperatorApiContext) {
     }))
     .get('/status/:id', ({request, params}) => handle(request, () => {
       const {store} = ctx
-      const id = params.id
       return store.transaction(() => {
         let kind: TargetKind
         let deployments: DeploymentRecord[]
         let clients: ClientRecord[]
+        // Full ids and app ids first; a prefix only names a deployment or device when nothing is called that.
+        const named = (x: string) => store.getDeployment(x) !== null || store.getClient(x) !== null || store.listAppVersions(x).length > 0 || store.listDeployments({appId: x}).length > 0
+        const id = named(params.id) ? params.id : (findId(store, ['deployment', 'device'], params.id)?.id ?? params.id)
         const deployment = store.getDeployment(id)
         const device = deployment ? null : store.getClient(id)
         if (deployment) {

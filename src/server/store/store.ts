@@ -2,9 +2,20 @@ import {Database} from 'bun:sqlite'
 import {chmodSync, closeSync, mkdirSync, openSync} from 'node:fs'
 import {dirname} from 'node:path'
 import {MIGRATIONS} from './schema.ts'
+import type {IdKind} from '../../operator-contract/views.ts'
 
 export type Enrollment = 'pending' | 'active' | 'revoked'
 export type Desired = 'present' | 'absent'
+
+/** The kinds of id an operator may shorten: devices (clientId), deployments and rollouts. */
+export type {IdKind}
+
+const ID_COLUMNS: Record<IdKind, {table: string, column: string, live: string}> = {
+  device: {table: 'clients', column: 'client_id', live: ''},
+  deployment: {table: 'deployments', column: 'deployment_id', live: ''},
+  // A deleted rollout answers 404 by its full id; a prefix must not find it either.
+  rollout: {table: 'rollouts', column: 'rollout_id', live: 'AND deleted = 0'},
+}
 
 export interface ClientRecord {
   clientId: string
@@ -142,6 +153,19 @@ export class Store {
 
   close() {
     this.db.close()
+  }
+
+  // ---- ids --------------------------------------------------------------------------------
+
+  /**
+   * Up to `limit` ids of one kind that start with `prefix`, in order. A range on the primary
+   * key rather than LIKE (case-insensitive, and a scan) keeps it one index lookup.
+   */
+  idsWithPrefix(kind: IdKind, prefix: string, limit: number): string[] {
+    const {table, column, live} = ID_COLUMNS[kind]
+    const rows = this.db.query(`SELECT ${column} AS id FROM ${table} WHERE ${column} >= ?1 AND ${column} < ?2 ${live} ORDER BY ${column} LIMIT ?3`)
+      .all(prefix, `${prefix}\u{10FFFF}`, limit) as {id: string}[]
+    return rows.map(r => r.id)
   }
 
   // ---- clients ----------------------------------------------------------------------------

@@ -154,6 +154,14 @@ describe('margo undeploy', () => {
     expect(none.code).toBe(3)
     expect(none.stderr.trimEnd()).toBe('error: no rollout or deployment nope — run: margo status')
   })
+
+  test('a shortened id is resolved once across rollouts and deployments, then only that one is deleted', async () => {
+    const before = fake.requests.length
+    const r = await margo('undeploy', DEPLOYMENT_ID.slice(0, 8))
+    expect(r.stderr).toBe('')
+    expect(r.code).toBe(0)
+    expect(fake.requests.slice(before).map(x => `${x.method} ${x.path}`)).toEqual([`GET /ids/${DEPLOYMENT_ID.slice(0, 8)}`, `DELETE /deployments/${DEPLOYMENT_ID}`])
+  })
 })
 
 describe('margo device label', () => {

@@ -77,6 +77,14 @@ export function startFakeFleet() {
         }))
         return json(200, {rolloutId: ROLLOUT_ID, appId: APP_ID, targets, skipped: []})
       }
+      if (req.method === 'GET' && path.startsWith('/ids/')) {
+        const prefix = decodeURIComponent(path.slice('/ids/'.length))
+        const kinds = (url.searchParams.get('kinds') ?? 'device,deployment,rollout').split(',')
+        const known = [{kind: 'rollout', id: ROLLOUT_ID}, {kind: 'deployment', id: DEPLOYMENT_ID}, ...[DEVICE_A, DEVICE_B, SMALL].map(id => ({kind: 'device', id}))]
+        const hits = known.filter(k => kinds.includes(k.kind) && k.id.startsWith(prefix) && (prefix.length >= 4 || k.id === prefix))
+        if (hits.length === 1) return json(200, hits[0])
+        return problem(404, 'not_found', `no id starts with ${prefix}`)
+      }
       if (route === `DELETE /rollouts/${ROLLOUT_ID}`) return json(200, {rolloutId: ROLLOUT_ID, removed: [{clientId: DEVICE_A, deploymentId: DEPLOYMENT_ID}]})
       if (req.method === 'DELETE' && path.startsWith('/rollouts/')) return problem(404, 'rollout_not_found', 'rollout not found')
       if (route === `DELETE /deployments/${DEPLOYMENT_ID}`) return json(200, deployment(DEVICE_A, {desired: 'absent'}))
