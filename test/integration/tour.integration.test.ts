@@ -127,6 +127,8 @@ describe.skipIf(!enabled)('the README tour with a real engine', () => {
     expect(r.stdout).toBe(`${deploymentId}\tabsent\n`)
     await eventually('the device to report removed', () => (reportedState() === 'removed' ? true : undefined), 120_000)
     expect(containers()).toEqual([])
+    // The agent reports before it logs, and its output reaches us through a pipe: wait for the line.
+    await eventually('the agent to log deploy.removed', () => (agent.log().includes('"deploy.removed"') ? true : undefined), 10_000)
     expect(agent.log()).toContain('"deploy.removed"')
   }, 180_000)
 })
