@@ -16,7 +16,9 @@ export default class ConformanceWfm extends MargoCommand {
   portman          the Postman collection through newman and a local signing proxy.
 The last three are the Margo project's suites: their files are read at run time from --suites DIR (or MARGO_CONFORMANCE_DIR), a checkout of the Margo project's sandbox repository. Without --suite, spec runs, plus each of them whose files are there (portman only when newman is installed).
 Steps that contradict the Margo specification are reported as CONFLICT with the reason and the deciding section; they do not fail the run unless --strict.
-The late spec steps and device-supplier need every new client to get a deployment and a deny-listed certificate value: with operator access (--data-dir of a local margo serve, or --operator-url and --operator-token) the command arranges both through the operator API and undoes them afterwards; without it, the dependent steps are SKIPPED. Exit 1 when a step failed.`
+The late spec steps and device-supplier need every new client to get a deployment and a deny-listed certificate value: with operator access (--data-dir of a local margo serve, or --operator-url and --operator-token) the command arranges both through the operator API and undoes them afterwards; without it, the dependent steps are SKIPPED.
+What the run creates through the operator API is recorded as it goes and undone when it ends, also after a failure or Ctrl-C: its rollouts and deny-list entries are removed, and the devices it onboarded are revoked and labelled margo-conformance-run=<run id> (the operator API cannot delete devices).
+Exit 1 when a step failed, 130 when interrupted.`
   static override examples = [
     {description: 'Test a margo serve on this machine, arranging the set-ups through its operator API', command: '<%= config.bin %> conformance wfm https://127.0.0.1:8443/v1alpha2/margo --data-dir /var/lib/margo'},
     {description: "Test another vendor's WFM with its CA, and write a JUnit report", command: '<%= config.bin %> conformance wfm https://wfm.example:3001/v1alpha2/margo --ca-file wfm-ca.pem --junit conformance.xml'},
@@ -54,6 +56,14 @@ The late spec steps and device-supplier need every new client to get a deploymen
     if (flags.insecure && flags['ca-file']) throw new UsageError('--insecure and --ca-file contradict each other — pass one of them')
     if (flags.insecure) process.stderr.write('warning: --insecure: the WFM\'s TLS certificate is NOT verified for this run\n')
 
+    // Ctrl-C stops the run and lets it undo its set-up; a second Ctrl-C leaves at once.
+    const controller = new AbortController()
+    const stop = () => {
+      controller.abort()
+      process.stderr.write('\ninterrupted — undoing the run\'s set-up (Ctrl-C again to leave it as it is)\n')
+    }
+    process.once('SIGINT', stop)
+    process.once('SIGTERM', stop)
     const report = await runWfmConformance({
       baseUrl: args['base-url'],
       suites: chosen,
@@ -69,7 +79,15 @@ The late spec steps and device-supplier need every new client to get a deploymen
       ...(flags.assume ? {assume: flags.assume as (typeof PRECONDITIONS)[number][]} : {}),
       ...(flags.newman ? {newman: flags.newman} : {}),
       strict: flags.strict,
+      signal: controller.signal,
+    }).finally(() => {
+      process.off('SIGINT', stop)
+      process.off('SIGTERM', stop)
     })
+    if (report.cleanup && !report.cleanup.ok) {
+      const failed = report.cleanup.items.filter(i => i.outcome === 'failed')
+      process.stderr.write(`warning: could not undo ${failed.map(i => `${i.kind} ${i.id}: ${i.detail ?? 'failed'}`).join('; ')}\n`)
+    }
     if (flags.junit) writeFileSync(flags.junit, junitXml(report.suites, `margo conformance wfm ${report.target}`))
     this.emit(flags, report, renderWfmReport)
     if (!report.ok) {

@@ -3,11 +3,14 @@
  * through test back doors: a deployment every device gets (a rollout with an empty selector of a
  * small published app), the suite's deny-listed certificate value, and pre-registration of the
  * run's certificates when the WFM only admits known devices. Each arrangement reports whether
- * it is met and how to undo it.
+ * it is met, and records what it created in the run's ledger the moment it exists, so the undo
+ * is exact even when a later step fails.
  */
 import {parse as parseYaml, stringify} from 'yaml'
 import {NotFoundError} from '../../util/errors.ts'
 import type {OperatorClient} from '../../client/operator-client.ts'
+import {createRollout} from '../../client/rollouts.ts'
+import type {RunLedger} from './ledger.ts'
 
 export const SAMPLE_COMPOSE_APP = 'conformance/device-supplier/sample-apps/app-a/compose.yaml'
 export const CONFORMANCE_APP_ID = 'margo-conformance-sample-app-a'
@@ -24,8 +27,6 @@ export interface Arrangement {
   met: boolean
   /** What was done, or why it could not be. */
   detail: string
-  /** Undoes what the run changed; absent when nothing needs undoing. */
-  cleanup?: () => Promise<void>
 }
 
 /**
@@ -82,32 +83,29 @@ function message(err: unknown): string {
 }
 
 /** Publishes the conformance app and rolls it out to every device (an empty selector). */
-export async function arrangeDefaultDeployment(client: OperatorClient, composeYaml: string): Promise<Arrangement> {
+export async function arrangeDefaultDeployment(client: OperatorClient, ledger: RunLedger, composeYaml: string): Promise<Arrangement> {
   const id = 'default-deployment'
   try {
-    await client.publishApp(conformanceAppDescription(composeYaml), 'application/yaml')
+    const published = await client.publishApp(conformanceAppDescription(composeYaml), 'application/yaml')
+    if (published.created) ledger.app({appId: CONFORMANCE_APP_ID, version: CONFORMANCE_APP_VERSION})
   } catch (err) {
     return {id, met: false, detail: `could not publish the conformance app: ${message(err)}`}
   }
   let rolloutId: string
   try {
-    const created = await client.call<{rolloutId?: string, id?: string}>('POST', '/rollouts', {body: {appId: CONFORMANCE_APP_ID, selector: ''}})
-    const rid = created.rolloutId ?? created.id
-    if (!rid) return {id, met: false, detail: 'POST /operator/v1/rollouts answered without a rolloutId'}
-    rolloutId = rid
+    const created = await createRollout(client, {appId: CONFORMANCE_APP_ID, selector: ''})
+    if (!created.rolloutId) return {id, met: false, detail: 'POST /operator/v1/rollouts answered without a rolloutId'}
+    rolloutId = created.rolloutId
+    ledger.rollout(rolloutId)
   } catch (err) {
     if (missingEndpoint(err)) return {id, met: false, detail: 'the server has no rollouts (POST /operator/v1/rollouts answered 404), so new clients cannot be given a deployment'}
     return {id, met: false, detail: `could not create the rollout: ${message(err)}`}
   }
-  return {
-    id, met: true,
-    detail: `rollout ${rolloutId} gives every device ${CONFORMANCE_APP_ID} ${CONFORMANCE_APP_VERSION}`,
-    cleanup: async () => { await client.call('DELETE', `/rollouts/${encodeURIComponent(rolloutId)}`) },
-  }
+  return {id, met: true, detail: `rollout ${rolloutId} gives every device ${CONFORMANCE_APP_ID} ${CONFORMANCE_APP_VERSION}`}
 }
 
 /** Puts each value on the WFM's deny-list (unless it is there already). */
-export async function arrangeDenyList(client: OperatorClient, values: readonly string[]): Promise<Arrangement> {
+export async function arrangeDenyList(client: OperatorClient, ledger: RunLedger, values: readonly string[]): Promise<Arrangement> {
   const id = 'deny-list'
   let existing: string[]
   try {
@@ -121,16 +119,13 @@ export async function arrangeDenyList(client: OperatorClient, values: readonly s
     if (existing.includes(value)) continue
     try {
       await client.call('POST', '/denylist', {body: {value}})
+      ledger.deny(value)
       added.push(value)
     } catch (err) {
       return {id, met: false, detail: `could not deny-list ${value}: ${message(err)}`}
     }
   }
-  return {
-    id, met: true,
-    detail: added.length ? `deny-listed ${added.join(', ')}` : `${values.join(', ')} already deny-listed`,
-    ...(added.length ? {cleanup: async () => { for (const v of added) await client.call('DELETE', `/denylist/${encodeURIComponent(v)}`) }} : {}),
-  }
+  return {id, met: true, detail: added.length ? `deny-listed ${added.join(', ')}` : `${values.join(', ')} already deny-listed`}
 }
 
 /** The WFM's enrolment policy, when its operator API says. */
@@ -145,10 +140,10 @@ export async function enrolmentPolicy(client: OperatorClient): Promise<'auto' | 
 }
 
 /** Admits the run's device certificates ahead of onboarding (allow-list or approval enrolment). */
-export async function arrangePreregistration(client: OperatorClient, certificates: readonly string[]): Promise<Arrangement> {
+export async function arrangePreregistration(client: OperatorClient, ledger: RunLedger, certificates: readonly string[]): Promise<Arrangement> {
   const id = 'preregistration'
   try {
-    for (const pem of certificates) await client.preregisterDevice(pem)
+    for (const pem of certificates) ledger.preregistration((await client.preregisterDevice(pem)).fingerprint)
     return {id, met: true, detail: `pre-registered ${certificates.length} device certificate${certificates.length === 1 ? '' : 's'} of this run`}
   } catch (err) {
     return {id, met: false, detail: `could not pre-register the run's certificates: ${message(err)}`}

@@ -10,7 +10,7 @@ function clip(text: string, max: number, ctx: OutputContext): string {
 
 /**
  * The report for people: the step table, the exchange of every failed step, the set-up the run
- * did, and one summary line per suite. Piped, the table is tab-separated without a header.
+ * did and how it was undone, and one summary line per suite. Piped, the table is tab-separated without a header.
  */
 export function renderWfmReport(report: WfmConformanceReport, ctx: OutputContext): string {
   const out: string[] = []
@@ -33,6 +33,10 @@ export function renderWfmReport(report: WfmConformanceReport, ctx: OutputContext
     ].filter(Boolean).join('\n'))
   }
   for (const p of report.preconditions) out.push(`${p.met ? 'set-up' : paint('set-up unmet', 'yellow', ctx)} ${p.id}: ${p.detail}`)
+  for (const i of report.cleanup?.items ?? []) {
+    const what = `${i.outcome === 'failed' ? 'could not undo' : i.outcome} ${i.kind} ${i.id}${i.detail ? `: ${i.detail}` : ''}`
+    out.push(i.outcome === 'failed' ? paint(`undo ${what}`, 'red', ctx) : `undo ${what}`)
+  }
   for (const suite of report.suites) {
     const line = summaryLine(suite)
     out.push(paint(line, suite.summary.failed > 0 ? 'red' : suite.skippedReason ? 'dim' : 'green', ctx))

@@ -3,13 +3,13 @@
  * side. The order is fixed because the suites need opposite set-ups: wfm-core first (a new
  * client has no deployments), then the preconditions are arranged through the operator API,
  * then device-supplier and portman (a new client has one deployment), then everything the run
- * changed is undone.
+ * created is undone (also after a failure or Ctrl-C).
  */
 import {existsSync, readFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {randomBytes} from 'node:crypto'
 import {normalizeServerUrl, readCaFile, resolveConnection, type Connection} from '../../client/connection.ts'
-import {UnreachableError, UsageError} from '../../util/errors.ts'
+import {InterruptedError, UnreachableError, UsageError} from '../../util/errors.ts'
 import {OperatorClient} from '../../client/operator-client.ts'
 import {isSignatureAlgorithm, type SignatureAlgorithm} from '../../signing/index.ts'
 import {requireSuites, type ConformanceSuites} from '../data/suites.ts'
@@ -24,6 +24,8 @@ import {
 } from './device-supplier.ts'
 import {judge, type Verdict} from './evaluate.ts'
 import {arrangeDefaultDeployment, arrangeDenyList, arrangePreregistration, enrolmentPolicy, OWN_SAMPLE_COMPOSE, SAMPLE_COMPOSE_APP, type Arrangement} from './preconditions.ts'
+import {RunLedger, type CleanupReport} from './ledger.ts'
+import {cleanupSummary, undoRun} from './cleanup.ts'
 import {SPEC_SUITE, SpecRun} from './spec.ts'
 import {PORTMAN_COLLECTION, runPortman} from './portman.ts'
 import {WFM_CORE_COLLECTION, coreSteps, extractCore, prepareCoreStep, type CoreContext, type PostmanCollection} from './wfm-core.ts'
@@ -61,6 +63,8 @@ export interface WfmConformanceOptions {
   assume?: readonly Precondition[]
   newman?: string
   strict?: boolean
+  /** Aborted on Ctrl-C: the run stops sending, undoes its set-up and throws InterruptedError. */
+  signal?: AbortSignal
   /** Called after each step (progress output). */
   onStep?: (step: StepResult) => void
 }
@@ -80,6 +84,8 @@ export interface WfmConformanceReport {
   signing: {algorithm: SignatureAlgorithm, keys: 'generated' | 'given'}
   operator: {available: boolean, enrollment?: string}
   preconditions: PreconditionReport[]
+  /** What the run created through the operator API and how it was undone; absent without operator access. */
+  cleanup?: CleanupReport
   suites: SuiteReport[]
   ok: boolean
 }
@@ -325,8 +331,15 @@ export async function runWfmConformance(options: WfmConformanceOptions): Promise
 
   const ca = options.caFile ? {pem: readCaFile(options.caFile, '--ca-file'), path: options.caFile} : dataDirCa(options.dataDir)
   const tls: TlsOptions = options.insecure ? {insecure: true} : ca ? {ca: ca.pem} : {}
-  const send = httpSender(tls)
-  const ids = await identitySource(options)
+  const interrupted = () => options.signal?.aborted === true
+  const checkpoint = () => { if (interrupted()) throw new InterruptedError('interrupted', {code: 'interrupted'}) }
+  const wire = httpSender(tls)
+  // Every suite sends through here: after Ctrl-C no new request leaves, and the run unwinds to its undo.
+  const send: Send = async req => { checkpoint(); return wire(req) }
+  const ledger = new RunLedger()
+  const source = await identitySource(options)
+  const ids = {...source, next: async () => { const i = await source.next(); ledger.identity(i.certPem); return i }}
+  const fresh = async (alg: SignatureAlgorithm, announce?: boolean) => { const i = await freshIdentity(alg, announce); ledger.identity(i.certPem); return i }
   const connection = operatorConnection(options, ca?.pem)
   const operator = connection ? new OperatorClient(connection, {userAgent: 'margo-conformance'}) : undefined
   const emit = options.onStep ?? (() => {})
@@ -334,28 +347,34 @@ export async function runWfmConformance(options: WfmConformanceOptions): Promise
   await probe(send, baseUrl, tls)
 
   const preconditions: PreconditionReport[] = []
-  const cleanups: (() => Promise<void>)[] = []
-  const record = (a: Arrangement) => {
-    preconditions.push({id: a.id, met: a.met, detail: a.detail})
-    if (a.cleanup) cleanups.push(a.cleanup)
-  }
+  const record = (a: Arrangement) => { preconditions.push({id: a.id, met: a.met, detail: a.detail}) }
   const enrollment = operator ? await enrolmentPolicy(operator) : undefined
   const suites: SuiteReport[] = []
   const specIdentities = options.suites.includes(SPEC_SUITE)
-    ? {early: await ids.next(), late: await ids.next(), stranger: await freshIdentity(ids.alg)}
+    ? {early: await ids.next(), late: await ids.next(), stranger: await fresh(ids.alg)}
     : undefined
   const coreIdentity = options.suites.includes('wfm-core') ? await ids.next() : undefined
   const scenarioIdentity = options.suites.some(s => s === 'device-supplier' || s === 'portman') ? await ids.next() : undefined
   const spec = specIdentities && new SpecRun({baseUrl, send, ...specIdentities, givenKeys: ids.keys === 'given', emit})
 
+  if (operator) {
+    // Taken before anything is created: the devices on the WFM now are never the run's to touch.
+    const devices = await operator.listDevices()
+    ledger.seenBefore(devices)
+  }
+
+  let interruption: InterruptedError | undefined
+  let cleanup: CleanupReport | undefined
   try {
     if (operator && (enrollment === 'allowlist' || enrollment === 'approve')) {
       const certs = [...new Set([specIdentities?.early, specIdentities?.late, coreIdentity, scenarioIdentity].filter((i): i is DeviceIdentity => !!i).map(i => i.certPem))]
-      record(await arrangePreregistration(operator, certs))
+      record(await arrangePreregistration(operator, ledger, certs))
     }
     // spec's first part and wfm-core need clients that have no deployment yet.
     await spec?.early()
-    if (coreIdentity && material) suites.push(await runWfmCore(material, send, baseUrl, coreIdentity, () => freshIdentity(ids.alg, coreIdentity.announceAlg), enrollment, emit))
+    checkpoint()
+    if (coreIdentity && material) suites.push(await runWfmCore(material, send, baseUrl, coreIdentity, () => fresh(ids.alg, coreIdentity.announceAlg), enrollment, emit))
+    checkpoint()
 
     if (spec || scenarioIdentity) {
       const met = new Map<Precondition, PreconditionReport>()
@@ -365,36 +384,40 @@ export async function runWfmConformance(options: WfmConformanceOptions): Promise
         else if (!operator) report = {id, met: false, detail: NO_OPERATOR}
         else {
           const a = await work(operator)
-          if (a.cleanup) cleanups.push(a.cleanup)
           report = {id: a.id, met: a.met, detail: a.detail}
         }
         preconditions.push(report)
         met.set(id, report)
       }
       const scenarios = scenarioIdentity && material ? material.json<Scenario[]>(DEVICE_SCENARIOS) : undefined
-      if (scenarios) await arrange('deny-list', client => arrangeDenyList(client, denyListValues(scenarios)))
+      if (scenarios) await arrange('deny-list', client => arrangeDenyList(client, ledger, denyListValues(scenarios)))
+      checkpoint()
       // The suites' sample app when the material is there, else our own: only its description differs.
-      await arrange('default-deployment', client => arrangeDefaultDeployment(client, material ? material.text(SAMPLE_COMPOSE_APP) : OWN_SAMPLE_COMPOSE))
+      await arrange('default-deployment', client => arrangeDefaultDeployment(client, ledger, material ? material.text(SAMPLE_COMPOSE_APP) : OWN_SAMPLE_COMPOSE))
+      checkpoint()
       if (spec) {
         await spec.late(met.get('default-deployment')!)
         suites.unshift(spec.report())
       }
+      checkpoint()
       if (scenarioIdentity && scenarios && material) {
         if (options.suites.includes('device-supplier')) suites.push(await runDeviceSupplier(scenarios, send, baseUrl, scenarioIdentity, met, emit))
+        checkpoint()
         if (options.suites.includes('portman')) {
           suites.push(await runPortman({collection: material.json(PORTMAN_COLLECTION), baseUrl, send, tls, identity: scenarioIdentity, ...(options.newman ? {newman: options.newman} : {}), defaultDeployment: met.get('default-deployment')?.met === true}))
         }
+        checkpoint()
       }
     }
+  } catch (err) {
+    if (!(err instanceof InterruptedError)) throw err
+    interruption = err
   } finally {
-    // Undo in reverse order; a failed undo is reported, never hidden.
-    for (const undo of cleanups.reverse()) {
-      try {
-        await undo()
-      } catch (err) {
-        preconditions.push({id: 'cleanup', met: false, detail: `could not undo a set-up step: ${(err as Error).message}`})
-      }
-    }
+    // Also after a failure: what the run created must not outlive it.
+    if (operator) cleanup = await undoRun(operator, ledger)
+  }
+  if (interruption) {
+    throw new InterruptedError(`interrupted — ${cleanup ? cleanupSummary(cleanup) : 'without operator access the devices the run onboarded stay on the WFM'}`, {code: 'interrupted', cause: interruption})
   }
 
   const strict = options.strict === true
@@ -407,6 +430,7 @@ export async function runWfmConformance(options: WfmConformanceOptions): Promise
     signing: {algorithm: ids.alg, keys: ids.keys},
     operator: {available: !!operator, ...(enrollment ? {enrollment} : {})},
     preconditions,
+    ...(cleanup ? {cleanup} : {}),
     suites,
     ok: !runFailed(suites, strict),
   }
