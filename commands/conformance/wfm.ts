@@ -17,8 +17,8 @@ export default class ConformanceWfm extends MargoCommand {
 The last three are the Margo project's suites: their files are read at run time from --suites DIR (or MARGO_CONFORMANCE_DIR), a checkout of the Margo project's sandbox repository. Without --suite, spec runs, plus each of them whose files are there (portman only when newman is installed).
 Steps that contradict the Margo specification are reported as CONFLICT with the reason and the deciding section; they do not fail the run unless --strict.
 The late spec steps and device-supplier need every new client to get a deployment and a deny-listed certificate value: with operator access (--data-dir of a local margo serve, or --operator-url and --operator-token) the command arranges both through the operator API and undoes them afterwards; without it, the dependent steps are SKIPPED.
-What the run creates through the operator API is recorded as it goes and undone when it ends, also after a failure or Ctrl-C: its rollouts and deny-list entries are removed, and the devices it onboarded are revoked and labelled margo-conformance-run=<run id> (the operator API cannot delete devices).
-Exit 1 when a step failed, 130 when interrupted.`
+What the run creates through the operator API is recorded as it goes and undone when it ends, also after a failure or Ctrl-C: its rollouts and deny-list entries are removed, and the devices it onboarded are revoked and labelled margo-conformance-run=<run id> (the operator API cannot delete devices). Because the run rolls out a sample app to every device, it refuses a WFM that has live devices of its own (enrolled active, not offline) unless --allow-live-fleet is given.
+Exit 1 when a step failed, 2 when refused, 130 when interrupted.`
   static override examples = [
     {description: 'Test a margo serve on this machine, arranging the set-ups through its operator API', command: '<%= config.bin %> conformance wfm https://127.0.0.1:8443/v1alpha2/margo --data-dir /var/lib/margo'},
     {description: "Test another vendor's WFM with its CA, and write a JUnit report", command: '<%= config.bin %> conformance wfm https://wfm.example:3001/v1alpha2/margo --ca-file wfm-ca.pem --junit conformance.xml'},
@@ -42,6 +42,7 @@ Exit 1 when a step failed, 130 when interrupted.`
     newman: Flags.string({description: 'Path of the newman executable for the portman suite (default: newman on PATH)'}),
     junit: Flags.string({description: 'Also write a JUnit XML report to this file (CONFLICT is reported as skipped)'}),
     strict: Flags.boolean({description: 'Fail the run on CONFLICT steps too'}),
+    'allow-live-fleet': Flags.boolean({description: 'Run with operator access even when the WFM has live devices that are not the run\'s (they get the sample app while the run lasts)'}),
   }
 
   async run(): Promise<void> {
@@ -79,6 +80,7 @@ Exit 1 when a step failed, 130 when interrupted.`
       ...(flags.assume ? {assume: flags.assume as (typeof PRECONDITIONS)[number][]} : {}),
       ...(flags.newman ? {newman: flags.newman} : {}),
       strict: flags.strict,
+      allowLiveFleet: flags['allow-live-fleet'],
       signal: controller.signal,
     }).finally(() => {
       process.off('SIGINT', stop)

@@ -28,13 +28,25 @@ export function keyTypeFor(alg: SignatureAlgorithm): KeyType {
   }
 }
 
+/** The common name every fresh identity's certificate starts with (then a time and a random part). */
+const CN_PREFIX = 'margo-conformance-'
+
+/**
+ * Whether a certificate subject, as a WFM shows it (`CN=…, OU=…, O=…` or one part per line),
+ * is one a conformance run made for its fresh keys.
+ */
+export function isConformanceSubject(subject: string): boolean {
+  const parts = subject.split(/\s*[,\n]\s*/)
+  return parts.some(p => p.startsWith(`CN=${CN_PREFIX}`)) && parts.includes('OU=Conformance')
+}
+
 /**
  * A fresh key and a self-signed certificate, the way a new device presents itself. The subject
  * is unique per identity so a WFM that keys anything on it never mixes two runs up.
  */
 export async function freshIdentity(alg: SignatureAlgorithm = 'ecdsa-p256-sha256', explicitAlg = false): Promise<DeviceIdentity> {
   const {privateKey, publicKey} = generateKeyPair(keyTypeFor(alg))
-  const subject = `CN=margo-conformance-${Math.floor(Date.now() / 1000)}-${randomBytes(3).toString('hex')},OU=Conformance,O=margo`
+  const subject = `CN=${CN_PREFIX}${Math.floor(Date.now() / 1000)}-${randomBytes(3).toString('hex')},OU=Conformance,O=margo`
   const certPem = await createSelfSignedDeviceCertificate({privateKey, publicKey, subject, days: 365})
   return {privateKey, certPem, alg, spkiSha256: spkiSha256Hex(publicKey), generated: true, announceAlg: explicitAlg}
 }

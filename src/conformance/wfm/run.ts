@@ -3,7 +3,8 @@
  * side. The order is fixed because the suites need opposite set-ups: wfm-core first (a new
  * client has no deployments), then the preconditions are arranged through the operator API,
  * then device-supplier and portman (a new client has one deployment), then everything the run
- * created is undone (also after a failure or Ctrl-C).
+ * created is undone (also after a failure or Ctrl-C). With operator access, a WFM with live
+ * devices of its own is refused first unless the operator allows it.
  */
 import {existsSync, readFileSync} from 'node:fs'
 import {join} from 'node:path'
@@ -26,6 +27,7 @@ import {judge, type Verdict} from './evaluate.ts'
 import {arrangeDefaultDeployment, arrangeDenyList, arrangePreregistration, enrolmentPolicy, OWN_SAMPLE_COMPOSE, SAMPLE_COMPOSE_APP, type Arrangement} from './preconditions.ts'
 import {RunLedger, type CleanupReport} from './ledger.ts'
 import {cleanupSummary, undoRun} from './cleanup.ts'
+import {liveDevices, liveFleetRefusal, thresholdsOf} from './live-fleet.ts'
 import {SPEC_SUITE, SpecRun} from './spec.ts'
 import {PORTMAN_COLLECTION, runPortman} from './portman.ts'
 import {WFM_CORE_COLLECTION, coreSteps, extractCore, prepareCoreStep, type CoreContext, type PostmanCollection} from './wfm-core.ts'
@@ -63,6 +65,8 @@ export interface WfmConformanceOptions {
   assume?: readonly Precondition[]
   newman?: string
   strict?: boolean
+  /** Run even when the WFM has live devices that are not the run's (`--allow-live-fleet`). */
+  allowLiveFleet?: boolean
   /** Aborted on Ctrl-C: the run stops sending, undoes its set-up and throws InterruptedError. */
   signal?: AbortSignal
   /** Called after each step (progress output). */
@@ -361,6 +365,9 @@ export async function runWfmConformance(options: WfmConformanceOptions): Promise
     // Taken before anything is created: the devices on the WFM now are never the run's to touch.
     const devices = await operator.listDevices()
     ledger.seenBefore(devices)
+    const thresholds = thresholdsOf((await operator.status().catch(() => undefined))?.thresholds)
+    const refusal = liveFleetRefusal(liveDevices(devices, new Date(), thresholds, ledger.fingerprints), thresholds, options.allowLiveFleet === true)
+    if (refusal) throw new UsageError(refusal, {code: 'live_fleet'})
   }
 
   let interruption: InterruptedError | undefined
