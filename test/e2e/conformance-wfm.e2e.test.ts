@@ -4,12 +4,14 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {createCertificateAuthority, issueServerCertificate} from '../../src/pki/index.ts'
 import {SUITE_FILES, THIRD_PARTY_SUITES} from '../../src/conformance/wfm/run.ts'
-import {createHarness, type Harness} from '../server/harness.ts'
+import {MANIFEST_MEDIA_TYPE} from '../../src/margo/media-types.ts'
+import {createHarness, TestDevice, type Harness} from '../server/harness.ts'
 import {conformanceSuites} from '../shared.ts'
 import {BIN, ensureBinary, startServe, type ServeProcess} from './binary.ts'
 
 interface Step {suite: string, id: string, result: string, got: string, conflict?: {code: string}}
-interface Report {suites: {suite: string, skippedReason?: string, steps: Step[], summary: {total: number, passed: number, conflicts: number, failed: number, skipped: number}}[], preconditions: {id: string, met: boolean}[], ok: boolean}
+interface Report {suites: {suite: string, skippedReason?: string, steps: Step[], summary: {total: number, passed: number, conflicts: number, failed: number, skipped: number}}[], preconditions: {id: string, met: boolean}[], cleanup?: {runId: string, ok: boolean, items: {kind: string, id: string, outcome: string}[]}, ok: boolean}
+interface DeviceView {clientId: string, enrollment: string, lastSeenAt: string | null, certificate: {subject: string}, labels: Record<string, string>}
 
 /** The Margo project's suites, for the runs of wfm-core, device-supplier and portman. */
 const suites = conformanceSuites('test/e2e/conformance-wfm.e2e.test.ts', [...new Set(THIRD_PARTY_SUITES.flatMap(s => SUITE_FILES[s]))])
@@ -29,6 +31,23 @@ async function conformanceIn(suitesDir: string | undefined, ...args: string[]) {
 
 const suite = (report: Report, name: string) => report.suites.find(s => s.suite === name)!
 const ids = (report: Report, name: string, result: string) => suite(report, name).steps.filter(s => s.result === result).map(s => s.id).sort()
+
+/** GET on the operator API of a running margo serve. */
+function operatorGet(server: ServeProcess) {
+  const token = readFileSync(join(server.dataDir, 'operator-token'), 'utf8').trim()
+  return async <T = Record<string, unknown[]>>(path: string) => (await fetch(new URL(`/operator/v1${path}`, server.url), {headers: {authorization: `Bearer ${token}`}, tls: {ca: server.ca}})).json() as Promise<T>
+}
+
+/** What a run may leave on the WFM: nothing but revoked devices and the published sample app. */
+async function expectNothingLeftBehind(server: ServeProcess) {
+  const get = operatorGet(server)
+  expect((await get('/rollouts')).rollouts).toEqual([])
+  expect((await get('/denylist')).entries).toEqual([])
+  expect(((await get('/deployments')).deployments as {desired: string}[]).filter(d => d.desired === 'present')).toEqual([])
+  const devices = (await get<{devices: DeviceView[]}>('/devices')).devices.filter(d => d.certificate.subject.includes('margo-conformance-'))
+  expect(devices.length).toBeGreaterThan(0)
+  expect(devices.filter(d => d.enrollment !== 'revoked' || !d.labels['margo-conformance-run'])).toEqual([])
+}
 
 /** The documented conflicts (docs/conformance.md) of our WFM under open enrolment with zero default deployments. */
 const WFM_CORE_CONFLICTS = ['bundle-304', 'bundle-400', 'invalid-deployment-types-422', 'invalid-runtimes-422', 'onboarding-403', 'status-200']
@@ -54,7 +73,51 @@ describe('margo conformance wfm without the Margo project\'s suites (MARGO_CONFO
     expect(report.preconditions).toContainEqual(expect.objectContaining({id: 'default-deployment', met: true}))
     expect([r.code, report.ok]).toEqual([0, true])
     expect(readFileSync(junit, 'utf8')).toContain(`<testsuite name="spec" tests="${SPEC_STEPS}" failures="0" skipped="0">`)
+    expect(report.cleanup?.ok).toBe(true)
+    expect(report.cleanup?.items.filter(i => i.outcome === 'removed').map(i => i.kind)).toEqual(['rollout'])
   }, 60_000)
+
+  test('the run leaves no rollout, deny-list entry, wanted deployment or active device of its own behind', async () => {
+    await expectNothingLeftBehind(server)
+  })
+
+  test('Ctrl-C while it runs: the run stops, undoes its set-up, says so and exits 130', async () => {
+    const get = operatorGet(server)
+    const proc = Bun.spawn([BIN, 'conformance', 'wfm', server.url, '--data-dir', server.dataDir, '--json'], {stdout: 'pipe', stderr: 'pipe', env: {...process.env, NO_COLOR: '1', MARGO_CONFORMANCE_DIR: empty}})
+    // The rollout exists once the early checks are done and the late ones wait for its deployment.
+    const deadline = Date.now() + 30_000
+    while (((await get('/rollouts')).rollouts ?? []).length === 0 && Date.now() < deadline) await Bun.sleep(20)
+    proc.kill('SIGINT')
+    const [code, stderr] = await Promise.all([proc.exited, new Response(proc.stderr).text()])
+    expect(code).toBe(130)
+    expect(stderr).toContain('interrupted — undoing the run\'s set-up')
+    expect(stderr).toMatch(/^error: interrupted — the run's set-up is undone: removed 1 rollout; revoked \d+ devices? \(labelled margo-conformance-run=/m)
+    await expectNothingLeftBehind(server)
+  }, 60_000)
+
+  test('a WFM with a live device of its own: refused in one line naming the count and the flag, exit 2; with --allow-live-fleet it runs and leaves the device as it was', async () => {
+    const live = await TestDevice.create(server.transport())
+    await live.onboard()
+    expect((await live.send('GET', '/api/v1/clients/{clientId}/deployments', {headers: {accept: MANIFEST_MEDIA_TYPE}})).status).toBe(200)
+    const get = operatorGet(server)
+    // The server stores when a device was last seen every few seconds.
+    const deadline = Date.now() + 15_000
+    while (!(await get<{devices: DeviceView[]}>('/devices')).devices.find(d => d.clientId === live.clientId)?.lastSeenAt && Date.now() < deadline) await Bun.sleep(200)
+    const before = {rollouts: (await get('/rollouts')).rollouts, devices: (await get<{devices: DeviceView[]}>('/devices')).devices.length}
+
+    const refused = await conformanceIn(empty, server.url, '--data-dir', server.dataDir)
+    expect(refused.code).toBe(2)
+    expect(refused.stdout).toBe('')
+    expect(refused.stderr.trimEnd().split('\n')).toEqual([expect.stringMatching(/^error: the WFM has 1 live device \(enrolled active, seen in the last hour\) that is not this run's, .* pass --allow-live-fleet to run anyway$/)])
+    // Refused before anything was created: no rollout, no device onboarded.
+    expect((await get('/rollouts')).rollouts).toEqual(before.rollouts)
+    expect((await get<{devices: DeviceView[]}>('/devices')).devices.length).toBe(before.devices)
+
+    const allowed = await conformanceIn(empty, server.url, '--data-dir', server.dataDir, '--allow-live-fleet', '--json')
+    expect([allowed.code, allowed.json().ok]).toEqual([0, true])
+    await expectNothingLeftBehind(server)
+    expect((await get<{devices: DeviceView[]}>('/devices')).devices.find(d => d.clientId === live.clientId)).toMatchObject({enrollment: 'active', labels: {}})
+  }, 90_000)
 
   test('a third-party suite asked for but absent: one line saying what is missing and how to get it, exit 2', async () => {
     for (const args of [['--suite', 'wfm-core'], ['--suite', 'all']]) {
@@ -106,12 +169,8 @@ describe.skipIf(!suites)('margo conformance wfm against our own compiled server 
     expect(xml).toContain('CONFLICT C17')
   }, 120_000)
 
-  test('the run undoes its set-up: no rollout and no deny-list entry are left behind', async () => {
-    const token = readFileSync(join(server.dataDir, 'operator-token'), 'utf8').trim()
-    const get = async (path: string) => (await fetch(new URL(`/operator/v1${path}`, server.url), {headers: {authorization: `Bearer ${token}`}, tls: {ca: server.ca}})).json() as Promise<Record<string, unknown[]>>
-    expect((await get('/denylist')).entries).toEqual([])
-    const deployments = (await get('/deployments')).deployments as {desired: string}[]
-    expect(deployments.filter(d => d.desired === 'present')).toEqual([])
+  test('the run undoes its set-up: no rollout, deny-list entry or active device of its own is left behind', async () => {
+    await expectNothingLeftBehind(server)
   })
 
   test('--strict turns the documented conflicts into a failed run', async () => {
