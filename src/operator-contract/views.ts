@@ -425,3 +425,51 @@ export interface IdMatch {
   id: string
   kind: IdKind
 }
+
+export type Role = 'admin' | 'operator' | 'viewer' | 'auditor'
+export const ROLES: readonly Role[] = ['admin', 'operator', 'viewer', 'auditor']
+
+/** An operator token as listed: never its secret, which is shown once, at creation. */
+export interface TokenInfo {
+  name: string
+  role: Role
+  /** Label selector the token is confined to; null: the whole fleet. */
+  scope: string | null
+  createdAt: string
+  createdBy: string
+  expiresAt: string | null
+  revokedAt: string | null
+  lastUsedAt: string | null
+}
+
+export interface CreatedToken extends TokenInfo {
+  /** The bearer token itself: shown this once, stored on the server only as a hash. */
+  token: string
+}
+
+/** Who the presented token is (GET /whoami). */
+export interface Principal {
+  name: string
+  role: Role
+  scope: string | null
+  permissions: string[]
+}
+
+export interface AuditEntry {
+  seq: number
+  at: string
+  /** A token name, or `system` for the server's own actions. */
+  actor: string
+  action: string
+  target: string
+  /** What changed; values of parameters and secrets are replaced by hashes or `<redacted>`. */
+  summary: Record<string, unknown>
+  requestId: string | null
+  /** SHA-256 (hex) of the previous entry; 64 zeros for the first. */
+  prevHash: string
+  hash: string
+}
+
+export type AuditVerification =
+  | {ok: true, entries: number, head: string | null}
+  | {ok: false, entries: number, brokenAt: number, reason: string}

@@ -1,10 +1,14 @@
-import {timingSafeEqual} from 'node:crypto'
+import {appendAudit} from '../audit/service.ts'
+import {auditTarget, routeParams} from '../audit/targets.ts'
 import type {EventBus} from '../events.ts'
 import type {Store} from '../store/store.ts'
 import type {Logger} from '../../util/log.ts'
 import {OperatorError, badRequest, notFound, toOperatorError} from './errors.ts'
 import type {ClientRecord} from '../store/store.ts'
 import {resolveId} from './ids.ts'
+import {accessOf, authorizeRequest, type RequestAccess} from './guard.ts'
+import type {Principal} from '../access/tokens.ts'
+import {labelsInScope} from '../access/scope.ts'
 
 export const OPERATOR_PREFIX = '/operator/v1'
 
@@ -12,6 +16,7 @@ export interface OperatorApiContext {
   store: Store
   events: EventBus
   log: Logger
+  /** The data dir's token from the first start: the admin token named `bootstrap`. */
   token: string
   version: string
   enrollment: string
@@ -28,35 +33,68 @@ export interface OperatorApiContext {
   liveness?: {staleAfterMs: number, offlineAfterMs: number}
 }
 
-export function tokenMatches(header: string | null, token: string): boolean {
-  const m = /^Bearer\s+(.+)$/i.exec(header ?? '')
-  if (!m) return false
-  const given = Buffer.from(m[1]!.trim())
-  const want = Buffer.from(token)
-  return given.length === want.length && timingSafeEqual(given, want)
-}
+/** The parsed JSON body of a request, kept for its audit entry. */
+const BODIES = new WeakMap<Request, Record<string, unknown>>()
 
 /**
- * Every operator route runs through this: bearer-token check, then the work, whose result is
- * sent as JSON (or as is, when it is a Response). Typed errors become their response; anything
- * else is logged and answered 500 without details.
+ * Every operator route runs through this: the access check (./guard.ts; already done by the
+ * API's hook when the route is served by `operatorApi`), then the work, whose result is sent
+ * as JSON (or as is, when it is a Response), then the audit entry of a change. Typed errors
+ * become their response; anything else is logged and answered 500 without details.
  */
 export function operatorHandler(ctx: OperatorApiContext) {
   return async (request: Request, work: () => unknown | Promise<unknown>, status = 200): Promise<Response> => {
+    let requestId: string | undefined
     try {
-      if (!tokenMatches(request.headers.get('authorization'), ctx.token)) {
-        throw new OperatorError(401, 'unauthorized', 'missing or wrong operator token — pass --token, set MARGO_TOKEN, or run on the server with --data-dir')
-      }
+      const access = authorizeRequest(ctx, request, OPERATOR_PREFIX)
+      requestId = access.requestId
       const result = await work()
-      if (result instanceof Response) return result
-      return Response.json(result, {status})
+      if (access.rule.action && !access.audited) {
+        const body = BODIES.get(request)
+        if (body?.dryRun !== true) auditRequest(ctx, request, {result: result instanceof Response ? await result.clone().json().catch(() => undefined) : result})
+      }
+      const response = result instanceof Response ? result : Response.json(result, {status})
+      response.headers.set('x-request-id', requestId)
+      return response
     } catch (err) {
       const known = toOperatorError(err)
-      if (known) return known.toResponse()
-      ctx.log.error('operator_api.failure', {error: err instanceof Error ? err.message : String(err)})
-      return new OperatorError(500, 'internal', 'the server failed to handle the request; see the server log').toResponse()
+      const response = known ? known.toResponse() : new OperatorError(500, 'internal', 'the server failed to handle the request; see the server log').toResponse()
+      if (!known) ctx.log.error('operator_api.failure', {error: err instanceof Error ? err.message : String(err), requestId})
+      if (requestId) response.headers.set('x-request-id', requestId)
+      return response
     }
   }
+}
+
+/** Who is calling; the access check has run by the time any route's work does. */
+export function principalOf(request: Request): Principal | null {
+  return accessOf(request)?.principal ?? null
+}
+
+/** Whether the caller's scope covers a device (tokens without a scope cover every device). */
+export function deviceVisible(request: Request, client: Pick<ClientRecord, 'labels'>): boolean {
+  return labelsInScope(principalOf(request)?.scope ?? null, client.labels)
+}
+
+/**
+ * Writes the request's audit entry: actor, action (from the permission table), target and the
+ * redacted body. A route that calls it inside its own store transaction records the change and
+ * its entry atomically; otherwise the handler calls it right after the work succeeds.
+ */
+export function auditRequest(ctx: Pick<OperatorApiContext, 'store' | 'now'>, request: Request, extra: {result?: unknown, target?: string, summary?: Record<string, unknown>} = {}) {
+  const access: RequestAccess | undefined = accessOf(request)
+  if (!access?.rule.action || access.audited) return
+  const path = new URL(request.url).pathname.slice(OPERATOR_PREFIX.length)
+  const params = routeParams(access.route, path)
+  const body = BODIES.get(request)
+  appendAudit(ctx.store, {
+    actor: access.principal?.name ?? 'anonymous',
+    action: access.rule.action,
+    target: extra.target ?? auditTarget(access.route, params, body, extra.result),
+    summary: extra.summary ?? {method: request.method, path: access.route, ...(Object.keys(params).length ? {params} : {}), ...(body ? {body} : {})},
+    requestId: access.requestId,
+  }, ctx.now())
+  access.audited = true
 }
 
 export async function readJson(request: Request, limit: number): Promise<Record<string, unknown>> {
@@ -66,6 +104,7 @@ export async function readJson(request: Request, limit: number): Promise<Record<
   try {
     const v = JSON.parse(new TextDecoder().decode(bytes))
     if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new Error('not an object')
+    BODIES.set(request, v)
     return v as Record<string, unknown>
   } catch {
     throw badRequest('the body must be a JSON object')

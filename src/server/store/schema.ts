@@ -137,4 +137,33 @@ export const MIGRATIONS: string[] = [
   ALTER TABLE status_reports ADD COLUMN repeat_count INTEGER NOT NULL DEFAULT 1;
   ALTER TABLE status_reports ADD COLUMN last_received_at TEXT;
   `,
+  `
+  -- Operator API tokens: only the SHA-256 of each secret is kept. The scope is a label selector.
+  CREATE TABLE operator_tokens (
+    name          TEXT PRIMARY KEY,
+    role          TEXT NOT NULL CHECK (role IN ('admin', 'operator', 'viewer', 'auditor')),
+    scope         TEXT,                                 -- canonical label selector; null: the whole fleet
+    token_hash    TEXT NOT NULL UNIQUE,                 -- hex SHA-256 of the token
+    created_at    TEXT NOT NULL,
+    created_by    TEXT NOT NULL,
+    expires_at    TEXT,
+    revoked_at    TEXT,
+    last_used_at  TEXT
+  );
+
+  -- Append-only audit log; each entry carries the SHA-256 of the previous one (a hash chain).
+  CREATE TABLE audit_log (
+    seq         INTEGER PRIMARY KEY,
+    at          TEXT NOT NULL,
+    actor       TEXT NOT NULL,                          -- a token name, or 'system'
+    action      TEXT NOT NULL,
+    target      TEXT NOT NULL,
+    summary     TEXT NOT NULL,                          -- JSON, values redacted
+    request_id  TEXT,
+    prev_hash   TEXT NOT NULL,
+    hash        TEXT NOT NULL
+  );
+  CREATE INDEX audit_log_by_actor ON audit_log(actor, seq);
+  CREATE INDEX audit_log_by_target ON audit_log(target, seq);
+  `,
 ]
