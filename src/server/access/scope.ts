@@ -52,3 +52,34 @@ export function labelsInScope(scope: Selector | null, labels: Readonly<Record<st
 export function scopeKeys(scope: Selector | null): string[] {
   return scope ? [...new Set(scope.requirements.map(r => r.key))] : []
 }
+
+export interface RolloutTargets {
+  /** Selector text; null when the rollout lists its devices. */
+  selector: string | null
+  devices: readonly string[]
+}
+
+/**
+ * Why a rollout (as created or changed) is not inside `scope`, or null when it is: a selector
+ * must imply the scope (see above), a device list may name only devices inside it now.
+ */
+export function rolloutScopeProblem(scope: Selector | null, scopeText: string, target: RolloutTargets, labelsOf: (clientId: string) => Readonly<Record<string, string>> | null): {message: string, details: string[]} | null {
+  if (scope === null) return null
+  if (target.selector !== null) {
+    const parsed = parseSelector(target.selector)
+    // An unparsable selector is refused by the rollout service with its own error.
+    if (!parsed.ok) return null
+    const within = selectorWithinScope(parsed.selector, scope)
+    if (within.ok) return null
+    return {
+      message: `selector ${JSON.stringify(target.selector)} could reach devices outside this token's scope ${JSON.stringify(scopeText)}: a scoped token's selector must itself require ${within.missing.join(', ')}`,
+      details: within.missing,
+    }
+  }
+  const outside = target.devices.filter(id => {
+    const labels = labelsOf(id)
+    return labels === null || !labelsInScope(scope, labels)
+  })
+  if (outside.length === 0) return null
+  return {message: `device(s) outside this token's scope ${JSON.stringify(scopeText)}: ${outside.join(', ')}`, details: outside}
+}

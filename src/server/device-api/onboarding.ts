@@ -1,4 +1,5 @@
 import {createPublicKey, randomUUID} from 'node:crypto'
+import {SYSTEM_ACTOR, appendAudit} from '../audit/service.ts'
 import {parseOnboardingRequest} from '../../margo/onboarding.ts'
 import {certificatePolicyProblems, certificateToBase64Der, parseCertificate} from '../../pki/index.ts'
 import {describeKey} from '../../signing/index.ts'
@@ -90,6 +91,7 @@ export async function onboard(ctx: DeviceApiContext, request: Request, body: Uin
       onboardedAt: now,
     })
     publishManifest(ctx.store, clientId, now)
+    appendAudit(ctx.store, {actor: SYSTEM_ACTOR, action: 'device.onboarded', target: `device:${clientId}`, summary: {fingerprint: cert.fingerprint, enrollment, preregistered}}, ctx.now())
   })
   ctx.log.info('device.onboarded', {clientId, fingerprint: cert.fingerprint, enrollment})
   ctx.events.emit({type: 'device.onboarded', clientId})

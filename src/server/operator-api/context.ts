@@ -125,6 +125,17 @@ export const optionalObject = (v: unknown, field: string): Record<string, unknow
 
 export const queryString = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined)
 
+/** A scoped token's refusal: 403 naming the devices or the rule. */
+export const outsideScope = (problem: {message: string, details: string[]}) =>
+  new OperatorError(403, 'outside_scope', problem.message, problem.details.map(d => ({path: 'scope', message: d})))
+
+/** A device the caller may see: one outside a token's scope answers the same 404 as a device that does not exist. */
+export function requireVisibleDevice(ctx: Pick<OperatorApiContext, 'store'>, request: Request, clientId: string): ClientRecord {
+  const c = requireDevice(ctx, clientId)
+  if (!deviceVisible(request, c)) throw notFound('device', clientId, 'run: margo device list')
+  return c
+}
+
 /** The device with this clientId (or a unique prefix of it), or a 404 that says how to find the right id. */
 export function requireDevice(ctx: Pick<OperatorApiContext, 'store'>, clientId: string): ClientRecord {
   const c = ctx.store.getClient(resolveId(ctx.store, 'device', clientId))

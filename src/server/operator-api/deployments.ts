@@ -1,5 +1,5 @@
 import {Elysia} from 'elysia'
-import {OPERATOR_PREFIX, operatorHandler, optionalObject, optionalString, queryString, readJson, type OperatorApiContext} from './context.ts'
+import {OPERATOR_PREFIX, deviceVisible, operatorHandler, requireVisibleDevice, optionalObject, optionalString, queryString, readJson, type OperatorApiContext} from './context.ts'
 import type {DeploymentService} from '../deployments/deployment-service.ts'
 import {badRequest, notFound} from './errors.ts'
 import {deploymentJson} from './views.ts'
@@ -9,12 +9,22 @@ import {resolveId} from './ids.ts'
 export function deploymentRoutes(ctx: OperatorApiContext, deployments: DeploymentService) {
   const handle = operatorHandler(ctx)
   const deploymentId = (typed: string) => resolveId(ctx.store, 'deployment', typed)
+  const visible = (request: Request, clientId: string) => {
+    const c = ctx.store.getClient(clientId)
+    return c !== null && deviceVisible(request, c)
+  }
+  /** A deployment on a device outside the caller's scope answers the same 404 as a missing one. */
+  const visibleDeployment = (request: Request, typed: string) => {
+    const d = ctx.store.getDeployment(deploymentId(typed))
+    if (!d || !visible(request, d.clientId)) throw notFound('deployment', typed, 'run: margo status')
+    return d
+  }
   return new Elysia({name: 'margo-operator-deployments', prefix: OPERATOR_PREFIX})
     .get('/deployments', ({request, query}) => handle(request, () => {
       const typed = queryString(query.clientId)
       const clientId = typed && resolveId(ctx.store, 'device', typed)
       const appId = queryString(query.appId)
-      return {deployments: ctx.store.listDeployments({clientId, appId}).map(d => deploymentJson(ctx.store, d))}
+      return {deployments: ctx.store.listDeployments({clientId, appId}).filter(d => visible(request, d.clientId)).map(d => deploymentJson(ctx.store, d))}
     }))
     .post('/deployments', ({request}) => handle(request, async () => {
       const body = await readJson(request, ctx.maxBodyBytes)
@@ -23,7 +33,7 @@ export function deploymentRoutes(ctx: OperatorApiContext, deployments: Deploymen
       if (!appId || !clientId) throw badRequest('appId and clientId are required')
       const d = deployments.create({
         appId,
-        clientId: resolveId(ctx.store, 'device', clientId),
+        clientId: requireVisibleDevice(ctx, request, clientId).clientId,
         version: optionalString(body.version, 'version'),
         profile: optionalString(body.profile, 'profile'),
         values: optionalObject(body.values, 'values'),
@@ -32,13 +42,12 @@ export function deploymentRoutes(ctx: OperatorApiContext, deployments: Deploymen
       return deploymentJson(ctx.store, d)
     }, 201), {parse: 'none'})
     .get('/deployments/:deploymentId', ({request, params}) => handle(request, () => {
-      const d = ctx.store.getDeployment(deploymentId(params.deploymentId))
-      if (!d) throw notFound('deployment', params.deploymentId, 'run: margo status')
-      return deploymentJson(ctx.store, d, true)
+      return deploymentJson(ctx.store, visibleDeployment(request, params.deploymentId), true)
     }))
     .patch('/deployments/:deploymentId', ({request, params}) => handle(request, async () => {
+      const {deploymentId: id} = visibleDeployment(request, params.deploymentId)
       const body = await readJson(request, ctx.maxBodyBytes)
-      const d = deployments.update(deploymentId(params.deploymentId), {
+      const d = deployments.update(id, {
         version: optionalString(body.version, 'version'),
         values: optionalObject(body.values, 'values'),
       })
@@ -46,7 +55,7 @@ export function deploymentRoutes(ctx: OperatorApiContext, deployments: Deploymen
       return deploymentJson(ctx.store, d)
     }), {parse: 'none'})
     .delete('/deployments/:deploymentId', ({request, params}) => handle(request, () => {
-      const d = deployments.remove(deploymentId(params.deploymentId))
+      const d = deployments.remove(visibleDeployment(request, params.deploymentId).deploymentId)
       ctx.log.info('deployment.deleted', {deploymentId: d.deploymentId})
       return deploymentJson(ctx.store, d)
     }), {parse: 'none'})

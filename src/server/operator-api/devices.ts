@@ -1,5 +1,5 @@
 import {Elysia} from 'elysia'
-import {OPERATOR_PREFIX, operatorHandler, requireDevice, optionalString, readJson, type OperatorApiContext} from './context.ts'
+import {OPERATOR_PREFIX, auditRequest, deviceVisible, operatorHandler, requireVisibleDevice, optionalString, readJson, type OperatorApiContext} from './context.ts'
 import {parseCertificate} from '../../pki/index.ts'
 import {badRequest, notFound} from './errors.ts'
 import {deploymentJson, deviceJson} from './views.ts'
@@ -9,29 +9,36 @@ import type {DenyEntry, DenyResult, DeviceWithDeployments} from '../../operator-
 export function deviceRoutes(ctx: OperatorApiContext) {
   const handle = operatorHandler(ctx)
   const nowIso = () => ctx.now().toISOString()
-  const device = (clientId: string) => requireDevice(ctx, clientId)
-  const setEnrollment = (typed: string, enrollment: 'active' | 'revoked') => {
-    const {clientId} = device(typed)
-    ctx.store.setEnrollment(clientId, enrollment)
+  const device = (request: Request, clientId: string) => requireVisibleDevice(ctx, request, clientId)
+  const setEnrollment = (request: Request, typed: string, enrollment: 'active' | 'revoked') => {
+    const {clientId} = device(request, typed)
+    // The decision and its audit entry commit together.
+    ctx.store.transaction(() => {
+      ctx.store.setEnrollment(clientId, enrollment)
+      auditRequest(ctx, request, {target: `device:${clientId}`})
+    })
     ctx.log.info(enrollment === 'active' ? 'device.approved' : 'device.revoked', {clientId})
     ctx.events.emit({type: 'device.updated', clientId})
-    return deviceJson(device(clientId))
+    return deviceJson(device(request, clientId))
   }
   return new Elysia({name: 'margo-operator-devices', prefix: OPERATOR_PREFIX})
-    .get('/devices', ({request}) => handle(request, () => ({devices: ctx.store.listClients().map(deviceJson)})))
+    .get('/devices', ({request}) => handle(request, () => ({devices: ctx.store.listClients().filter(c => deviceVisible(request, c)).map(deviceJson)})))
     .get('/devices/:clientId', ({request, params}) => handle(request, (): DeviceWithDeployments => {
-      const d = device(params.clientId)
+      const d = device(request, params.clientId)
       return {...deviceJson(d), deployments: ctx.store.listDeployments({clientId: d.clientId}).map(x => deploymentJson(ctx.store, x))}
     }))
-    .post('/devices/:clientId/approve', ({request, params}) => handle(request, () => setEnrollment(params.clientId, 'active')), {parse: 'none'})
-    .post('/devices/:clientId/revoke', ({request, params}) => handle(request, () => setEnrollment(params.clientId, 'revoked')), {parse: 'none'})
+    .post('/devices/:clientId/approve', ({request, params}) => handle(request, () => setEnrollment(request, params.clientId, 'active')), {parse: 'none'})
+    .post('/devices/:clientId/revoke', ({request, params}) => handle(request, () => setEnrollment(request, params.clientId, 'revoked')), {parse: 'none'})
     .post('/devices/preregister', ({request}) => handle(request, async () => {
       const body = await readJson(request, ctx.maxBodyBytes)
       const cert = parseCertificate(optionalString(body.certificate, 'certificate') ?? '')
       if (!cert.ok) throw badRequest(`certificate: ${cert.reason}`)
-      ctx.store.addPreregistered(cert.fingerprint, nowIso())
-      const existing = ctx.store.getClientByFingerprint(cert.fingerprint)
-      if (existing?.enrollment === 'pending') ctx.store.setEnrollment(existing.clientId, 'active')
+      ctx.store.transaction(() => {
+        ctx.store.addPreregistered(cert.fingerprint, nowIso())
+        const existing = ctx.store.getClientByFingerprint(cert.fingerprint)
+        if (existing?.enrollment === 'pending') ctx.store.setEnrollment(existing.clientId, 'active')
+        auditRequest(ctx, request, {target: `certificate:${cert.fingerprint}`, summary: {fingerprint: cert.fingerprint, approved: existing?.enrollment === 'pending' ? existing.clientId : null}})
+      })
       return {fingerprint: cert.fingerprint}
     }, 201), {parse: 'none'})
     // The deny-list: certificates (by fingerprint) or literal values refused at onboarding before any parsing.
@@ -47,12 +54,14 @@ export function deviceRoutes(ctx: OperatorApiContext) {
         if (!cert.ok) throw badRequest(`certificate: ${cert.reason}`)
         entry = cert.fingerprint
       }
-      ctx.store.addDenied(entry, nowIso())
       const existing = ctx.store.getClientByFingerprint(entry)
-      if (existing && existing.enrollment !== 'revoked') {
-        ctx.store.setEnrollment(existing.clientId, 'revoked')
-        ctx.events.emit({type: 'device.updated', clientId: existing.clientId})
-      }
+      const revoke = existing !== null && existing.enrollment !== 'revoked'
+      ctx.store.transaction(() => {
+        ctx.store.addDenied(entry, nowIso())
+        if (revoke) ctx.store.setEnrollment(existing.clientId, 'revoked')
+        auditRequest(ctx, request, {target: `denylist:${entry}`, summary: {value: entry, revokedClientId: revoke ? existing.clientId : null}})
+      })
+      if (revoke) ctx.events.emit({type: 'device.updated', clientId: existing.clientId})
       ctx.log.info('denylist.added', {value: entry})
       return {value: entry, revokedClientId: existing?.clientId ?? null}
     }, 201), {parse: 'none'})

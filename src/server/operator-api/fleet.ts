@@ -1,10 +1,13 @@
 import {Elysia} from 'elysia'
-import {OPERATOR_PREFIX, operatorHandler, requireDevice, optionalObject, optionalString, queryString, readJson, type OperatorApiContext} from './context.ts'
+import {OPERATOR_PREFIX, auditRequest, operatorHandler, outsideScope, principalOf, requireVisibleDevice, optionalObject, optionalString, queryString, readJson, type OperatorApiContext} from './context.ts'
 import {badRequest, invalid} from './errors.ts'
 import {resolveId} from './ids.ts'
 import {deploymentJson, deviceJson} from './views.ts'
 import {labelMapProblems, mergeLabels, sortLabels} from '../../operator-contract/labels.ts'
 import type {RolloutService} from '../rollouts/rollout-service.ts'
+import {getRollout} from '../store/rollouts-repo.ts'
+import {rolloutScopeProblem, scopeKeys, type RolloutTargets} from '../access/scope.ts'
+import {OperatorError} from './errors.ts'
 import type {RolloutDetail, RolloutRemoval, RolloutResult, RolloutSummary} from '../../operator-contract/views.ts'
 
 function labelsOf(body: Record<string, unknown>, allowNull: boolean): Record<string, string | null> {
@@ -42,47 +45,84 @@ function patchValues(v: unknown): Record<string, unknown> | undefined {
 /** Device labels and fleet-wide rollouts. */
 export function fleetRoutes(ctx: OperatorApiContext, rollouts: RolloutService) {
   const handle = operatorHandler(ctx)
-  const device = (clientId: string) => requireDevice(ctx, clientId)
+  const device = (request: Request, clientId: string) => requireVisibleDevice(ctx, request, clientId)
   const rolloutId = (typed: string) => resolveId(ctx.store, 'rollout', typed)
-  const setLabels = (clientId: string, labels: Record<string, string>) => {
-    ctx.store.setLabels(clientId, sortLabels(labels))
+  const labelsOfDevice = (id: string) => ctx.store.getClient(id)?.labels ?? null
+  /** A scoped token may only create or change rollouts that stay inside its scope. */
+  const checkScope = (request: Request, target: RolloutTargets) => {
+    const p = principalOf(request)
+    const problem = p ? rolloutScopeProblem(p.scope, p.scopeText ?? '', target, labelsOfDevice) : null
+    if (problem) throw outsideScope(problem)
+  }
+  /** The stored rollout, when the caller's scope holds it; a rollout outside the scope answers 404 like a missing one. */
+  const visibleRollout = (request: Request, id: string) => {
+    const r = getRollout(ctx.store, id)
+    const p = principalOf(request)
+    if (r && p?.scope && rolloutScopeProblem(p.scope, p.scopeText ?? '', r, labelsOfDevice)) {
+      throw new OperatorError(404, 'rollout_not_found', `rollout ${id} not found — margo deploy prints the rollout id; GET /operator/v1/rollouts lists them`)
+    }
+    return r
+  }
+  const setLabels = (request: Request, clientId: string, before: Record<string, string>, labels: Record<string, string>) => {
+    // Labels the scope reads would move a device out of the token's reach (or into another rollout's).
+    const locked = scopeKeys(principalOf(request)?.scope ?? null).filter(k => before[k] !== labels[k])
+    if (locked.length > 0) {
+      throw outsideScope({message: `label(s) ${locked.join(', ')} define this token's scope ${JSON.stringify(principalOf(request)!.scopeText)}; a scoped token cannot change them`, details: locked})
+    }
+    ctx.store.transaction(() => {
+      ctx.store.setLabels(clientId, sortLabels(labels))
+      auditRequest(ctx, request, {target: `device:${clientId}`})
+    })
     ctx.log.info('device.labelled', {clientId, labels: Object.keys(labels)})
     ctx.events.emit({type: 'device.updated', clientId})
-    return deviceJson(device(clientId))
+    return deviceJson(device(request, clientId))
   }
   return new Elysia({name: 'margo-operator-fleet', prefix: OPERATOR_PREFIX})
     .put('/devices/:clientId/labels', ({request, params}) => handle(request, async () => {
-      const {clientId} = device(params.clientId)
+      const current = device(request, params.clientId)
       const labels = labelsOf(await readJson(request, ctx.maxBodyBytes), false) as Record<string, string>
-      return setLabels(clientId, labels)
+      return setLabels(request, current.clientId, current.labels, labels)
     }), {parse: 'none'})
     .patch('/devices/:clientId/labels', ({request, params}) => handle(request, async () => {
-      const current = device(params.clientId)
+      const current = device(request, params.clientId)
       const patch = labelsOf(await readJson(request, ctx.maxBodyBytes), true)
-      return setLabels(current.clientId, mergeLabels(current.labels, patch))
+      return setLabels(request, current.clientId, current.labels, mergeLabels(current.labels, patch))
     }), {parse: 'none'})
-    .get('/rollouts', ({request, query}) => handle(request, (): {rollouts: RolloutSummary[]} => ({rollouts: rollouts.list({appId: queryString(query.appId)})})))
+    .get('/rollouts', ({request, query}) => handle(request, (): {rollouts: RolloutSummary[]} => ({
+      rollouts: rollouts.list({appId: queryString(query.appId)}).filter(r => {
+        const p = principalOf(request)
+        return !p?.scope || !rolloutScopeProblem(p.scope, p.scopeText ?? '', r, labelsOfDevice)
+      }),
+    })))
     .post('/rollouts', ({request}) => handle(request, async () => {
       const body = await readJson(request, ctx.maxBodyBytes)
       const appId = optionalString(body.appId, 'appId')
       if (!appId) throw badRequest('appId is required')
       const dryRun = booleanOf(body.dryRun, 'dryRun')
+      const devices = stringList(body.devices, 'devices')?.map(id => resolveId(ctx.store, 'device', id))
+      const selector = selectorOf(body.selector)
+      checkScope(request, {selector: selector ?? null, devices: devices ?? []})
       const result: RolloutResult = rollouts.create({
         appId,
         version: optionalString(body.version, 'version'),
-        devices: stringList(body.devices, 'devices')?.map(id => resolveId(ctx.store, 'device', id)),
-        selector: selectorOf(body.selector),
+        devices,
+        selector,
         profile: optionalString(body.profile, 'profile'),
         values: optionalObject(body.values, 'values'),
       }, {dryRun})
       if (!dryRun) ctx.log.info('rollout.created', {rolloutId: result.rolloutId, appId, targets: result.targets.length, skipped: result.skipped.length})
       return Response.json(result, {status: dryRun ? 200 : 201})
     }), {parse: 'none'})
-    .get('/rollouts/:rolloutId', ({request, params}) => handle(request, (): RolloutDetail =>
-      rollouts.detail(rolloutId(params.rolloutId), d => deploymentJson(ctx.store, d))))
+    .get('/rollouts/:rolloutId', ({request, params}) => handle(request, (): RolloutDetail => {
+      const id = rolloutId(params.rolloutId)
+      visibleRollout(request, id)
+      return rollouts.detail(id, d => deploymentJson(ctx.store, d))
+    }))
     .patch('/rollouts/:rolloutId', ({request, params}) => handle(request, async () => {
       const id = rolloutId(params.rolloutId)
+      const stored = visibleRollout(request, id)
       const body = await readJson(request, ctx.maxBodyBytes)
+      if (stored && body.selector !== undefined) checkScope(request, {selector: selectorOf(body.selector) ?? null, devices: stored.devices})
       if (body.version !== null && body.version !== undefined && (typeof body.version !== 'string' || body.version === '')) {
         throw badRequest('version must be a version string, or null to follow the latest')
       }
@@ -97,6 +137,7 @@ export function fleetRoutes(ctx: OperatorApiContext, rollouts: RolloutService) {
     }), {parse: 'none'})
     .delete('/rollouts/:rolloutId', ({request, params}) => handle(request, () => {
       const id = rolloutId(params.rolloutId)
+      visibleRollout(request, id)
       const result: RolloutRemoval = rollouts.remove(id)
       ctx.log.info('rollout.deleted', {rolloutId: id, removed: result.removed.length})
       return result

@@ -1,5 +1,5 @@
 import {Elysia} from 'elysia'
-import {OPERATOR_PREFIX, operatorHandler, type OperatorApiContext} from './context.ts'
+import {OPERATOR_PREFIX, deviceVisible, operatorHandler, type OperatorApiContext} from './context.ts'
 import {OperatorError} from './errors.ts'
 import {checkThresholds} from '../../operator-contract/liveness.ts'
 import {buildOverview, buildTargetStatus, type ViewClock} from '../fleet-status/views.ts'
@@ -23,7 +23,12 @@ export function statusRoutes(ctx: OperatorApiContext) {
     .get('/status', ({request}) => handle(request, () => {
       const {store} = ctx
       // One read transaction: counts and lists come from the same moment.
-      return store.transaction(() => buildOverview(store.listClients(), store.listDeployments(), latestStatusByDeployment(store), clock()))
+      return store.transaction(() => {
+        // A scoped token's overview counts only the devices in its scope and their deployments.
+        const clients = store.listClients().filter(c => deviceVisible(request, c))
+        const ids = new Set(clients.map(c => c.clientId))
+        return buildOverview(clients, store.listDeployments().filter(d => ids.has(d.clientId)), latestStatusByDeployment(store), clock())
+      })
     }))
     .get('/status/:id', ({request, params}) => handle(request, () => {
       const {store} = ctx
@@ -53,6 +58,10 @@ export function statusRoutes(ctx: OperatorApiContext) {
           const ids = new Set(deployments.map(d => d.clientId))
           clients = store.listClients().filter(c => ids.has(c.clientId))
         }
+        clients = clients.filter(c => deviceVisible(request, c))
+        const visible = new Set(clients.map(c => c.clientId))
+        deployments = deployments.filter(d => visible.has(d.clientId))
+        if (kind !== 'app' && clients.length === 0) throw new OperatorError(404, 'not_found', `no deployment, device or app has the id ${id} — list them with: margo status, margo device list, margo app list`)
         const limit = deployments.length === 1 ? TIMELINE_ONE : TIMELINE_MANY
         const items = deployments.map(d => ({deployment: d, timeline: store.statusTimeline(d.deploymentId, limit)}))
         return buildTargetStatus(id, kind, clients, items, clock())

@@ -4,6 +4,7 @@
  * A registry never runs two syncs at once: a second request joins the running one.
  */
 import {join} from 'node:path'
+import {SYSTEM_ACTOR, appendAudit} from '../audit/service.ts'
 import {OciClient} from '../../oci/client.ts'
 import {OciError} from '../../oci/errors.ts'
 import {pullPackage} from '../../oci/package.ts'
@@ -149,7 +150,11 @@ async function runSync(deps: SyncDeps, r: RegistryRecord): Promise<SyncResult> {
     versions: c.versions,
     errors: c.errors,
   }
-  recordSync(deps.store, r.name, result.finishedAt, JSON.stringify(result))
+  deps.store.transaction(() => {
+    recordSync(deps.store, r.name, result.finishedAt, JSON.stringify(result))
+    const added = c.versions.filter(v => v.status === 'added').map(v => `${v.appId}@${v.version}`)
+    if (added.length > 0) appendAudit(deps.store, {actor: SYSTEM_ACTOR, action: 'registry.versions_added', target: `registry:${r.name}`, summary: {versions: added}}, deps.now())
+  })
   const problems = c.versions.filter(v => v.status === 'conflict' || v.status === 'invalid').length
   const level = c.errors.length > 0 || problems > 0 ? 'warn' : 'info'
   deps.log[level]('registry.synced', {registry: r.name, kind: r.kind, appsFound: result.appsFound, versionsAdded: result.versionsAdded, problems, errors: c.errors.length})

@@ -1,4 +1,5 @@
 import type {Logger} from '../../util/log.ts'
+import {SYSTEM_ACTOR, appendAudit} from '../audit/service.ts'
 import type {EventBus} from '../events.ts'
 import {createRolloutService, type RolloutDeps, type RolloutService} from './rollout-service.ts'
 
@@ -18,9 +19,16 @@ export function startRolloutController(deps: RolloutDeps & {events: EventBus, lo
         return
       }
       const decisions = rollouts.reconcileDevice(event.clientId)
+      const audit = (action: string, d: {clientId: string, deploymentId: string}) =>
+        appendAudit(deps.store, {actor: SYSTEM_ACTOR, action, target: `deployment:${d.deploymentId}`, summary: {clientId: d.clientId, cause: event.type}}, deps.now())
       for (const d of decisions) {
-        if (d.action === 'create' || d.action === 'update') log.info(`rollout.${d.action}`, {clientId: d.clientId, deploymentId: d.record.deploymentId, digest: d.record.digest})
-        else if (d.action === 'remove') log.info('rollout.remove', {clientId: d.clientId, deploymentId: d.current.deploymentId})
+        if (d.action === 'create' || d.action === 'update') {
+          log.info(`rollout.${d.action}`, {clientId: d.clientId, deploymentId: d.record.deploymentId, digest: d.record.digest})
+          audit(`rollout.deployment_${d.action === 'create' ? 'created' : 'updated'}`, {clientId: d.clientId, deploymentId: d.record.deploymentId})
+        } else if (d.action === 'remove') {
+          log.info('rollout.remove', {clientId: d.clientId, deploymentId: d.current.deploymentId})
+          audit('rollout.deployment_removed', {clientId: d.clientId, deploymentId: d.current.deploymentId})
+        }
       }
     } catch (err) {
       // The event's own request already succeeded; the next event for the device retries.
