@@ -1,3 +1,4 @@
+import {ACCESS_COMMANDS} from './_access.ts'
 import {CONFORMANCE_AGENT_COMMANDS} from './_conformance-agent.ts'
 import {CONFORMANCE_WFM_COMMANDS} from './_conformance-wfm.ts'
 import {FLEET_COMMANDS} from './_fleet.ts'
@@ -32,6 +33,7 @@ export const COMMANDS = {
   login: Login,
   ...FLEET_COMMANDS,
   ...REGISTRY_COMMANDS,
+  ...ACCESS_COMMANDS,
   ...WATCH_COMMANDS,
   ...TUI_COMMANDS,
   ...CONFORMANCE_WFM_COMMANDS,

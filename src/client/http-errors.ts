@@ -69,6 +69,8 @@ export function errorFromResponse(status: number, body: unknown, ctx: RequestCon
   const opts = {code: code ?? `http_${status}`}
 
   if (status === 401) {
+    // An expired or revoked token: the server's message names the token and what to do.
+    if ((code === 'token_expired' || code === 'token_revoked') && message) return new AuthError(message, opts)
     return new AuthError(
       `operator token rejected by ${conn.baseUrl} (token from ${conn.origin.token}) — check the token, or run: margo login --server ${conn.baseUrl} --token TOKEN`,
       opts,

@@ -41,8 +41,7 @@ export async function login(options: LoginOptions): Promise<LoginResult> {
   const verify = options.verify ?? true
   if (verify) {
     const client = new OperatorClient(connection, options.client)
-    // /status needs the token, so a wrong token fails here rather than at the next command.
-    await client.status()
+    // /health needs a valid token of any role (an auditor's too), so a wrong one fails here rather than at the next command.
     serverVersion = (await client.health()).version
   }
 

@@ -252,3 +252,54 @@ describe('the audit log', () => {
     expect(await verify()).toMatchObject({ok: false, brokenAt: 2})
   })
 })
+
+describe('the token and audit commands against a server on loopback', () => {
+  const MAIN = new URL('../../src/main.ts', import.meta.url).pathname
+  const margo = async (server: string, token: string, ...args: string[]) => {
+    const proc = Bun.spawn([process.execPath, MAIN, ...args, '--server', server, '--token', token], {
+      stdout: 'pipe', stderr: 'pipe', env: {...process.env, NO_COLOR: '1', MARGO_DATA_DIR: '/nonexistent', XDG_CONFIG_HOME: '/nonexistent'},
+    })
+    const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited])
+    return {stdout, stderr, code}
+  }
+
+  test('create prints the token once, a viewer is refused with one line naming the permission (exit 4), verify exits 1 on a tampered log', async () => {
+    const server = Bun.serve({hostname: '127.0.0.1', port: 0, fetch: r => h.app.handle(r)})
+    const url = `http://127.0.0.1:${server.port}`
+    try {
+      const created = await margo(url, TOKEN, 'token', 'create', 'reader', '--role', 'viewer', '--expires', '30d')
+      expect(created.code).toBe(0)
+      const secret = created.stdout.trim()
+      expect(secret).toMatch(/^margo_/)
+
+      const list = await margo(url, TOKEN, 'token', 'list')
+      expect(list.stdout).toContain('reader\tviewer')
+      expect(list.stdout).not.toContain(secret)
+
+      const refused = await margo(url, secret, 'token', 'list')
+      expect(refused.code).toBe(4)
+      expect(refused.stderr.trim().split('\n')).toHaveLength(1)
+      expect(refused.stderr).toContain('tokens.manage')
+
+      expect((await margo(url, TOKEN, 'audit', 'verify')).code).toBe(0)
+      const listed = await margo(url, TOKEN, 'audit', 'list', '--actor', 'bootstrap', '--json')
+      expect((JSON.parse(listed.stdout) as AuditEntry[]).map(e => e.action)).toEqual(['token.created'])
+
+      expect((await margo(url, TOKEN, 'token', 'revoke', 'reader')).code).toBe(0)
+      const revoked = await margo(url, secret, 'device', 'list')
+      expect(revoked.code).toBe(4)
+      expect(revoked.stderr).toContain('revoked')
+
+      const db = new Database(join(h.dir, 'margo.db'))
+      db.exec(`UPDATE audit_log SET summary = '{}' WHERE seq = 1`)
+      db.close()
+      const broken = await margo(url, TOKEN, 'audit', 'verify')
+      expect(broken.code).toBe(1)
+      expect(broken.stdout).toContain('entry 1')
+      const exported = await margo(url, TOKEN, 'audit', 'export')
+      expect(exported.stdout.trim().split('\n')).toHaveLength(2)
+    } finally {
+      server.stop(true)
+    }
+  })
+})
