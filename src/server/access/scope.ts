@@ -24,7 +24,7 @@ export function implies(s: Requirement, c: Requirement): boolean {
     case 'exists': return positive !== null || s.operator === 'exists'
     case 'notexists': return s.operator === 'notexists'
     case 'eq':
-    case 'in': return positive !== null && positive.every(v => cv.includes(v))
+    case 'in': return positive?.every(v => cv.includes(v)) ?? false
     case 'neq':
     case 'notin':
       if (s.operator === 'notexists') return true
