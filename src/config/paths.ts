@@ -39,5 +39,7 @@ export function dataDirFiles(dataDir: string) {
     operatorToken: join(dataDir, 'operator-token'),
     /** Written by a running `margo serve`: {url, operatorUrl, pid, version}; lets the CLI find it. */
     serverInfo: join(dataDir, 'server.json'),
+    /** Held by the running `margo serve` (its pid) so a second one on this directory is refused. */
+    serveLock: join(dataDir, 'serve.lock'),
   }
 }

@@ -1,13 +1,14 @@
 import {constants} from 'node:crypto'
-import {rmSync} from 'node:fs'
+import {readFileSync, rmSync} from 'node:fs'
 import {dataDirFiles} from '../config/paths.ts'
 import {STATUS_REPORT_MAX_BYTES, STATUS_REPORT_RATE, STATUS_TIMELINE_RETENTION} from '../margo/limits.ts'
 import {MargoError} from '../util/errors.ts'
 import {writeFileAtomic} from '../util/fs.ts'
-import {createLogger, type LogFormat, type LogLevel} from '../util/log.ts'
+import {createLogger, type LogFormat, type Logger, type LogLevel} from '../util/log.ts'
 import {createServerApp} from './app.ts'
 import type {DeviceApiContext, EnrollmentPolicy} from './device-api/context.ts'
 import {EventBus} from './events.ts'
+import {acquireInstanceLock, ServerAlreadyRunning} from './instance-lock.ts'
 import {OPERATOR_PREFIX} from './operator-api/index.ts'
 import {ensureOperatorToken} from './operator-token.ts'
 import {startRegistryScheduler} from './registries/index.ts'
@@ -72,6 +73,16 @@ export function normalizeBasePath(p: string): string {
   return trimmed
 }
 
+/** The URL in server.json when that file was written by `pid`. */
+function urlOfServer(serverInfo: string, pid: number): string | undefined {
+  try {
+    const info = JSON.parse(readFileSync(serverInfo, 'utf8')) as {pid?: unknown, url?: unknown}
+    return info.pid === pid && typeof info.url === 'string' ? info.url : undefined
+  } catch {
+    return undefined
+  }
+}
+
 const localHost = (hostname: string) =>
   hostname === '0.0.0.0' ? '127.0.0.1' : hostname === '::' ? '[::1]' : hostname.includes(':') ? `[${hostname}]` : hostname
 
@@ -81,6 +92,17 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   const {hostname, port} = parseListen(opts.listen)
   const basePath = normalizeBasePath(opts.basePath)
   const files = dataDirFiles(opts.dataDir)
+  // Two servers on one data directory would share a database and overwrite each other's server.json.
+  const lock = acquireInstanceLock(files.serveLock, pid => new ServerAlreadyRunning(opts.dataDir, pid, urlOfServer(files.serverInfo, pid)))
+  try {
+    return await startLocked(opts, log, hostname, port, basePath, files, lock.release)
+  } catch (err) {
+    lock.release()
+    throw err
+  }
+}
+
+async function startLocked(opts: ServeOptions, log: Logger, hostname: string, port: number, basePath: string, files: ReturnType<typeof dataDirFiles>, releaseLock: () => void): Promise<RunningServer> {
   const tls = await ensureTlsMaterial(opts.dataDir, {sans: defaultSans(opts.sans), tlsCert: opts.tlsCert, tlsKey: opts.tlsKey, caCert: opts.caCert})
   const token = ensureOperatorToken(opts.dataDir)
   const store = new Store(files.database)
@@ -121,7 +143,8 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   const app = createServerApp(device, operator, services)
 
   try {
-    app.listen({hostname, port, tls: {cert: tls.certPem, key: tls.keyPem, secureOptions: opts.tlsMinVersion === '1.3' ? constants.SSL_OP_NO_TLSv1_2 | constants.SSL_OP_NO_TLSv1_1 | constants.SSL_OP_NO_TLSv1 : constants.SSL_OP_NO_TLSv1_1 | constants.SSL_OP_NO_TLSv1}, maxRequestBodySize: Math.max(opts.maxBodyBytes, 64 * 1024 * 1024) + 1024})
+    // Elysia asks Bun for SO_REUSEPORT, which lets a second server bind the same port and take half the devices.
+    app.listen({hostname, port, reusePort: false, tls: {cert: tls.certPem, key: tls.keyPem, secureOptions: opts.tlsMinVersion === '1.3' ? constants.SSL_OP_NO_TLSv1_2 | constants.SSL_OP_NO_TLSv1_1 | constants.SSL_OP_NO_TLSv1 : constants.SSL_OP_NO_TLSv1_1 | constants.SSL_OP_NO_TLSv1}, maxRequestBodySize: Math.max(opts.maxBodyBytes, 64 * 1024 * 1024) + 1024})
   } catch (err) {
     store.close()
     const msg = err instanceof Error ? err.message : String(err)
@@ -170,7 +193,8 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
       await app.stop()
       flushLastSeen()
       store.close()
-      rmSync(files.serverInfo, {force: true})
+      if (urlOfServer(files.serverInfo, process.pid) !== undefined) rmSync(files.serverInfo, {force: true})
+      releaseLock()
       log.info('server.stopped', {})
     },
   }
