@@ -8,6 +8,7 @@ import {createLogger, type LogFormat, type Logger, type LogLevel} from '../util/
 import {createServerApp} from './app.ts'
 import type {DeviceApiContext, EnrollmentPolicy} from './device-api/context.ts'
 import {EventBus} from './events.ts'
+import {listenerOptions} from './http-listener.ts'
 import {acquireInstanceLock, ServerAlreadyRunning} from './instance-lock.ts'
 import {OPERATOR_PREFIX} from './operator-api/index.ts'
 import {ensureOperatorToken} from './operator-token.ts'
@@ -143,8 +144,7 @@ async function startLocked(opts: ServeOptions, log: Logger, hostname: string, po
   const app = createServerApp(device, operator, services)
 
   try {
-    // Elysia asks Bun for SO_REUSEPORT, which lets a second server bind the same port and take half the devices.
-    app.listen({hostname, port, reusePort: false, tls: {cert: tls.certPem, key: tls.keyPem, secureOptions: opts.tlsMinVersion === '1.3' ? constants.SSL_OP_NO_TLSv1_2 | constants.SSL_OP_NO_TLSv1_1 | constants.SSL_OP_NO_TLSv1 : constants.SSL_OP_NO_TLSv1_1 | constants.SSL_OP_NO_TLSv1}, maxRequestBodySize: Math.max(opts.maxBodyBytes, 64 * 1024 * 1024) + 1024})
+    app.listen({hostname, port, ...listenerOptions(log), tls: {cert: tls.certPem, key: tls.keyPem, secureOptions: opts.tlsMinVersion === '1.3' ? constants.SSL_OP_NO_TLSv1_2 | constants.SSL_OP_NO_TLSv1_1 | constants.SSL_OP_NO_TLSv1 : constants.SSL_OP_NO_TLSv1_1 | constants.SSL_OP_NO_TLSv1}, maxRequestBodySize: Math.max(opts.maxBodyBytes, 64 * 1024 * 1024) + 1024})
   } catch (err) {
     store.close()
     const msg = err instanceof Error ? err.message : String(err)

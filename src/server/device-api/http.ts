@@ -14,6 +14,13 @@ export class BodyTooLarge extends Error {
   }
 }
 
+/** The device closed the connection before its request body was complete: nothing failed on our side. */
+export class ClientAborted extends Error {
+  constructor(readonly method: string, readonly path: string, readonly received: number) {
+    super(`the client closed the connection after ${received} bytes of the request body`)
+  }
+}
+
 /** Read the raw body, refusing more than `limit` bytes without buffering past it. */
 export async function readBody(request: Request, limit: number): Promise<Uint8Array> {
   const declared = Number(request.headers.get('content-length') ?? '0')
@@ -21,10 +28,16 @@ export async function readBody(request: Request, limit: number): Promise<Uint8Ar
   if (!request.body) return new Uint8Array(0)
   const chunks: Uint8Array[] = []
   let total = 0
-  for await (const chunk of request.body as unknown as AsyncIterable<Uint8Array>) {
-    total += chunk.byteLength
-    if (total > limit) throw new BodyTooLarge(limit)
-    chunks.push(chunk)
+  try {
+    for await (const chunk of request.body as unknown as AsyncIterable<Uint8Array>) {
+      total += chunk.byteLength
+      if (total > limit) throw new BodyTooLarge(limit)
+      chunks.push(chunk)
+    }
+  } catch (err) {
+    // Bun aborts the request's signal when the connection closes mid-body.
+    if (request.signal.aborted) throw new ClientAborted(request.method, new URL(request.url).pathname, total)
+    throw err
   }
   return Buffer.concat(chunks)
 }

@@ -3,7 +3,7 @@ import {PROBLEM_MEDIA_TYPE} from '../../margo/media-types.ts'
 import {reportCapabilities} from './capabilities.ts'
 import type {DeviceApiContext} from './context.ts'
 import {getBundle, getDeploymentYaml, getManifest} from './desired-state.ts'
-import {BodyTooLarge, readBody} from './http.ts'
+import {BodyTooLarge, ClientAborted, readBody} from './http.ts'
 import {onboard, rootCertificate} from './onboarding.ts'
 import {reportStatus} from './status.ts'
 
@@ -21,6 +21,11 @@ export function deviceApi(ctx: DeviceApiContext) {
     } catch (err) {
       if (err instanceof BodyTooLarge) {
         return plainProblem(413, 'Content Too Large', `The request body exceeds the limit of ${err.limit} bytes.`)
+      }
+      if (err instanceof ClientAborted) {
+        // Flaky device networks do this; it is worth a trace, not an alert.
+        ctx.log.info('device_api.client_aborted', {method: err.method, path: err.path, receivedBytes: err.received})
+        return plainProblem(400, 'Bad Request', 'The request body was incomplete.')
       }
       ctx.log.error('device_api.failure', {error: err instanceof Error ? err.message : String(err)})
       return plainProblem(500, 'Internal Server Error', 'The server failed to handle the request; it has been logged.')

@@ -58,8 +58,15 @@ export function operatorHandler(ctx: OperatorApiContext) {
       return response
     } catch (err) {
       const known = toOperatorError(err)
-      const response = known ? known.toResponse() : new OperatorError(500, 'internal', 'the server failed to handle the request; see the server log').toResponse()
-      if (!known) ctx.log.error('operator_api.failure', {error: err instanceof Error ? err.message : String(err), requestId})
+      // Bun aborts the request's signal when the client closes the connection, e.g. mid-upload.
+      const aborted = !known && request.signal.aborted
+      if (aborted) ctx.log.info('operator_api.client_aborted', {method: request.method, path: new URL(request.url).pathname, error: err instanceof Error ? err.message : String(err), requestId})
+      const response = known
+        ? known.toResponse()
+        : aborted
+          ? new OperatorError(400, 'bad_request', 'the request was cut off by the client').toResponse()
+          : new OperatorError(500, 'internal', 'the server failed to handle the request; see the server log').toResponse()
+      if (!known && !aborted) ctx.log.error('operator_api.failure', {error: err instanceof Error ? err.message : String(err), requestId})
       if (requestId) response.headers.set('x-request-id', requestId)
       return response
     }
