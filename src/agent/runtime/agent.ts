@@ -8,7 +8,7 @@ import {backoffDelay, parseRetryAfter} from '../schedule/backoff.ts'
 import {mayPoll, nextWake, type PlannerConfig} from '../schedule/planner.ts'
 import {downtimeEnd, inDowntime, parseWindows} from '../schedule/windows.ts'
 import {Outbox} from '../state/outbox.ts'
-import {StateDir} from '../state/state-dir.ts'
+import {StateDir, type StateStore} from '../state/state-dir.ts'
 import {WorkloadStore} from '../state/workloads.ts'
 import {TrustError, resolveTrust} from '../trust.ts'
 import type {Driver} from '../types.ts'
@@ -215,8 +215,8 @@ export async function runAgent(opts: RunAgentOptions): Promise<void> {
 }
 
 /** Writes the last poll's outcome for `margo agent status`, at most once a minute unless the outcome changes. */
-const lastRecorded = new WeakMap<StateDir, SyncRecord>()
-function recordSync(state: StateDir, at: Date, outcome: string, detail?: string) {
+const lastRecorded = new WeakMap<StateStore, SyncRecord>()
+function recordSync(state: StateStore, at: Date, outcome: string, detail?: string) {
   const prev = lastRecorded.get(state)
   if (prev && prev.outcome === outcome && at.getTime() - Date.parse(prev.at) < 60_000) return
   const record: SyncRecord = detail ? {at: at.toISOString(), outcome, detail} : {at: at.toISOString(), outcome}

@@ -2,14 +2,14 @@ import type {ProfileType} from '../../margo/vocabulary.ts'
 import type {Logger} from '../../util/log.ts'
 import type {DeviceClient} from '../device-client.ts'
 import type {Outbox} from '../state/outbox.ts'
-import type {StateDir} from '../state/state-dir.ts'
+import type {StateStore} from '../state/state-dir.ts'
 import type {WorkloadStore} from '../state/workloads.ts'
 import type {Driver, DriverContext} from '../types.ts'
 
 /** Everything one running agent shares between its sync, reconcile and report steps. */
 export interface AgentContext {
   client: DeviceClient
-  state: StateDir
+  state: StateStore
   workloads: WorkloadStore
   outbox: Outbox
   drivers: Record<ProfileType, Driver>

@@ -1,7 +1,7 @@
 import {sha256Digest} from '../../margo/digest.ts'
 import {parseStateManifest, type StateManifest} from '../../margo/manifest.ts'
 import {etagDigest} from '../sync/manifest-check.ts'
-import {ACCEPTED_FILE, type StateDir} from './state-dir.ts'
+import {ACCEPTED_FILE, type StateStore} from './state-dir.ts'
 
 /** What accepted.json holds. */
 export interface AcceptedRecord {
@@ -30,7 +30,7 @@ function isRecordShape(v: unknown): v is AcceptedRecord {
  * is moved aside and the device behaves as if nothing had been accepted (A4 a), which the
  * WFM's next manifest then settles.
  */
-export function loadAccepted(sd: StateDir): Accepted | null {
+export function loadAccepted(sd: StateStore): Accepted | null {
   const record = sd.readJson(ACCEPTED_FILE, isRecordShape)
   if (record === null) return null
   const parsed = parseStateManifest(record.text)
@@ -43,7 +43,7 @@ export function loadAccepted(sd: StateDir): Accepted | null {
 }
 
 /** Durable before it returns (CL-27). */
-export function saveAccepted(sd: StateDir, accepted: {manifestVersion: number, etag: string, text: string}, now: Date = new Date()): AcceptedRecord {
+export function saveAccepted(sd: StateStore, accepted: {manifestVersion: number, etag: string, text: string}, now: Date = new Date()): AcceptedRecord {
   const record: AcceptedRecord = {manifestVersion: accepted.manifestVersion, etag: accepted.etag, text: accepted.text, acceptedAt: now.toISOString()}
   sd.writeJson(ACCEPTED_FILE, record)
   return record

@@ -1,5 +1,5 @@
 import {parseDeploymentStatus, type DeploymentStatusManifest} from '../../margo/status.ts'
-import {OUTBOX_FILE, type StateDir} from './state-dir.ts'
+import {OUTBOX_FILE, type StateStore} from './state-dir.ts'
 
 export interface OutboxEntry {
   seq: number
@@ -29,7 +29,7 @@ export class Outbox {
   private seq = 0
   private readonly entries = new Map<string, OutboxEntry>()
 
-  constructor(private readonly sd: StateDir, private readonly limit = DEFAULT_OUTBOX_LIMIT) {
+  constructor(private readonly sd: StateStore, private readonly limit = DEFAULT_OUTBOX_LIMIT) {
     const file = sd.readJson(OUTBOX_FILE, isOutboxFile)
     if (file === null) return
     this.seq = file.seq

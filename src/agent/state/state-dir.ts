@@ -26,6 +26,26 @@ import {mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync} from
 import {isAbsolute, join, normalize, sep} from 'node:path'
 import {writeFileAtomic} from '../../util/fs.ts'
 
+/**
+ * What the agent's stores need from where their state lives: names relative to the state
+ * root, JSON documents and raw bytes. `StateDir` keeps them on disk; a simulated fleet keeps
+ * thousands of devices' state in memory (`MemoryState`) through the same stores.
+ */
+export interface StateStore {
+  readJson<T>(name: string, valid?: (value: unknown) => value is T): T | null
+  writeJson(name: string, value: unknown): void
+  quarantine(name: string): string | null
+  /** The bytes of `name`, or null when it does not exist. */
+  readBytes(name: string): Uint8Array | null
+  /** Durable before it returns (when the store is durable at all). */
+  writeBytes(name: string, bytes: Uint8Array): void
+  /** Deletes a file or a whole folder; absent is fine. */
+  remove(name: string): void
+  /** Names directly inside the folder `name`; empty when it does not exist. */
+  list(name: string): string[]
+  isFolder(name: string): boolean
+}
+
 export const ACCEPTED_FILE = 'accepted.json'
 export const WORKLOADS_FILE = 'workloads.json'
 export const OUTBOX_FILE = 'outbox.json'
@@ -35,7 +55,7 @@ export const ARTIFACTS_DIR = 'artifacts'
 const OWNED = [ACCEPTED_FILE, WORKLOADS_FILE, OUTBOX_FILE]
 const KEEP_CORRUPT = 3
 
-export class StateDir {
+export class StateDir implements StateStore {
   readonly dir: string
 
   constructor(dir: string) {
@@ -81,6 +101,31 @@ export class StateDir {
 
   writeJson(name: string, value: unknown): void {
     writeFileAtomic(this.path(name), `${JSON.stringify(value, null, 2)}\n`)
+  }
+
+  readBytes(name: string): Uint8Array | null {
+    try {
+      return new Uint8Array(readFileSync(this.path(name)))
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null
+      throw e
+    }
+  }
+
+  writeBytes(name: string, bytes: Uint8Array): void {
+    writeFileAtomic(this.path(name), bytes)
+  }
+
+  remove(name: string): void {
+    rmSync(this.path(name), {recursive: true, force: true})
+  }
+
+  list(name: string): string[] {
+    return safeList(this.path(name))
+  }
+
+  isFolder(name: string): boolean {
+    return isDirectory(this.path(name))
   }
 
   /** Moves a damaged file aside as `<name>.corrupt-<ms>` and keeps only the newest few such copies. */

@@ -1,12 +1,10 @@
-import {readFileSync, rmSync} from 'node:fs'
 import {join} from 'node:path'
 import {parseDigest, verifyDigest} from '../../margo/digest.ts'
 import {isUuid} from '../../margo/uuid.ts'
 import {isDeploymentState, type DeploymentState} from '../../margo/status.ts'
 import {PROFILE_TYPES, type ProfileType} from '../../margo/vocabulary.ts'
-import {writeFileAtomic} from '../../util/fs.ts'
 import type {ComponentResult, ReportedError} from '../types.ts'
-import {ARTIFACTS_DIR, WORKLOADS_FILE, isDirectory, safeList, type StateDir} from './state-dir.ts'
+import {ARTIFACTS_DIR, WORKLOADS_FILE, type StateStore} from './state-dir.ts'
 
 /** What the agent is about to do to a deployment; written before acting, cleared after. */
 export interface WorkloadIntent {
@@ -57,7 +55,7 @@ interface WorkloadsFile {
 export class WorkloadStore {
   private readonly records = new Map<string, WorkloadRecord>()
 
-  constructor(private readonly sd: StateDir) {
+  constructor(private readonly sd: StateStore) {
     const file = sd.readJson(WORKLOADS_FILE, isWorkloadsFile)
     let dropped = false
     for (const value of Object.values(file?.workloads ?? {})) {
@@ -91,27 +89,22 @@ export class WorkloadStore {
   /** Forgets the deployment and, afterwards, its stored YAMLs. */
   delete(deploymentId: string): void {
     if (this.records.delete(deploymentId.toLowerCase())) this.save()
-    rmSync(this.artifactDir(deploymentId), {recursive: true, force: true})
+    this.sd.remove(this.artifactDir(deploymentId))
   }
 
   /** Stores the exact YAML bytes; they must hash to `digest`. */
   saveYaml(deploymentId: string, digest: string, bytes: Uint8Array): void {
     if (!verifyDigest(bytes, digest)) throw new Error(`YAML bytes do not match ${digest}`)
-    writeFileAtomic(this.yamlPath(deploymentId, digest), bytes)
+    this.sd.writeBytes(this.yamlPath(deploymentId, digest), bytes)
   }
 
   /** The stored bytes, or null when absent or no longer matching their digest (a damaged copy is deleted). */
   loadYaml(deploymentId: string, digest: string): Uint8Array | null {
     const path = this.yamlPath(deploymentId, digest)
-    let bytes: Uint8Array
-    try {
-      bytes = new Uint8Array(readFileSync(path))
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null
-      throw e
-    }
+    const bytes = this.sd.readBytes(path)
+    if (bytes === null) return null
     if (verifyDigest(bytes, digest)) return bytes
-    rmSync(path, {force: true})
+    this.sd.remove(path)
     return null
   }
 
@@ -119,7 +112,7 @@ export class WorkloadStore {
   pruneYamls(deploymentId: string, keepDigest: string | readonly string[]): void {
     const keep = new Set((typeof keepDigest === 'string' ? [keepDigest] : keepDigest).map(d => `${hexOf(d)}.yaml`))
     const dir = this.artifactDir(deploymentId)
-    for (const f of safeList(dir)) if (!keep.has(f)) rmSync(join(dir, f), {force: true})
+    for (const f of this.sd.list(dir)) if (!keep.has(f)) this.sd.remove(join(dir, f))
   }
 
   private save(): void {
@@ -134,15 +127,14 @@ export class WorkloadStore {
    * refers to them, so they go.
    */
   private sweepOrphans(): void {
-    const root = this.sd.path(ARTIFACTS_DIR)
-    for (const sub of safeList(root)) {
-      if (!this.records.has(sub.toLowerCase()) && isDirectory(join(root, sub))) rmSync(join(root, sub), {recursive: true, force: true})
+    for (const sub of this.sd.list(ARTIFACTS_DIR)) {
+      if (!this.records.has(sub.toLowerCase()) && this.sd.isFolder(join(ARTIFACTS_DIR, sub))) this.sd.remove(join(ARTIFACTS_DIR, sub))
     }
   }
 
   private artifactDir(deploymentId: string): string {
     if (!isUuid(deploymentId)) throw new Error(`not a deployment id: ${JSON.stringify(deploymentId)}`)
-    return this.sd.path(join(ARTIFACTS_DIR, deploymentId.toLowerCase()))
+    return join(ARTIFACTS_DIR, deploymentId.toLowerCase())
   }
 
   private yamlPath(deploymentId: string, digest: string): string {
