@@ -38,6 +38,8 @@ export const DRIVER_ERROR_CODES = [
   'WORKDIR_UNWRITABLE',
   'INTERRUPTED',
   'DRIVER_INTERNAL_ERROR',
+  // A rehearsal: `margo simulate --fail-rate` made this apply fail on purpose.
+  'SIMULATED_FAILURE',
 ] as const
 export type DriverErrorCode = (typeof DRIVER_ERROR_CODES)[number]
 

@@ -39,4 +39,22 @@ describe('simulated drivers', () => {
     expect(seen.map(r => `${r.name} ${r.state}`)).toEqual(['cache removing', 'cache removed', 'web removing', 'web removed'])
     expect(readdirSync(workDir)).toEqual([])
   })
+
+  test('a behaviour can make an apply take time and fail its last component with SIMULATED_FAILURE', async () => {
+    if (!doc.ok) throw new Error(JSON.stringify(doc.errors))
+    const ctx = {workDir: '/nonexistent', binaries: {}, download: async () => new Uint8Array(), log: silentLogger}
+    const asked: string[] = []
+    const {compose} = createSimulatedDrivers({
+      applyTimeMs: id => { asked.push(id); return 60 },
+      failure: () => 'simulated: the image pull was refused',
+    })
+    const started = performance.now()
+    const results = await compose.apply(doc.value, ctx)
+    expect(performance.now() - started).toBeGreaterThanOrEqual(50)
+    expect(asked).toEqual(['b7f1c3a0-1a2b-4c3d-9e5f-6a7b8c9d0e1a'])
+    expect(results).toEqual([
+      {name: 'web', state: 'installed'},
+      {name: 'cache', state: 'failed', error: {code: 'SIMULATED_FAILURE', message: 'simulated: the image pull was refused'}},
+    ])
+  })
 })
