@@ -17,6 +17,7 @@ import DeviceRevoke from './device/revoke.ts'
 import DeviceShow from './device/show.ts'
 import Login from './login.ts'
 import Serve from './serve.ts'
+import Simulate from './simulate.ts'
 
 export const COMMANDS = {
   serve: Serve,
@@ -31,6 +32,7 @@ export const COMMANDS = {
   'app:list': AppList,
   'app:show': AppShow,
   login: Login,
+  simulate: Simulate,
   ...FLEET_COMMANDS,
   ...REGISTRY_COMMANDS,
   ...ACCESS_COMMANDS,

@@ -1,4 +1,4 @@
-import {buildCapabilities, capabilitiesDigest, detectHost, type CapabilityOverrides} from '../capabilities/index.ts'
+import {buildCapabilities, capabilitiesDigest, detectHost, type CapabilityOverrides, type HostFacts} from '../capabilities/index.ts'
 import type {AgentContext} from './context.ts'
 import {WfmResponseError, problemOf} from './errors.ts'
 
@@ -17,8 +17,9 @@ interface Reported {
  * CL-12), PUT whenever what is detected or configured changes (CL-13). Cheap to call often: it
  * only talks to the WFM when the canonical digest differs from the last one reported.
  */
-export async function reportCapabilities(ctx: AgentContext, clientId: string, opts: {workloadDir: string, overrides: CapabilityOverrides}): Promise<'unchanged' | 'posted' | 'put' | 'refused'> {
-  const facts = await detectHost({workloadDir: opts.workloadDir})
+export async function reportCapabilities(ctx: AgentContext, clientId: string, opts: {workloadDir: string, overrides: CapabilityOverrides, facts?: HostFacts}): Promise<'unchanged' | 'posted' | 'put' | 'refused'> {
+  // Given facts stand in for the host: a simulated device describes a machine it is not on.
+  const facts = opts.facts ?? await detectHost({workloadDir: opts.workloadDir})
   const manifest = buildCapabilities(facts, opts.overrides, {id: facts.hostname})
   const digest = capabilitiesDigest(manifest)
   const stored = ctx.state.readJson<Reported>(FILE)
