@@ -116,6 +116,8 @@ export class SimDevice {
       this.failures = 0
     } catch (err) {
       if (!isCommunicationFailure(err) && !(err instanceof LabelError)) throw err
+      // Requests cut short by the end of the run are not the fleet manager's errors.
+      if (fleet.signal.aborted) return Date.now()
       this.failures++
       fleet.counters.errors++
       fleet.counters.lastError = `${this.name}: ${err.message}`

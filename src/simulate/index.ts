@@ -92,16 +92,18 @@ export async function simulateMain(flags: SimulateFlags, io: SimulateIo): Promis
   const options = simulateOptions(flags)
   const log = createLogger({level: flags.logLevel as LogLevel, write: line => io.stderr.write(`${line}\n`)})
 
-  let operator: OperatorClient | undefined
-  const applyLabels = async (clientId: string, labels: Record<string, string>) => {
-    // Devices cannot name their own labels in the Margo device interface; an operator sets them.
-    operator ??= new OperatorClient(resolveConnection({
+  // Devices cannot name their own labels in the Margo device interface; an operator sets them.
+  // Resolved before any device starts, so a missing token stops the run at once.
+  const operator = options.labelsFor
+    ? new OperatorClient(resolveConnection({
       server: new URL(options.server).origin,
       caFile: flags.caFile,
       ...(flags.token ? {token: flags.token} : {}),
       ...(flags.dataDir ? {dataDir: flags.dataDir} : {}),
     }), {...(io.userAgent ? {userAgent: io.userAgent} : {})})
-    await labelDevice(operator, clientId, Object.entries(labels).map(([k, v]) => `${k}=${v}`))
+    : undefined
+  const applyLabels = async (clientId: string, labels: Record<string, string>) => {
+    if (operator) await labelDevice(operator, clientId, Object.entries(labels).map(([k, v]) => `${k}=${v}`))
   }
 
   const controller = new AbortController()
