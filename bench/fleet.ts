@@ -152,8 +152,8 @@ async function scenario(interval: string) {
     }
     sim.kill('SIGTERM')
     await sim.exited
-    const summary = JSON.parse(await new Response(sim.stdout).text()) as {errors: number, pollsPerSecond: number}
-    return {pollInterval: interval, devices: deviceCount, onboardSeconds: Number(onboardSeconds.toFixed(1)), idle, rollout, simulatorErrors: summary.errors, simulatorPollsPerSecond: summary.pollsPerSecond, yardstick: {pollRoundTripMs: roundTripMs}}
+    const summary = JSON.parse(await new Response(sim.stdout).text()) as {errors: number, pollsPerSecond: number, lastError: string | null}
+    return {pollInterval: interval, devices: deviceCount, onboardSeconds: Number(onboardSeconds.toFixed(1)), idle, rollout, simulatorErrors: summary.errors, simulatorLastError: summary.lastError, simulatorPollsPerSecond: summary.pollsPerSecond, yardstick: {pollRoundTripMs: roundTripMs}}
   } finally {
     if (sim.exitCode === null) sim.kill('SIGKILL')
     await server.stop()
