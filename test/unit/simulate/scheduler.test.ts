@@ -22,7 +22,7 @@ describe('the fleet scheduler', () => {
     const rng = seededRandom(3)
     const w = new Wheel()
     const times = Array.from({length: 5000}, () => Math.floor(rng() * 1e6))
-    times.forEach((t, i) => w.schedule(i, t))
+    for (const [i, t] of times.entries()) w.schedule(i, t)
     const out = w.takeDue(Infinity).map(i => times[i]!)
     expect(out).toEqual([...times].sort((a, b) => a - b))
   })
