@@ -19,6 +19,8 @@ export interface UpdateDeploymentRequest {
 }
 
 export interface RolloutRequest {
+  /** Default: the app id. An existing rollout of that name is updated. */
+  name?: string
   appId: string
   version?: string
   devices?: string[]
@@ -33,6 +35,12 @@ export interface RolloutPatchRequest {
   version?: string | null
   values?: Record<string, unknown>
   selector?: string
+  dryRun?: boolean
+}
+
+export interface RolloutUndoRequest {
+  /** Default: the revision before the current one. */
+  toRevision?: number
   dryRun?: boolean
 }
 

@@ -182,6 +182,8 @@ export interface Deployment {
   updatedAt: string
   /** null until the device reports. */
   status: DeploymentStatus | null
+  /** Set when the operator dropped the deployment without the device confirming its removal. */
+  removedUnconfirmedAt?: string
 }
 
 export interface DeploymentWithTimeline extends Deployment {
@@ -307,8 +309,19 @@ export interface SkippedDevice {
   reason: string
 }
 
+export type RolloutChange = 'created' | 'updated' | 'unchanged'
+export type RolloutField = 'version' | 'profile' | 'values' | 'target'
+
 export interface RolloutResult {
+  /** null for a dry run of a rollout that does not exist yet. */
   rolloutId: string | null
+  name: string
+  /** The revision this is (a dry run: would be). */
+  revision: number
+  /** `unchanged`: the request equals the current revision; no revision was added. */
+  change: RolloutChange
+  /** Fields changed from the previous revision. */
+  changed: RolloutField[]
   dryRun: boolean
   appId: string
   /** Pinned version; null when the rollout follows the latest. */
@@ -325,6 +338,10 @@ export interface RolloutResult {
 /** A rollout as the operator set it up. */
 export interface Rollout {
   rolloutId: string
+  /** Its identity for operators: a DNS label, unique among live rollouts. */
+  name: string
+  /** The current revision. */
+  revision: number
   appId: string
   /** Pinned version; null when the rollout follows the latest. */
   version: string | null
@@ -354,7 +371,36 @@ export interface RolloutDetail extends Rollout {
 
 export interface RolloutRemoval {
   rolloutId: string
+  name: string
   removed: {clientId: string; deploymentId: string}[]
+  /** `forget`: removals recorded as removed-unconfirmed. */
+  forgotten: {clientId: string; deploymentId: string}[]
+}
+
+/** One revision as `GET /rollouts/{name}/revisions` shows it. */
+export interface RolloutRevision {
+  revision: number
+  createdAt: string
+  actor: string
+  /** `undo to revision 2`, `migrated`; null for a plain deploy. */
+  cause: string | null
+  version: string | null
+  profile: string | null
+  /** Equal values, equal digest. */
+  valuesDigest: string
+  /** Secret-looking names (password, token, key, …) are shown as `(redacted)`. */
+  values: Record<string, unknown>
+  target: {selector: string} | {devices: string[]}
+  changed: RolloutField[]
+}
+
+export interface RolloutHistory {
+  rolloutId: string
+  name: string
+  appId: string
+  revision: number
+  /** Oldest first. */
+  history: RolloutRevision[]
 }
 
 // ---- registries (`/registries`) -------------------------------------------------------------

@@ -107,6 +107,7 @@ async function startLocked(opts: ServeOptions, log: Logger, hostname: string, po
   const tls = await ensureTlsMaterial(opts.dataDir, {sans: defaultSans(opts.sans), tlsCert: opts.tlsCert, tlsKey: opts.tlsKey, caCert: opts.caCert})
   const token = ensureOperatorToken(opts.dataDir)
   const store = new Store(files.database)
+  for (const note of store.migrationNotes) log.warn('store.migration_note', {note})
   const events = new EventBus()
   const startedAt = new Date()
   const now = () => new Date()

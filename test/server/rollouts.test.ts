@@ -214,8 +214,8 @@ describe('parameter values', () => {
     expect(error.details![0]!.path).toBe(`${a.clientId}: parameters.siteId`)
     expect(h.store.getDeployment(id)!.digest).toBe(first.targets[0]!.digest)
 
-    // A later deploy that does not mention siteId keeps SID-7.
-    const again = await json<RolloutResult>(rollout({devices: [a.clientId], values: {greeting: 'Moin'}}), 201)
+    // A later deploy that does not mention siteId keeps SID-7 (the same rollout, updated).
+    const again = await json<RolloutResult>(rollout({devices: [a.clientId], values: {greeting: 'Moin'}}), 200)
     expect(again.targets[0]!.deploymentId).toBe(id)
     const values = JSON.parse(h.store.getDeployment(id)!.valuesJson) as {resolved: Record<string, unknown>}
     expect(values.resolved).toMatchObject({siteId: 'SID-7', greeting: 'Moin'})
@@ -228,13 +228,14 @@ describe('in-place updates', () => {
     const first = await json<RolloutResult>(rollout({devices: [d.clientId], version: '1.0'}), 201)
     const id = first.targets[0]!.deploymentId!
     expect((await publish(helloYaml().replace('version: "1.0"', 'version: "1.1"').replace('revision: 1.0.1', 'revision: 1.1.0'))).status).toBe(201)
-    const second = await json<RolloutResult>(rollout({devices: [d.clientId], version: '1.1', values: {greeting: 'Hi'}}), 201)
+    const second = await json<RolloutResult>(rollout({devices: [d.clientId], version: '1.1', values: {greeting: 'Hi'}}), 200)
     expect(second.targets).toEqual([expect.objectContaining({deploymentId: id, action: 'update', appVersion: '1.1'})])
     expect(second.targets[0]!.digest).not.toBe(first.targets[0]!.digest)
     expect(await manifestIds(d)).toEqual([id])
     // The same request again changes nothing.
-    const third = await json<RolloutResult>(rollout({devices: [d.clientId], version: '1.1', values: {greeting: 'Hi'}}), 201)
+    const third = await json<RolloutResult & {change: string, revision: number}>(rollout({devices: [d.clientId], version: '1.1', values: {greeting: 'Hi'}}), 200)
     expect(third.targets[0]!.action).toBe('unchanged')
+    expect([third.change, third.revision]).toEqual(['unchanged', 2])
   })
 
   test('PATCH /rollouts changes values and version in place; a rollout that follows the latest moves on publish', async () => {
@@ -253,17 +254,25 @@ describe('in-place updates', () => {
     expect(await manifestIds(d)).toEqual([])
   })
 
-  test('DELETE /rollouts removes its deployments; a device an older rollout still covers gets that one back', async () => {
+  test('a second rollout of the app onto a device is refused (409, naming the other); DELETE removes and nothing comes back', async () => {
     const d = await device({labels: {site: 'a'}})
     const wide = await json<RolloutResult>(rollout({selector: ''}), 201)
-    const pinned = await json<RolloutResult>(rollout({devices: [d.clientId], values: {greeting: 'Pinned'}}), 201)
-    expect(pinned.targets[0]!.deploymentId).toBe(wide.targets[0]!.deploymentId)
-    const removed = await json<{removed: {deploymentId: string}[]}>(h.operator('DELETE', `/rollouts/${pinned.rolloutId}`), 200)
-    expect(removed.removed.map(x => x.deploymentId)).toEqual([pinned.targets[0]!.deploymentId!])
-    const ids = await manifestIds(d)
-    expect(ids).toHaveLength(1)
-    expect(ids[0]).not.toBe(pinned.targets[0]!.deploymentId)
-    expect((await h.operator('GET', `/rollouts/${pinned.rolloutId}`)).status).toBe(404)
+    const refused = await rollout({name: 'pinned', devices: [d.clientId], values: {greeting: 'Pinned'}})
+    expect(refused.status).toBe(409)
+    const {error} = await json<ErrorBody>(refused)
+    expect(error.code).toBe('rollout_conflict')
+    expect(error.message).toContain(`rollout ${APP} already targets device ${d.clientId}`)
+    // A dry run says the same and changes nothing.
+    expect((await rollout({name: 'pinned', devices: [d.clientId], dryRun: true})).status).toBe(409)
+    expect((await json<{rollouts: unknown[]}>(h.operator('GET', '/rollouts'))).rollouts).toHaveLength(1)
+
+    const removed = await json<{removed: {deploymentId: string}[]}>(h.operator('DELETE', `/rollouts/${APP}`), 200)
+    expect(removed.removed.map(x => x.deploymentId)).toEqual([wide.targets[0]!.deploymentId!])
+    expect(await manifestIds(d)).toEqual([])
+    // Nothing comes back, also when the device is re-evaluated.
+    await label(d, {site: 'b'})
+    expect(await manifestIds(d)).toEqual([])
+    expect((await h.operator('GET', `/rollouts/${wide.rolloutId}`)).status).toBe(404)
   })
 })
 
@@ -274,7 +283,8 @@ describe('dry run', () => {
     const existing = await json<RolloutResult>(rollout({devices: [a.clientId]}), 201)
     const versionBefore = (await manifest(a)).manifestVersion
     const dry = await json<RolloutResult>(rollout({selector: 'site=a', values: {greeting: 'Hej'}, dryRun: true}), 200)
-    expect(dry.rolloutId).toBeNull()
+    // The request updates the existing rollout of the app (same name), so the dry run names it.
+    expect(dry.rolloutId).toBe(existing.rolloutId)
     const byDevice = Object.fromEntries(dry.targets.map(t => [t.clientId, t]))
     expect(byDevice[a.clientId]).toMatchObject({action: 'update', deploymentId: existing.targets[0]!.deploymentId})
     expect(byDevice[b.clientId]).toMatchObject({action: 'create', deploymentId: null})
@@ -297,11 +307,11 @@ describe('rollouts and existing deployments', () => {
   test('the automatic re-evaluation does not take over a deployment another rollout owns', async () => {
     const d = await device({labels: {site: 'a'}})
     const direct = await json<RolloutResult>(rollout({devices: [d.clientId]}), 201)
-    const live = await json<RolloutResult>(rollout({selector: 'site=b'}), 201)
+    const live = await json<RolloutResult>(rollout({name: 'live', selector: 'site=b'}), 201)
     await label(d, {site: 'b'})
     expect(await manifestIds(d)).toEqual([direct.targets[0]!.deploymentId!])
     const detail = await json<{skipped: {reason: string}[]}>(h.operator('GET', `/rollouts/${live.rolloutId}`), 200)
-    expect(detail.skipped[0]!.reason).toContain(`of rollout ${direct.rolloutId}`)
+    expect(detail.skipped[0]!.reason).toContain(`of rollout ${APP}, which keeps it`)
   })
 
   test('the deployment view keeps working for rollout deployments', async () => {
@@ -317,7 +327,11 @@ describe('client mistakes', () => {
     const d = await device({labels: {site: 'a'}})
     const r = await json<RolloutResult>(rollout({selector: 'site=a'}), 201)
     const cases: [string, string, unknown][] = [
-      ['POST', '/rollouts', {appId: APP}],
+      ['POST', '/rollouts', {appId: APP, name: 'fresh'}],
+      ['POST', '/rollouts', {appId: APP, name: 'Not_A_Label', selector: ''}],
+      ['POST', '/rollouts', {appId: 'other-app', name: APP, selector: ''}],
+      ['POST', `/rollouts/${APP}/undo`, {toRevision: 'x'}],
+      ['POST', `/rollouts/${APP}/undo`, {toRevision: 9}],
       ['POST', '/rollouts', {appId: APP, devices: [d.clientId], selector: 'a'}],
       ['POST', '/rollouts', {appId: APP, devices: []}],
       ['POST', '/rollouts', {appId: APP, devices: 'x'}],

@@ -2,13 +2,17 @@ import {Elysia} from 'elysia'
 import {OPERATOR_PREFIX, auditRequest, operatorHandler, outsideScope, principalOf, requireVisibleDevice, optionalObject, optionalString, queryString, readJson, type OperatorApiContext} from './context.ts'
 import {badRequest, invalid} from './errors.ts'
 import {resolveId} from './ids.ts'
+import {getRolloutByName} from '../store/rollouts-repo.ts'
 import {deploymentJson, deviceJson} from './views.ts'
 import {labelMapProblems, mergeLabels, sortLabels} from '../../operator-contract/labels.ts'
 import type {RolloutService} from '../rollouts/rollout-service.ts'
 import {getRollout} from '../store/rollouts-repo.ts'
 import {rolloutScopeProblem, scopeKeys, type RolloutTargets} from '../access/scope.ts'
 import {OperatorError} from './errors.ts'
-import type {RolloutDetail, RolloutRemoval, RolloutResult, RolloutSummary} from '../../operator-contract/views.ts'
+import type {RolloutDetail, RolloutHistory, RolloutRemoval, RolloutResult, RolloutSummary} from '../../operator-contract/views.ts'
+
+/** Who a change is recorded for: the token's name (the first token is `bootstrap`). */
+const actorOf = (request: Request) => principalOf(request)?.name ?? 'operator'
 
 function labelsOf(body: Record<string, unknown>, allowNull: boolean): Record<string, string | null> {
   const labels = optionalObject(body.labels, 'labels')
@@ -46,7 +50,8 @@ function patchValues(v: unknown): Record<string, unknown> | undefined {
 export function fleetRoutes(ctx: OperatorApiContext, rollouts: RolloutService) {
   const handle = operatorHandler(ctx)
   const device = (request: Request, clientId: string) => requireVisibleDevice(ctx, request, clientId)
-  const rolloutId = (typed: string) => resolveId(ctx.store, 'rollout', typed)
+  // A rollout is named by its name, its id, or a unique prefix of its id; the name wins.
+  const rolloutId = (typed: string) => (getRolloutByName(ctx.store, typed) ? typed : resolveId(ctx.store, 'rollout', typed))
   const labelsOfDevice = (id: string) => ctx.store.getClient(id)?.labels ?? null
   /** A scoped token may only create or change rollouts that stay inside its scope. */
   const checkScope = (request: Request, target: RolloutTargets) => {
@@ -103,15 +108,16 @@ export function fleetRoutes(ctx: OperatorApiContext, rollouts: RolloutService) {
       const selector = selectorOf(body.selector)
       checkScope(request, {selector: selector ?? null, devices: devices ?? []})
       const result: RolloutResult = rollouts.create({
+        ...(optionalString(body.name, 'name') ? {name: optionalString(body.name, 'name')!} : {}),
         appId,
         version: optionalString(body.version, 'version'),
         devices,
         selector,
         profile: optionalString(body.profile, 'profile'),
         values: optionalObject(body.values, 'values'),
-      }, {dryRun})
-      if (!dryRun) ctx.log.info('rollout.created', {rolloutId: result.rolloutId, appId, targets: result.targets.length, skipped: result.skipped.length})
-      return Response.json(result, {status: dryRun ? 200 : 201})
+      }, {dryRun, actor: actorOf(request)})
+      if (!dryRun) ctx.log.info(`rollout.${result.change}`, {rolloutId: result.rolloutId, name: result.name, revision: result.revision, appId, targets: result.targets.length, skipped: result.skipped.length})
+      return Response.json(result, {status: dryRun || result.change !== 'created' ? 200 : 201})
     }), {parse: 'none'})
     .get('/rollouts/:rolloutId', ({request, params}) => handle(request, (): RolloutDetail => {
       const id = rolloutId(params.rolloutId)
@@ -131,15 +137,32 @@ export function fleetRoutes(ctx: OperatorApiContext, rollouts: RolloutService) {
         ...(body.version !== undefined ? {version: body.version as string | null} : {}),
         ...(body.values !== undefined ? {values: patchValues(body.values)} : {}),
         ...(body.selector !== undefined ? {selector: selectorOf(body.selector)} : {}),
-      }, {dryRun})
-      if (!dryRun) ctx.log.info('rollout.updated', {rolloutId: id, targets: result.targets.length, removed: result.removed.length})
+      }, {dryRun, actor: actorOf(request)})
+      if (!dryRun) ctx.log.info(`rollout.${result.change}`, {rolloutId: result.rolloutId, name: result.name, revision: result.revision, targets: result.targets.length, removed: result.removed.length})
       return result
     }), {parse: 'none'})
-    .delete('/rollouts/:rolloutId', ({request, params}) => handle(request, () => {
+    .get('/rollouts/:rolloutId/revisions', ({request, params}) => handle(request, (): RolloutHistory => {
       const id = rolloutId(params.rolloutId)
       visibleRollout(request, id)
-      const result: RolloutRemoval = rollouts.remove(id)
-      ctx.log.info('rollout.deleted', {rolloutId: id, removed: result.removed.length})
+      return rollouts.history(id)
+    }))
+    .post('/rollouts/:rolloutId/undo', ({request, params}) => handle(request, async () => {
+      const id = rolloutId(params.rolloutId)
+      visibleRollout(request, id)
+      const body = await readJson(request, ctx.maxBodyBytes)
+      const to = body.toRevision
+      if (to !== undefined && to !== null && (typeof to !== 'number' || !Number.isInteger(to) || to < 1)) throw badRequest('toRevision must be a revision number (see: margo rollout history)')
+      const dryRun = booleanOf(body.dryRun, 'dryRun')
+      const result: RolloutResult = rollouts.undo(id, {dryRun, actor: actorOf(request), ...(typeof to === 'number' ? {toRevision: to} : {})})
+      if (!dryRun) ctx.log.info('rollout.undone', {rolloutId: result.rolloutId, name: result.name, revision: result.revision, change: result.change})
+      return result
+    }), {parse: 'none'})
+    .delete('/rollouts/:rolloutId', ({request, params, query}) => handle(request, () => {
+      const id = rolloutId(params.rolloutId)
+      visibleRollout(request, id)
+      const forget = queryString(query.forget) === 'true'
+      const result: RolloutRemoval = rollouts.remove(id, {forget})
+      ctx.log.info('rollout.deleted', {rolloutId: result.rolloutId, name: result.name, removed: result.removed.length, forgotten: result.forgotten.length})
       return result
     }), {parse: 'none'})
 }

@@ -70,6 +70,7 @@ export function deploymentJson(store: Store, d: DeploymentRecord, withTimeline =
     createdAt: d.createdAt,
     updatedAt: d.updatedAt,
     status: statusJson(store.latestStatus(d.deploymentId)),
+    ...(d.forgottenAt ? {removedUnconfirmedAt: d.forgottenAt} : {}),
   }
   if (!withTimeline) return out
   return {...out, timeline: store.statusTimeline(d.deploymentId).map(timelineEntryJson)}

@@ -5,9 +5,10 @@
  *
  * Rules:
  * - Scope: a selector rollout covers the devices whose labels match; a listed rollout its list.
- * - A device's deployment of the app belongs to at most one rollout. A rollout that finds one it
- *   does not own (same app, same profile type) takes it over only when `adopt` is set, which is
- *   the case for an operator's explicit deploy; the automatic re-evaluation never takes over.
+ * - A device's deployment of the app belongs to at most one rollout, and no rollout takes one
+ *   from another: a device another rollout runs the app on is skipped with that rollout named.
+ *   A direct deployment (no rollout; same app, same profile type) is adopted only when `adopt`
+ *   is set, which is the case for an operator's explicit deploy.
  * - Profile (spec §3.4 step 1): a forced `profile` is used as named, like `margo deploy
  *   --profile`; otherwise the device's roles and reported resources decide. An existing
  *   deployment keeps its profile while the app version still has it.
@@ -42,6 +43,8 @@ export interface AppFacts {
 export interface ExistingDeployment {
   deployment: DeploymentRecord
   rolloutId: string | null
+  /** The owning rollout's name, to name it in a skip reason. */
+  rolloutName?: string
 }
 
 export interface Problem {
@@ -75,7 +78,7 @@ export interface PlanInput {
 }
 
 /** Whether the device is one the rollout targets (an invalid stored selector targets nothing). */
-export function inScope(rollout: Pick<RolloutRecord, 'selector' | 'devices'>, device: Pick<DeviceFacts, 'clientId' | 'labels'>): boolean {
+export function inScope(rollout: {selector: string | null, devices: readonly string[]}, device: Pick<DeviceFacts, 'clientId' | 'labels'>): boolean {
   if (rollout.selector === null) return rollout.devices.includes(device.clientId)
   const parsed = parseSelector(rollout.selector)
   return parsed.ok && matchesSelector(parsed.selector, device.labels)
@@ -126,18 +129,21 @@ export function planDevice(input: PlanInput): Decision {
   if ('error' in input.app) return skip(clientId, 'app', input.app.error)
   const app = input.app
 
-  // A deployment of the app with another owner: taken over only on an explicit deploy.
+  // A device runs one rollout of an app: another rollout's deployment is never taken. A direct
+  // deployment (no rollout) of the same profile type is adopted by an explicit deploy only.
   let current = ours
   let relink = false
   if (!current) {
+    const owned = existing.find(e => e.rolloutId !== null && e.rolloutId !== rollout.rolloutId)
+    if (owned) {
+      const owner = owned.rolloutName ?? owned.rolloutId
+      return skip(clientId, 'owned', `the device already runs ${app.appId} as deployment ${owned.deployment.deploymentId} of rollout ${owner}, which keeps it`)
+    }
     const profile = pickProfile(input, app, undefined)
-    const other = profile.ok ? existing.find(e => e.rolloutId !== rollout.rolloutId && e.deployment.profileType === profile.profile.type) : undefined
-    if (other) {
-      if (!input.adopt) {
-        const owner = other.rolloutId ? `rollout ${other.rolloutId}` : 'a direct deploy'
-        return skip(clientId, 'owned', `the device already runs ${app.appId} as deployment ${other.deployment.deploymentId} of ${owner}`)
-      }
-      current = other.deployment
+    const direct = profile.ok ? existing.find(e => e.rolloutId === null && e.deployment.profileType === profile.profile.type) : undefined
+    if (direct) {
+      if (!input.adopt) return skip(clientId, 'owned', `the device already runs ${app.appId} as deployment ${direct.deployment.deploymentId} of a direct deploy`)
+      current = direct.deployment
       relink = true
     }
   }

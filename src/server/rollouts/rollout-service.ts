@@ -1,15 +1,20 @@
 /**
- * Rollouts: one app deployed to a list of devices or to a live label selector. Each device in
- * scope gets one ordinary deployment linked to the rollout; re-evaluation keeps that true as
- * devices are onboarded, relabelled or report new capabilities, and as the app gets versions.
+ * Rollouts: the operator's intent for one app (version, profile, values, and a device list or
+ * live label selector), identified by a name. Each device in scope gets one ordinary deployment
+ * linked to the rollout, kept (same deploymentId) across changes; re-evaluation keeps that true
+ * as devices are onboarded, relabelled or report new capabilities, and as the app gets versions.
+ *
+ * Every change of intent is a numbered revision with who made it and when; undo makes a new
+ * revision equal to an older one. A device is targeted by at most one rollout of an app: a
+ * request that would make a second one reach it is refused, naming the other rollout.
  *
  * Every change to a device is one transaction with the manifest that announces it. An
- * operator's request (create, change) is all or nothing: invalid values or an immutable
+ * operator's request (deploy, change, undo) is all or nothing: invalid values or an immutable
  * setting on any device refuse the whole request before anything is written.
  */
 import {randomUUID} from 'node:crypto'
 import {YAML_MEDIA_TYPE} from '../../margo/media-types.ts'
-import {NotFoundError} from '../../util/errors.ts'
+import {ConflictError, NotFoundError} from '../../util/errors.ts'
 import {findAppVersion} from '../catalog/catalog-service.ts'
 import {resolveParameterValues} from '../../margo/package/parameters.ts'
 import {deviceView} from '../deployments/deployment-service.ts'
@@ -18,17 +23,22 @@ import {badRequest, conflict, invalid, invalidParameters, notFound} from '../dom
 import type {EventBus} from '../events.ts'
 import type {ClientRecord, DeploymentRecord, Store} from '../store/store.ts'
 import {
-  getRollout, insertRollout, linkDeployment, listRollouts, rolloutDeploymentIds, rolloutLinks, updateRollout as writeRollout,
-  type RolloutRecord,
+  deletedRolloutsByName, forgetDeployment, getRollout, getRolloutByName, insertRevision, insertRollout, linkDeployment, listRevisions, listRollouts,
+  rolloutDeploymentIds, rolloutLinks, updateRollout as writeRollout, type RolloutRecord,
 } from '../store/rollouts-repo.ts'
 import {unifiedDiff} from './diff.ts'
 import {inScope, planDevice, type AppFacts, type Decision, type DeviceFacts, type ExistingDeployment, type Problem} from './plan.ts'
 import {describeSelectorError, formatSelector, parseSelector} from '../../operator-contract/selector.ts'
+import {defaultNamespace, isDnsLabel} from '../deployments/names.ts'
+import {describeConflicts, ownershipConflicts} from './ownership.ts'
+import {historyOf, specChanges, specOf, undoTarget, type HistoryEntry, type SpecField} from './revisions.ts'
 
 /** The id a dry run renders new deployments with: visibly not a real one. */
 export const DRY_RUN_DEPLOYMENT_ID = '00000000-0000-4000-8000-000000000000'
 
 export interface RolloutInput {
+  /** Default: the app id (as a DNS label). An existing rollout of that name is updated. */
+  name?: string
   appId: string
   version?: string
   devices?: string[]
@@ -57,8 +67,17 @@ export interface TargetResult {
   diff?: string
 }
 
+export type RolloutChange = 'created' | 'updated' | 'unchanged'
+
 export interface RolloutResult {
   rolloutId: string | null
+  name: string
+  /** The revision this result is (or, for a dry run, would be). */
+  revision: number
+  /** What the request did to the rollout's intent; `unchanged` adds no revision. */
+  change: RolloutChange
+  /** Fields changed from the previous revision. */
+  changed: SpecField[]
   dryRun: boolean
   appId: string
   /** The pinned version, or null when the rollout follows the latest. */
@@ -80,7 +99,16 @@ export interface RolloutDeps {
   now: () => Date
 }
 
-const rolloutNotFound = (id: string) => notFound('rollout', id, 'margo deploy prints the rollout id; GET /operator/v1/rollouts lists them')
+export interface ChangeOptions {
+  dryRun?: boolean
+  /** Who asks: recorded with the revision. */
+  actor?: string
+}
+
+/** Who a revision is recorded for when the caller does not say: the one operator token. */
+export const DEFAULT_ACTOR = 'operator'
+
+const rolloutNotFound = (id: string) => notFound('rollout', id, 'run: margo rollout list')
 
 function facts(client: ClientRecord): DeviceFacts {
   return {clientId: client.clientId, enrollment: client.enrollment, labels: client.labels, view: deviceView(client)}
@@ -98,7 +126,11 @@ function appFacts(store: Store, appId: string, version: string | null): AppFacts
 
 function existingOf(store: Store, clientId: string, appId: string): ExistingDeployment[] {
   const links = rolloutLinks(store, clientId)
-  return store.listDeployments({clientId, appId, desired: 'present'}).map(deployment => ({deployment, rolloutId: links.get(deployment.deploymentId) ?? null}))
+  return store.listDeployments({clientId, appId, desired: 'present'}).map(deployment => {
+    const rolloutId = links.get(deployment.deploymentId) ?? null
+    const name = rolloutId ? getRollout(store, rolloutId)?.name : undefined
+    return {deployment, rolloutId, ...(name ? {rolloutName: name} : {})}
+  })
 }
 
 /** Writes one decision; returns the deployment it changed, if any. Runs in the caller's transaction. */
@@ -185,7 +217,12 @@ function planAll(store: Store, rollout: RolloutRecord, app: AppFacts, now: strin
   return decisions
 }
 
-function result(store: Store, rollout: RolloutRecord, app: AppFacts, decisions: Decision[], dryRun: boolean): RolloutResult {
+interface Outcome {
+  change: RolloutChange
+  changed: SpecField[]
+}
+
+function result(store: Store, rollout: RolloutRecord, app: AppFacts, decisions: Decision[], dryRun: boolean, outcome: Outcome): RolloutResult {
   const targets: TargetResult[] = []
   const removed: RolloutResult['removed'] = []
   const skipped: RolloutResult['skipped'] = []
@@ -215,7 +252,8 @@ function result(store: Store, rollout: RolloutRecord, app: AppFacts, decisions: 
     }
   }
   return {
-    rolloutId: dryRun ? (getRollout(store, rollout.rolloutId) ? rollout.rolloutId : null) : rollout.rolloutId,
+    rolloutId: dryRun && outcome.change === 'created' ? null : rollout.rolloutId,
+    name: rollout.name, revision: rollout.revision, change: outcome.change, changed: outcome.changed,
     dryRun, appId: rollout.appId, version: rollout.appVersion, appVersion: app.version,
     selector: rollout.selector, devices: rollout.devices, targets, removed, skipped,
   }
@@ -235,93 +273,219 @@ function commit(store: Store, events: Events, rollout: RolloutRecord, decisions:
   announce(events, changed)
 }
 
-export function createRollout({store, events, now: clock}: RolloutDeps, input: RolloutInput, options: {dryRun?: boolean} = {}): RolloutResult {
-  const now = clock().toISOString()
+/** Refuses (409) a rollout that would reach a device another rollout of its app targets. */
+function checkOwnership(store: Store, rollout: RolloutRecord) {
+  const others = listRollouts(store, {appId: rollout.appId}).filter(r => r.rolloutId !== rollout.rolloutId)
+  if (others.length === 0) return
+  const owned = new Map(others.map(r => [r.rolloutId, new Set(rolloutDeploymentIds(store, r.rolloutId).map(id => store.getDeployment(id)!.clientId))]))
+  const conflicts = ownershipConflicts(rollout, others, candidates(store, rollout), owned)
+  if (conflicts.length === 0) return
+  throw new ConflictError(describeConflicts(rollout.appId, rollout.name, conflicts), {code: 'rollout_conflict'})
+}
+
+/**
+ * Makes `next` the rollout's intent: a new rollout (revision 1), a new revision of `current`, or
+ * nothing new when it equals the current revision (its devices are still brought in line).
+ */
+function change(deps: RolloutDeps, current: RolloutRecord | null, next: RolloutRecord, options: ChangeOptions & {cause?: string}): RolloutResult {
+  const {store, events} = deps
+  const dryRun = options.dryRun === true
+  const changed = current ? specChanges(current, next) : []
+  const kind: RolloutChange = !current ? 'created' : changed.length === 0 ? 'unchanged' : 'updated'
+  const rollout: RolloutRecord = kind === 'unchanged' ? current! : {...next, revision: current ? current.revision + 1 : 1}
+  checkOwnership(store, rollout)
+  const app = checkRollout(store, rollout)
+  const now = next.updatedAt
+  const decisions = planAll(store, rollout, app, now, dryRun)
+  if (!dryRun) {
+    commit(store, events, rollout, decisions, now, () => {
+      if (kind === 'unchanged') return
+      if (kind === 'created') insertRollout(store, rollout)
+      else writeRollout(store, rollout)
+      insertRevision(store, {...specOf(rollout), rolloutId: rollout.rolloutId, revision: rollout.revision, actor: options.actor ?? DEFAULT_ACTOR, cause: options.cause ?? null, createdAt: now})
+    })
+  }
+  return result(store, rollout, app, decisions, dryRun, {change: kind, changed})
+}
+
+function checkName(name: string): string {
+  if (!isDnsLabel(name)) {
+    throw invalid('invalid_name', `rollout name ${JSON.stringify(name)} is not a DNS label: at most 63 lowercase letters, digits and '-', starting and ending with a letter or digit`,
+      [{path: 'name', message: 'not a DNS label'}])
+  }
+  return name
+}
+
+/**
+ * `margo deploy`: creates rollout `name` (default: the app id), or updates it when it exists
+ * (upgrade or install). The request states the whole intent: version, profile and values as
+ * given; the target may be left out to keep the rollout's.
+ */
+export function createRollout(deps: RolloutDeps, input: RolloutInput, options: ChangeOptions = {}): RolloutResult {
+  const {store} = deps
+  const now = deps.now().toISOString()
+  const name = checkName(input.name ?? defaultNamespace(input.appId))
+  const current = getRolloutByName(store, name)
+  if (current && current.appId !== input.appId) {
+    throw conflict(`rollout ${name} deploys ${current.appId}, not ${input.appId} — choose another --name, or margo undeploy ${name} first`, 'rollout_name_taken')
+  }
   const hasDevices = input.devices !== undefined
   const hasSelector = input.selector !== undefined
-  if (hasDevices === hasSelector) throw badRequest('give either "devices" (a list of client ids) or "selector" (a label selector; "" selects every device)')
+  if (hasDevices && hasSelector) throw badRequest('give either "devices" (a list of client ids) or "selector" (a label selector; "" selects every device), not both')
+  if (!current && !hasDevices && !hasSelector) {
+    throw badRequest(`rollout ${name} does not exist yet: name its target, either "devices" (a list of client ids) or "selector" (a label selector; "" selects every device)`)
+  }
   const devices = hasDevices ? [...new Set(input.devices)] : []
   if (hasDevices && devices.length === 0) throw badRequest('"devices" is empty; name at least one client id, or use a selector')
   const unknown = devices.filter(id => !store.getClient(id))
-  if (unknown.length > 0) {
-    throw notFound('device', unknown.join(', '), 'run: margo device list')
-  }
-  const rollout: RolloutRecord = {
-    rolloutId: randomUUID(),
+  if (unknown.length > 0) throw notFound('device', unknown.join(', '), 'run: margo device list')
+  const target = hasDevices || hasSelector
+    ? {selector: hasSelector ? checkSelector(input.selector!) : null, devices}
+    : {selector: current!.selector, devices: current!.devices}
+  const next: RolloutRecord = {
+    rolloutId: current?.rolloutId ?? randomUUID(),
+    name,
+    revision: current?.revision ?? 1,
     appId: input.appId,
     appVersion: input.version ?? null,
-    selector: hasSelector ? checkSelector(input.selector!) : null,
-    devices,
+    ...target,
     profile: input.profile ?? null,
     values: input.values ?? {},
-    createdAt: now,
+    createdAt: current?.createdAt ?? now,
     updatedAt: now,
     deleted: false,
   }
-  const app = checkRollout(store, rollout)
-  const decisions = planAll(store, rollout, app, now, options.dryRun === true)
-  if (!options.dryRun) commit(store, events, rollout, decisions, now, () => insertRollout(store, rollout))
-  return result(store, rollout, app, decisions, options.dryRun === true)
+  return change(deps, current, next, options)
 }
 
-export function requireRollout(store: Store, rolloutId: string): RolloutRecord {
-  const r = getRollout(store, rolloutId)
-  if (!r || r.deleted) throw rolloutNotFound(rolloutId)
+/** A live rollout by name, or by id. */
+export function requireRollout(store: Store, ref: string): RolloutRecord {
+  const byName = getRolloutByName(store, ref)
+  if (byName) return byName
+  const r = getRollout(store, ref)
+  if (!r || r.deleted) throw rolloutNotFound(ref)
   return r
 }
 
-export function updateRollout({store, events, now: clock}: RolloutDeps, rolloutId: string, patch: RolloutPatch, options: {dryRun?: boolean} = {}): RolloutResult {
-  const now = clock().toISOString()
-  const current = requireRollout(store, rolloutId)
+/** PATCH: merges the given fields into the current intent, as a new revision. */
+export function updateRollout(deps: RolloutDeps, ref: string, patch: RolloutPatch, options: ChangeOptions = {}): RolloutResult {
+  const now = deps.now().toISOString()
+  const current = requireRollout(deps.store, ref)
   if (patch.selector !== undefined && current.selector === null) {
-    throw conflict(`rollout ${rolloutId} lists its devices; a selector cannot replace the list — deploy with --selector instead`)
+    throw conflict(`rollout ${current.name} lists its devices; a selector cannot replace the list here — run margo deploy ${current.appId} --name ${current.name} --selector … instead`)
   }
   const values = {...current.values}
   for (const [k, v] of Object.entries(patch.values ?? {})) {
     if (v === null) delete values[k]
     else values[k] = v
   }
-  const rollout: RolloutRecord = {
+  const next: RolloutRecord = {
     ...current,
     appVersion: patch.version === undefined ? current.appVersion : patch.version,
     selector: patch.selector === undefined ? current.selector : checkSelector(patch.selector),
     values,
     updatedAt: now,
   }
-  const app = checkRollout(store, rollout)
-  const decisions = planAll(store, rollout, app, now, options.dryRun === true)
-  if (!options.dryRun) commit(store, events, rollout, decisions, now, () => writeRollout(store, rollout))
-  return result(store, rollout, app, decisions, options.dryRun === true)
+  return change(deps, current, next, options)
 }
 
 /**
- * Deletes the rollout and its deployments (the devices report removing, then removed). A
- * device another rollout of the same app still covers gets that rollout's deployment back.
+ * `margo rollout undo`: a new revision equal to revision `toRevision` (default: the one before
+ * the current), rolled out like any change. Values the app version no longer accepts are
+ * refused before anything changes.
  */
-export function deleteRollout({store, events, now: clock}: RolloutDeps, rolloutId: string): {rolloutId: string, removed: {clientId: string, deploymentId: string}[]} {
+export function undoRollout(deps: RolloutDeps, ref: string, options: ChangeOptions & {toRevision?: number} = {}): RolloutResult {
+  const now = deps.now().toISOString()
+  const current = requireRollout(deps.store, ref)
+  const revisions = listRevisions(deps.store, current.rolloutId)
+  const target = undoTarget(revisions, current.revision, options.toRevision)
+  if (!target.ok) throw conflict(`cannot undo rollout ${current.name}: ${target.reason} — see: margo rollout history ${current.name}`, 'no_revision')
+  const old = revisions.find(r => r.revision === target.revision)!
+  const next: RolloutRecord = {...current, ...specOf(old), updatedAt: now}
+  return change(deps, current, next, {...options, cause: `undo to revision ${target.revision}`})
+}
+
+export interface RolloutHistory {
+  rolloutId: string
+  name: string
+  appId: string
+  revision: number
+  history: HistoryEntry[]
+}
+
+export function rolloutHistory(store: Store, ref: string): RolloutHistory {
+  const r = requireRollout(store, ref)
+  return {rolloutId: r.rolloutId, name: r.name, appId: r.appId, revision: r.revision, history: historyOf(listRevisions(store, r.rolloutId))}
+}
+
+export interface RemovedDeployment {
+  clientId: string
+  deploymentId: string
+}
+
+export interface RolloutRemovalResult {
+  rolloutId: string
+  name: string
+  removed: RemovedDeployment[]
+  /** Set by `forget`: the removals recorded as removed-unconfirmed. */
+  forgotten: RemovedDeployment[]
+}
+
+/**
+ * `margo undeploy N`: deletes the rollout and removes its deployments (the devices report
+ * removing, then removed). Nothing else is created or restored. With `forget`, deployments
+ * whose removal no device has confirmed are dropped from the fleet view as removed-unconfirmed
+ * (for devices that will never report again); that also works once the rollout is gone.
+ */
+export function deleteRollout({store, events, now: clock}: RolloutDeps, ref: string, options: {forget?: boolean} = {}): RolloutRemovalResult {
   const now = clock().toISOString()
-  const rollout = requireRollout(store, rolloutId)
-  const owned = rolloutDeploymentIds(store, rolloutId).map(id => store.getDeployment(id)!)
+  const live = getRolloutByName(store, ref) ?? (() => {
+    const r = getRollout(store, ref)
+    return r && !r.deleted ? r : null
+  })()
+  if (!live) {
+    if (!options.forget) throw rolloutNotFound(ref)
+    const gone = deletedRolloutsByName(store, ref)
+    const byId = getRollout(store, ref)
+    const rollout = gone[0] ?? (byId?.deleted ? byId : null)
+    if (!rollout) throw rolloutNotFound(ref)
+    return {rolloutId: rollout.rolloutId, name: rollout.name, removed: [], forgotten: forgetUnconfirmed(store, rollout.rolloutId, now)}
+  }
+  const owned = rolloutDeploymentIds(store, live.rolloutId).map(id => store.getDeployment(id)!)
   const changed: DeploymentRecord[] = []
+  let forgotten: RemovedDeployment[] = []
   store.transaction(() => {
-    writeRollout(store, {...rollout, deleted: true, updatedAt: now})
+    writeRollout(store, {...live, deleted: true, updatedAt: now})
     for (const d of owned) {
       const removed: DeploymentRecord = {...d, desired: 'absent', updatedAt: now}
       store.updateDeployment(removed)
       changed.push(removed)
     }
     for (const clientId of new Set(owned.map(d => d.clientId))) publishManifest(store, clientId, now)
+    if (options.forget) forgotten = forgetUnconfirmed(store, live.rolloutId, now)
   })
   announce(events, changed)
-  for (const clientId of new Set(owned.map(d => d.clientId))) reconcile(store, events, clientId, now, {appId: rollout.appId})
-  return {rolloutId, removed: owned.map(d => ({clientId: d.clientId, deploymentId: d.deploymentId}))}
+  return {rolloutId: live.rolloutId, name: live.name, removed: owned.map(d => ({clientId: d.clientId, deploymentId: d.deploymentId})), forgotten}
+}
+
+/** Marks the rollout's removed deployments that no device confirmed (no `removed` report) as forgotten. */
+function forgetUnconfirmed(store: Store, rolloutId: string, now: string): RemovedDeployment[] {
+  const out: RemovedDeployment[] = []
+  for (const id of rolloutDeploymentIds(store, rolloutId, {all: true})) {
+    const d = store.getDeployment(id)!
+    if (d.desired !== 'absent' || d.forgottenAt) continue
+    if (store.latestStatus(id)?.state === 'removed') continue
+    forgetDeployment(store, id, now)
+    out.push({clientId: d.clientId, deploymentId: d.deploymentId})
+  }
+  return out
 }
 
 /**
  * Brings one device in line with every live rollout (or those of one app): creates, updates
  * and removes deployments in one transaction with one new manifest. Idempotent. Removals go
- * first, so a device that moves from one rollout of an app to another is handed over in one
- * step; then the newest rollout is served first, as the latest operator intent.
+ * first; then rollouts are served oldest first, so when a device comes to match two rollouts
+ * of one app, the one that had it keeps it and the other skips it (no takeover).
  */
 export function reconcileDevice({store, events, now}: RolloutDeps, clientId: string, filter: {appId?: string} = {}): Decision[] {
   return reconcile(store, events, clientId, now().toISOString(), filter)
@@ -330,7 +494,7 @@ export function reconcileDevice({store, events, now}: RolloutDeps, clientId: str
 function reconcile(store: Store, events: Events, clientId: string, now: string, filter: {appId?: string}): Decision[] {
   const client = store.getClient(clientId)
   if (!client) return []
-  const rollouts = listRollouts(store, filter).reverse()
+  const rollouts = listRollouts(store, filter)
   const device = facts(client)
   const apps = new Map<string, AppFacts | {error: string}>()
   const appOf = (r: RolloutRecord) => {
@@ -370,7 +534,7 @@ export function reconcileApp({store, events, now: clock}: RolloutDeps, appId: st
 
 export function rolloutSummary(r: RolloutRecord) {
   return {
-    rolloutId: r.rolloutId, appId: r.appId, version: r.appVersion, selector: r.selector, devices: r.devices,
+    rolloutId: r.rolloutId, name: r.name, revision: r.revision, appId: r.appId, version: r.appVersion, selector: r.selector, devices: r.devices,
     profile: r.profile, values: r.values, createdAt: r.createdAt, updatedAt: r.updatedAt,
   }
 }
@@ -383,10 +547,10 @@ export function listRolloutSummaries(store: Store, filter: {appId?: string} = {}
  * A rollout with its deployments (status included by `deploymentView`) and the devices in its
  * scope that have none, with the reason, as a re-evaluation would find them now.
  */
-export function rolloutDetail<T>({store, now: clock}: Pick<RolloutDeps, 'store' | 'now'>, rolloutId: string, deploymentView: (d: DeploymentRecord) => T) {
+export function rolloutDetail<T>({store, now: clock}: Pick<RolloutDeps, 'store' | 'now'>, ref: string, deploymentView: (d: DeploymentRecord) => T) {
   const now = clock().toISOString()
-  const rollout = requireRollout(store, rolloutId)
-  const deployments = rolloutDeploymentIds(store, rolloutId).map(id => store.getDeployment(id)!)
+  const rollout = requireRollout(store, ref)
+  const deployments = rolloutDeploymentIds(store, rollout.rolloutId).map(id => store.getDeployment(id)!)
   const app = appFacts(store, rollout.appId, rollout.appVersion)
   const skipped: {clientId: string, reason: string}[] = []
   for (const client of candidates(store, rollout)) {
@@ -403,11 +567,13 @@ export function rolloutDetail<T>({store, now: clock}: Pick<RolloutDeps, 'store' 
 /** Rollouts as the server uses them, bound to their dependencies once. */
 export function createRolloutService(deps: RolloutDeps) {
   return {
-    create: (input: RolloutInput, options: {dryRun?: boolean} = {}) => createRollout(deps, input, options),
-    update: (rolloutId: string, patch: RolloutPatch, options: {dryRun?: boolean} = {}) => updateRollout(deps, rolloutId, patch, options),
-    remove: (rolloutId: string) => deleteRollout(deps, rolloutId),
+    create: (input: RolloutInput, options: ChangeOptions = {}) => createRollout(deps, input, options),
+    update: (ref: string, patch: RolloutPatch, options: ChangeOptions = {}) => updateRollout(deps, ref, patch, options),
+    undo: (ref: string, options: ChangeOptions & {toRevision?: number} = {}) => undoRollout(deps, ref, options),
+    history: (ref: string) => rolloutHistory(deps.store, ref),
+    remove: (ref: string, options: {forget?: boolean} = {}) => deleteRollout(deps, ref, options),
     list: (filter: {appId?: string} = {}) => listRolloutSummaries(deps.store, filter),
-    detail: <T>(rolloutId: string, deploymentView: (d: DeploymentRecord) => T) => rolloutDetail(deps, rolloutId, deploymentView),
+    detail: <T>(ref: string, deploymentView: (d: DeploymentRecord) => T) => rolloutDetail(deps, ref, deploymentView),
     reconcileDevice: (clientId: string, filter: {appId?: string} = {}) => reconcileDevice(deps, clientId, filter),
     reconcileApp: (appId: string) => reconcileApp(deps, appId),
   }

@@ -1,8 +1,18 @@
+import type {Database} from 'bun:sqlite'
+import {nameRollouts} from './migrations/rollout-names.ts'
+
+/**
+ * A migration: SQL, or a function for steps SQL cannot say (naming, merging). A function runs
+ * in the migration's transaction and returns notes for the operator (also kept in
+ * `migration_notes` by the migration itself).
+ */
+export type Migration = string | ((db: Database) => string[])
+
 /**
  * SQLite schema, versioned with PRAGMA user_version. Each entry migrates from the previous
  * version; never edit a shipped entry, append a new one.
  */
-export const MIGRATIONS: string[] = [
+export const MIGRATIONS: Migration[] = [
   `
   CREATE TABLE clients (
     client_id            TEXT PRIMARY KEY,
@@ -165,5 +175,38 @@ export const MIGRATIONS: string[] = [
   );
   CREATE INDEX audit_log_by_actor ON audit_log(actor, seq);
   CREATE INDEX audit_log_by_target ON audit_log(target, seq);
+  `,
+  `
+  -- Rollouts are named (a DNS label, unique among live rollouts) and keep every change as a
+  -- numbered revision with who made it and when.
+  ALTER TABLE rollouts ADD COLUMN name TEXT;
+  ALTER TABLE rollouts ADD COLUMN revision INTEGER NOT NULL DEFAULT 1;
+  CREATE TABLE rollout_revisions (
+    rollout_id    TEXT NOT NULL REFERENCES rollouts(rollout_id),
+    revision      INTEGER NOT NULL,
+    app_version   TEXT,
+    selector      TEXT,
+    devices_json  TEXT NOT NULL DEFAULT '[]',
+    profile       TEXT,
+    values_json   TEXT NOT NULL DEFAULT '{}',
+    actor         TEXT NOT NULL,
+    cause         TEXT,                                 -- 'undo to revision 2', 'migrated', …
+    created_at    TEXT NOT NULL,
+    PRIMARY KEY (rollout_id, revision)
+  );
+  -- A deployment the operator dropped from the fleet view without the device confirming removal.
+  ALTER TABLE deployments ADD COLUMN forgotten_at TEXT;
+  -- What a migration changed or could not decide, for the operator to read.
+  CREATE TABLE migration_notes (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    migration   INTEGER NOT NULL,
+    subject     TEXT NOT NULL,
+    message     TEXT NOT NULL,
+    created_at  TEXT NOT NULL
+  );
+  `,
+  nameRollouts,
+  `
+  CREATE UNIQUE INDEX rollouts_live_name ON rollouts(name) WHERE deleted = 0;
   `,
 ]

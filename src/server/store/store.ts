@@ -57,6 +57,8 @@ export interface DeploymentRecord {
   desired: Desired
   createdAt: string
   updatedAt: string
+  /** When the operator dropped it from the fleet view without the device confirming removal. */
+  forgottenAt?: string | null
 }
 
 export interface ManifestRecord {
@@ -137,11 +139,16 @@ export class Store {
     this.migrate()
   }
 
+  /** What the migrations run by this open changed or could not decide; the server logs them. */
+  readonly migrationNotes: string[] = []
+
   private migrate() {
     const row = this.db.query('PRAGMA user_version').get() as {user_version: number}
     for (let v = row.user_version; v < MIGRATIONS.length; v++) {
+      const step = MIGRATIONS[v]!
       this.db.transaction(() => {
-        this.db.exec(MIGRATIONS[v]!)
+        if (typeof step === 'string') this.db.exec(step)
+        else this.migrationNotes.push(...step(this.db))
         this.db.exec(`PRAGMA user_version = ${v + 1}`)
       })()
     }

@@ -50,7 +50,7 @@ export function startFakeFleet() {
       const route = `${req.method} ${path}`
 
       if (route === 'POST /rollouts') {
-        const r = body as {appId: string, version?: string, devices?: string[], selector?: string, values?: Record<string, unknown>, dryRun?: boolean}
+        const r = body as {name?: string, appId: string, version?: string, devices?: string[], selector?: string, values?: Record<string, unknown>, dryRun?: boolean}
         if (r.values && 'port' in r.values) return problem(422, 'invalid_parameters', 'parameter values are invalid', [{path: 'parameters.port', message: 'unknown parameter "port"'}])
         if (r.devices?.includes('ghost')) return problem(404, 'device_not_found', 'device ghost not found — run: margo device list')
         const devices = r.devices ?? [DEVICE_A, DEVICE_B, SMALL]
@@ -61,7 +61,7 @@ export function startFakeFleet() {
           ...(r.dryRun ? {yaml: `kind: ApplicationDeployment\n# for ${clientId}\n`, ...(clientId === DEVICE_A ? {diff: '--- current\n+++ new\n@@ -1 +1 @@\n-greeting: Hello\n+greeting: Hi\n'} : {})} : {}),
         }))
         const result: RolloutResult = {
-          rolloutId: r.dryRun ? null : ROLLOUT_ID, dryRun: r.dryRun === true, appId: r.appId, version: r.version ?? null, appVersion: r.version ?? '1.1',
+          rolloutId: r.dryRun ? null : ROLLOUT_ID, name: r.name ?? r.appId, revision: 1, change: 'created', changed: [], dryRun: r.dryRun === true, appId: r.appId, version: r.version ?? null, appVersion: r.version ?? '1.1',
           selector: r.selector ?? null, devices: r.devices ?? [], targets, removed: [],
           skipped: devices.includes(SMALL) ? [{clientId: SMALL, reason: 'profile hello-compose needs 16Gi memory, device has 8Gi'}] : [],
         }
@@ -85,7 +85,7 @@ export function startFakeFleet() {
         if (hits.length === 1) return json(200, hits[0])
         return problem(404, 'not_found', `no id starts with ${prefix}`)
       }
-      if (route === `DELETE /rollouts/${ROLLOUT_ID}`) return json(200, {rolloutId: ROLLOUT_ID, removed: [{clientId: DEVICE_A, deploymentId: DEPLOYMENT_ID}]})
+      if (route === `DELETE /rollouts/${ROLLOUT_ID}`) return json(200, {rolloutId: ROLLOUT_ID, name: APP_ID, removed: [{clientId: DEVICE_A, deploymentId: DEPLOYMENT_ID}], forgotten: []})
       if (req.method === 'DELETE' && path.startsWith('/rollouts/')) return problem(404, 'rollout_not_found', 'rollout not found')
       if (route === `DELETE /deployments/${DEPLOYMENT_ID}`) return json(200, deployment(DEVICE_A, {desired: 'absent'}))
       if (req.method === 'DELETE' && path.startsWith('/deployments/')) return problem(404, 'deployment_not_found', 'deployment not found')

@@ -12,7 +12,7 @@ const description: ApplicationDescription = parsed.value
 const app = {appId: description.metadata.id, version: '1.0', description}
 
 const rollout = (over: Partial<RolloutRecord> = {}): RolloutRecord => ({
-  rolloutId: 'r1', appId: app.appId, appVersion: null, selector: 'site=a', devices: [], profile: null, values: {},
+  rolloutId: 'r1', name: 'hello', revision: 1, appId: app.appId, appVersion: null, selector: 'site=a', devices: [], profile: null, values: {},
   createdAt: 't0', updatedAt: 't0', deleted: false, ...over,
 })
 const standalone: DeviceFacts = {clientId: 'd1', enrollment: 'active', labels: {site: 'a'}, view: {deploymentTypes: ['compose'], memoryBytes: 8 * 2 ** 30}}
@@ -54,20 +54,23 @@ describe('planDevice', () => {
     expect(plan({device: away, existing: [stored('r2')]}).action).toBe('none')
   })
 
-  test('a deployment another owner runs is skipped by re-evaluation and taken over by an explicit deploy', () => {
-    const other = stored('r2')
+  test('a deployment another rollout runs is never taken, also not by an explicit deploy; a direct one is adopted only then', () => {
+    const other = {...stored('r2'), rolloutName: 'canary'}
     const skipped = plan({existing: [other]})
     expect(skipped).toMatchObject({action: 'skip', kind: 'owned'})
-    if (skipped.action === 'skip') expect(skipped.reason).toContain('of rollout r2')
+    if (skipped.action === 'skip') expect(skipped.reason).toContain('of rollout canary, which keeps it')
+    expect(plan({existing: [other], adopt: true})).toMatchObject({action: 'skip', kind: 'owned'})
     expect(plan({existing: [stored(null)]})).toMatchObject({action: 'skip', reason: expect.stringContaining('a direct deploy')})
-    const adopted = plan({existing: [other], adopt: true})
+    const adopted = plan({existing: [stored(null)], adopt: true})
     expect(adopted).toMatchObject({action: 'unchanged', relink: true})
   })
 
-  test('a helm deployment of the app is a different workload from a compose one', () => {
+  test('one rollout per app and device: another rollout\'s helm deployment blocks a compose one too', () => {
     const helm = plan({rollout: rollout({profile: 'helm.v3'})})
     if (helm.action !== 'create') throw new Error(helm.action)
-    expect(plan({existing: [{deployment: helm.record, rolloutId: 'r2'}], adopt: true}).action).toBe('create')
+    expect(plan({existing: [{deployment: helm.record, rolloutId: 'r2'}], adopt: true}).action).toBe('skip')
+    // A direct helm deployment is a different workload from the compose one the rollout makes.
+    expect(plan({existing: [{deployment: helm.record, rolloutId: null}], adopt: true}).action).toBe('create')
   })
 
   test('own deployment: same values unchanged, new values update in place with the same id', () => {
