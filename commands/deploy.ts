@@ -5,10 +5,11 @@ import {jsonDocument} from '../src/cli/output.ts'
 import {DEFAULT_WAIT_TIMEOUT, deployToFleet} from '../src/client/rollouts.ts'
 
 export default class Deploy extends BaseCommand {
-  static override summary = 'Deploy an application to devices or to a live label selector'
+  static override summary = 'Deploy an application to devices or to a live label selector (creates or updates a rollout)'
   static override description = [
-    'Creates a rollout of APP (APP@VERSION pins a version; without one the rollout follows the latest) to the devices named with --device, or to every device whose labels match --selector. A selector stays live: devices that come to match later get the deployment, devices that stop matching lose it. --selector= (empty) targets every device, now and later.',
-    'Each device gets the profile it runs (helm.v3 on cluster roles, compose on standalone devices; --profile forces one), and devices whose reported resources do not fit the app are listed with the reason. A device that already has the app is updated in place (same deployment id). Parameter values come from --values (a YAML mapping) and --set key=value (repeatable, wins over --values); all are checked before anything changes.',
+    'Creates rollout NAME (--name; default: the app id) of APP (APP@VERSION pins a version; without one the rollout follows the latest) to the devices named with --device, or to every device whose labels match --selector — or, when rollout NAME exists, updates it to this request as a new revision (upgrade or install; "unchanged" when nothing differs). A selector stays live: devices that come to match later get the deployment, devices that stop matching lose it. --selector= (empty) targets every device, now and later.',
+    'A device runs one rollout of an app: a deploy that would make a second rollout of the same app reach a device is refused, naming the other rollout and the devices. See margo rollout history and margo rollout undo to go back.',
+    'Each device gets the profile it runs (helm.v3 on cluster roles, compose on standalone devices; --profile forces one), and devices whose reported resources do not fit the app are listed with the reason. A device the rollout already reaches is updated in place (same deployment id). Parameter values come from --values (a YAML mapping) and --set key=value (repeatable, wins over --values); all are checked before anything changes.',
     '--dry-run shows which device gets which YAML (a diff for updates) without changing anything. --wait follows the rollout until every device reports installed (exit 0) or one fails (exit 1); Ctrl-C stops only the waiting (exit 130), the rollout continues on the server.',
   ].join('\n\n')
   static override examples = [
@@ -16,9 +17,11 @@ export default class Deploy extends BaseCommand {
     "<%= config.bin %> deploy com-northstartida-hello-world@1.0 --selector 'site=plant-7,line in (1,2)' --set greeting=Hi --wait",
     "<%= config.bin %> deploy com-northstartida-hello-world --selector site=plant-7 --values values.yaml --dry-run",
     '<%= config.bin %> deploy com-northstartida-hello-world --selector= --profile compose',
+    "<%= config.bin %> deploy com-northstartida-hello-world --name canary --selector 'ring=canary' --set greeting=Hi",
   ]
   static override args = {app: Args.string({description: 'Application id, optionally with @version (see: margo app list)', required: true})}
   static override flags = {
+    name: Flags.string({char: 'n', summary: 'Rollout name (a DNS label); default: the app id. An existing rollout of that name is updated.'}),
     device: Flags.string({char: 'd', summary: 'Client id (or a unique prefix of it) of a target device (see: margo device list); repeatable.', multiple: true}),
     selector: Flags.string({char: 'l', summary: "Label selector of the target devices, e.g. 'site=plant-7,line in (1,2)'; stays live. Empty: every device."}),
     profile: Flags.string({summary: 'Deployment profile: helm.v3, compose or a profile id.'}),
@@ -38,6 +41,7 @@ export default class Deploy extends BaseCommand {
     const onSignal = () => stop.abort()
     const outcome = await deployToFleet(this.client(flags), {
       app: args.app,
+      ...(flags.name ? {name: flags.name} : {}),
       ...(flags.device ? {devices: flags.device} : {}),
       ...(flags.selector !== undefined ? {selector: flags.selector} : {}),
       ...(flags.profile ? {profile: flags.profile} : {}),

@@ -16,6 +16,10 @@ import DeviceList from './device/list.ts'
 import DeviceRevoke from './device/revoke.ts'
 import DeviceShow from './device/show.ts'
 import Login from './login.ts'
+import RolloutHistory from './rollout/history.ts'
+import RolloutList from './rollout/list.ts'
+import RolloutShow from './rollout/show.ts'
+import RolloutUndo from './rollout/undo.ts'
 import Serve from './serve.ts'
 import Simulate from './simulate.ts'
 
@@ -33,6 +37,10 @@ export const COMMANDS = {
   'app:show': AppShow,
   login: Login,
   simulate: Simulate,
+  'rollout:list': RolloutList,
+  'rollout:show': RolloutShow,
+  'rollout:history': RolloutHistory,
+  'rollout:undo': RolloutUndo,
   ...FLEET_COMMANDS,
   ...REGISTRY_COMMANDS,
   ...ACCESS_COMMANDS,

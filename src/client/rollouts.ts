@@ -9,12 +9,14 @@ import {describeSelectorError, parseSelector} from '../operator-contract/selecto
 import {parseAppRef, parseSetValues, readValuesFile} from './deploy.ts'
 import {InterruptedError, NotFoundError, OperationError, UsageError, ValidationError} from '../util/errors.ts'
 import type {OperatorClient} from './operator-client.ts'
-import type {Deployment, DeploymentState, Device, IdKind, IdMatch, RolloutDetail, RolloutRemoval, RolloutResult, RolloutSummary, RolloutTarget} from '../operator-contract/views.ts'
-import type {RolloutPatchRequest, RolloutRequest} from '../operator-contract/requests.ts'
+import type {Deployment, DeploymentState, Device, IdKind, IdMatch, RolloutDetail, RolloutHistory, RolloutRemoval, RolloutResult, RolloutSummary, RolloutTarget} from '../operator-contract/views.ts'
+import type {RolloutPatchRequest, RolloutRequest, RolloutUndoRequest} from '../operator-contract/requests.ts'
 
 export interface FleetDeployOptions {
   /** `appId` or `appId@version` (pinned; without it the rollout follows the latest version). */
   app: string
+  /** The rollout's name; default: the app id. An existing rollout of that name is updated. */
+  name?: string
   devices?: string[]
   selector?: string
   profile?: string
@@ -49,6 +51,7 @@ export function buildRolloutRequest(options: FleetDeployOptions, fileValues?: Re
   const setValues = parseSetValues(options.set ?? [])
   const hasValues = fileValues !== undefined || Object.keys(setValues).length > 0
   return {
+    ...(options.name ? {name: options.name} : {}),
     appId,
     ...(version ? {version} : {}),
     ...(hasSelector ? {selector: options.selector!} : {devices: [...new Set(devices)]}),
@@ -81,8 +84,18 @@ export function updateRollout(client: OperatorClient, rolloutId: string, patch: 
   return client.call('PATCH', `/rollouts/${enc(rolloutId)}`, {body: patch, inputHint: 'check the values against the app: margo app show <appId>'})
 }
 
-export function deleteRollout(client: OperatorClient, rolloutId: string): Promise<RolloutRemoval> {
-  return client.call('DELETE', `/rollouts/${enc(rolloutId)}`)
+export function deleteRollout(client: OperatorClient, rollout: string, options: {forget?: boolean} = {}): Promise<RolloutRemoval> {
+  return client.call('DELETE', `/rollouts/${enc(rollout)}`, options.forget ? {query: {forget: 'true'}} : {})
+}
+
+/** Revisions of a rollout (by name or id), oldest first, values redacted. */
+export function rolloutHistory(client: OperatorClient, rollout: string): Promise<RolloutHistory> {
+  return client.call('GET', `/rollouts/${enc(rollout)}/revisions`)
+}
+
+/** A new revision equal to an older one (default: the previous), rolled out like any change. */
+export function undoRollout(client: OperatorClient, rollout: string, request: RolloutUndoRequest = {}): Promise<RolloutResult> {
+  return client.call('POST', `/rollouts/${enc(rollout)}/undo`, {body: request, inputHint: `the values of that revision no longer fit the app; see: margo rollout history ${rollout}`})
 }
 
 // ---- waiting ------------------------------------------------------------------------------
@@ -246,7 +259,7 @@ export async function deployToFleet(client: OperatorClient, options: FleetDeploy
 // ---- undeploy and labels -------------------------------------------------------------------
 
 export type UndeployResult =
-  | {kind: 'rollout'; rolloutId: string; removed: {clientId: string; deploymentId: string}[]}
+  | {kind: 'rollout'; rolloutId: string; name: string; removed: {clientId: string; deploymentId: string}[]; forgotten: {clientId: string; deploymentId: string}[]}
   | {kind: 'deployment'; deployment: Deployment}
 
 /** Length of a full id (a UUID); anything shorter is a prefix the server resolves. */
@@ -261,32 +274,47 @@ export function resolveId(client: OperatorClient, id: string, kinds: readonly Id
 }
 
 /**
- * Removes a rollout (and all its deployments) or a single deployment, whichever the id names.
- * A shortened id is first resolved across both kinds, so a prefix that a rollout and a
- * deployment share is refused rather than deleting whichever is tried first.
+ * Removes a rollout (by name, id or id prefix; all its deployments) or a single deployment,
+ * whichever the argument names. A rollout's name is looked up first; a shortened id is then
+ * resolved across both kinds, so a prefix that a rollout and a deployment share is refused
+ * rather than deleting whichever is tried first. A rollout's single deployment goes by taking
+ * its device off the rollout's list (a new revision). `forget` also records removals no device
+ * confirmed as removed-unconfirmed, for devices that will never report again; it also works on
+ * a rollout already undeployed.
  */
-export async function undeploy(client: OperatorClient, typed: string): Promise<UndeployResult> {
+export async function undeploy(client: OperatorClient, typed: string, options: {forget?: boolean} = {}): Promise<UndeployResult> {
+  const removeRollout = async (ref: string): Promise<UndeployResult> => {
+    const r = await deleteRollout(client, ref, options)
+    return {kind: 'rollout', rolloutId: r.rolloutId, name: r.name, removed: r.removed, forgotten: r.forgotten ?? []}
+  }
+  const removeDeployment = async (id: string): Promise<UndeployResult> => ({
+    kind: 'deployment',
+    deployment: options.forget ? await client.call<Deployment>('DELETE', `/deployments/${enc(id)}`, {query: {forget: 'true'}}) : await client.deleteDeployment(id),
+  })
+  const notFound = (cause: unknown) => new NotFoundError(`no rollout or deployment ${typed} — run: margo status`, {code: 'not_found', cause})
+  const named = (await listRollouts(client)).find(r => r.name === typed)
+  if (named) return removeRollout(named.rolloutId)
   let id = typed
   if (typed.length < FULL_ID_LENGTH) {
     try {
       const found = await resolveId(client, typed, ['rollout', 'deployment'])
-      if (found.kind === 'deployment') return {kind: 'deployment', deployment: await client.deleteDeployment(found.id)}
+      if (found.kind === 'deployment') return await removeDeployment(found.id)
       id = found.id
     } catch (err) {
-      if (err instanceof NotFoundError) throw new NotFoundError(`no rollout or deployment ${typed} — run: margo status`, {code: 'not_found', cause: err})
-      throw err
+      if (!(err instanceof NotFoundError)) throw err
+      // Not a live id: with --forget, the name of a rollout already undeployed.
+      if (!options.forget) throw notFound(err)
     }
   }
   try {
-    const r = await deleteRollout(client, id)
-    return {kind: 'rollout', rolloutId: r.rolloutId, removed: r.removed}
+    return await removeRollout(id)
   } catch (err) {
     if (!(err instanceof NotFoundError)) throw err
   }
   try {
-    return {kind: 'deployment', deployment: await client.deleteDeployment(id)}
+    return await removeDeployment(id)
   } catch (err) {
-    if (err instanceof NotFoundError) throw new NotFoundError(`no rollout or deployment ${id} — run: margo status`, {code: 'not_found', cause: err})
+    if (err instanceof NotFoundError) throw notFound(err)
     throw err
   }
 }

@@ -14,8 +14,10 @@ function headline(r: RolloutResult): string {
   const app = `${r.appId}@${r.appVersion}${r.version === null ? ' (follows the latest version)' : ''}`
   const scope = r.selector === null ? `${r.devices.length} listed device(s)` : r.selector === '' ? 'every device (live)' : `selector ${JSON.stringify(r.selector)} (live)`
   const counts = `${r.targets.length} target(s), ${r.skipped.length} skipped${r.removed.length ? `, ${r.removed.length} removed` : ''}`
-  if (r.dryRun) return `dry run — nothing was changed: ${app} to ${scope}: ${counts}`
-  return `rollout ${r.rolloutId}: ${app} to ${scope}: ${counts}`
+  const verb = r.change === 'created' ? 'create' : r.change === 'updated' ? `update (${r.changed.join(', ')})` : 'unchanged'
+  if (r.dryRun) return `dry run — nothing was changed: rollout ${r.name} would ${r.change === 'unchanged' ? 'stay unchanged' : `${verb} to revision ${r.revision}`}: ${app} to ${scope}: ${counts}`
+  const what = r.change === 'unchanged' ? `unchanged at revision ${r.revision}` : `${r.change} (revision ${r.revision}${r.changed.length ? `: ${r.changed.join(', ')} changed` : ''})`
+  return `rollout ${r.name} ${what}: ${app} to ${scope}: ${counts}`
 }
 
 function colourDiff(diff: string, ctx: OutputContext): string {
@@ -34,7 +36,7 @@ function dryRunDocuments(r: RolloutResult, ctx: OutputContext): string {
 export function renderRolloutResult(r: RolloutResult, ctx: OutputContext): string {
   if (!ctx.tty) {
     const lines = [
-      `rollout\t${r.rolloutId ?? '-'}`,
+      `rollout\t${r.rolloutId ?? '-'}\t${r.name}\t${r.revision}\t${r.change}`,
       ...r.targets.map(t => `target\t${t.clientId}\t${t.deploymentId ?? '-'}\t${t.action}\t${t.appVersion}\t${t.profile.type}\t${t.digest}`),
       ...r.removed.map(x => `removed\t${x.clientId}\t${x.deploymentId}`),
       ...r.skipped.map(s => `skipped\t${s.clientId}\t${s.reason.replace(/[\t\n]+/g, ' ')}`),
@@ -51,7 +53,7 @@ export function renderRolloutResult(r: RolloutResult, ctx: OutputContext): strin
     ? ''
     : r.targets.length === 0 && r.selector !== null
       ? 'no device gets it yet; devices that come to match the selector will'
-      : r.rolloutId ? `follow it with: margo status; remove it with: margo undeploy ${r.rolloutId}` : ''
+      : r.rolloutId ? `follow it with: margo rollout show ${r.name}; go back with: margo rollout undo ${r.name}; remove it with: margo undeploy ${r.name}` : ''
   return blocks([
     headline(r),
     section('Targets', targets, ctx),
@@ -121,11 +123,14 @@ export function renderWaitSummary(outcome: FleetDeployOutcome, ctx: OutputContex
 export function renderUndeploy(r: UndeployResult, ctx: OutputContext): string {
   if (r.kind === 'deployment') return renderUndeployResult(r.deployment, ctx)
   if (!ctx.tty) return r.removed.map(x => `${x.deploymentId}\tabsent`).join('\n')
-  const list = r.removed.length ? table(['device', 'deployment'], r.removed.map(x => [x.clientId, x.deploymentId]), ctx) : ''
-  return blocks([
-    `rollout ${r.rolloutId} deleted; ${r.removed.length} deployment(s) will be removed — follow it with: margo status`,
-    list,
-  ], ctx)
+  const forgotten = new Set(r.forgotten.map(x => x.deploymentId))
+  const all = [...r.removed, ...r.forgotten.filter(x => !r.removed.some(y => y.deploymentId === x.deploymentId))]
+  const state = (id: string) => (forgotten.has(id) ? {text: 'removed-unconfirmed', style: 'yellow' as const} : 'removing')
+  const list = all.length ? table(['device', 'deployment', 'state'], all.map(x => [x.clientId, x.deploymentId, state(x.deploymentId)]), ctx) : ''
+  const headline = r.removed.length
+    ? `rollout ${r.name} deleted; removing its ${r.removed.length} deployment(s) (each goes removing → removed); nothing else changes — follow it with: margo status`
+    : r.forgotten.length ? `rollout ${r.name}: ${r.forgotten.length} removal(s) no device confirmed are recorded as removed-unconfirmed` : `rollout ${r.name} deleted; it had no deployments`
+  return blocks([headline, list], ctx)
 }
 
 export function renderLabels(d: Device, ctx: OutputContext): string {

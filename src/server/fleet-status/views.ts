@@ -28,6 +28,17 @@ export interface DeploymentInput {
   desired: 'present' | 'absent'
   createdAt: string
   updatedAt: string
+  /** Dropped by the operator without the device confirming the removal. */
+  forgottenAt?: string | null
+}
+
+/** The state a view shows for a removal the operator recorded without the device's report. */
+export const REMOVED_UNCONFIRMED = 'removed-unconfirmed'
+
+/** The reported state, unless the operator forgot the deployment before the device said `removed`. */
+function shownState(d: Pick<DeploymentInput, 'forgottenAt'>, reported: string | undefined): string {
+  if (d.forgottenAt && reported !== 'removed') return REMOVED_UNCONFIRMED
+  return reported ?? 'unreported'
 }
 
 export interface ReportInput {
@@ -99,8 +110,9 @@ export function timelineEntry(r: ReportInput): StatusTimelineEntry {
  * Whether a deployment belongs in the overview's counts: wanted ones always; removed ones
  * while their removal is still under way (a report exists and is not yet `removed`).
  */
-export function countsInOverview(d: Pick<DeploymentInput, 'desired'>, latestState: string | undefined): boolean {
+export function countsInOverview(d: Pick<DeploymentInput, 'desired' | 'forgottenAt'>, latestState: string | undefined): boolean {
   if (d.desired === 'present') return true
+  if (d.forgottenAt) return false
   return latestState !== undefined && latestState !== 'removed'
 }
 
@@ -171,7 +183,7 @@ export function deploymentStatusView(d: DeploymentInput, timeline: readonly Repo
     digest: d.digest,
     createdAt: d.createdAt,
     updatedAt: d.updatedAt,
-    state: latest?.state ?? 'unreported',
+    state: shownState(d, latest?.state),
     reportedAt: latest?.lastAt ?? latest?.at ?? null,
     error: latest?.error ?? null,
     components: latest?.components ?? [],

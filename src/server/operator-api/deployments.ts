@@ -1,12 +1,14 @@
 import {Elysia} from 'elysia'
-import {OPERATOR_PREFIX, deviceVisible, operatorHandler, requireVisibleDevice, optionalObject, optionalString, queryString, readJson, type OperatorApiContext} from './context.ts'
+import {OPERATOR_PREFIX, deviceVisible, operatorHandler, principalOf, requireVisibleDevice, optionalObject, optionalString, queryString, readJson, type OperatorApiContext} from './context.ts'
 import type {DeploymentService} from '../deployments/deployment-service.ts'
+import type {RolloutService} from '../rollouts/rollout-service.ts'
+import {rolloutOfDeployment} from '../store/rollouts-repo.ts'
 import {badRequest, notFound} from './errors.ts'
 import {deploymentJson} from './views.ts'
 import {resolveId} from './ids.ts'
 
 /** Deployments of an app to a device: create, inspect, update in place, delete. */
-export function deploymentRoutes(ctx: OperatorApiContext, deployments: DeploymentService) {
+export function deploymentRoutes(ctx: OperatorApiContext, deployments: DeploymentService, rollouts: RolloutService) {
   const handle = operatorHandler(ctx)
   const deploymentId = (typed: string) => resolveId(ctx.store, 'deployment', typed)
   const visible = (request: Request, clientId: string) => {
@@ -54,9 +56,15 @@ export function deploymentRoutes(ctx: OperatorApiContext, deployments: Deploymen
       ctx.log.info('deployment.updated', {deploymentId: d.deploymentId, digest: d.digest})
       return deploymentJson(ctx.store, d)
     }), {parse: 'none'})
-    .delete('/deployments/:deploymentId', ({request, params}) => handle(request, () => {
-      const d = deployments.remove(visibleDeployment(request, params.deploymentId).deploymentId)
-      ctx.log.info('deployment.deleted', {deploymentId: d.deploymentId})
+    .delete('/deployments/:deploymentId', ({request, params, query}) => handle(request, () => {
+      // A rollout's deployment goes by changing the rollout's target; forgetting is a
+      // removal the device never confirmed, which applies to any deployment.
+      const forget = queryString(query.forget) === 'true'
+      const id = visibleDeployment(request, params.deploymentId).deploymentId
+      const d = forget || rolloutOfDeployment(ctx.store, id)
+        ? rollouts.removeDeployment(id, {forget, actor: principalOf(request)?.name ?? 'operator'})
+        : deployments.remove(id)
+      ctx.log.info('deployment.deleted', {deploymentId: d.deploymentId, forgotten: Boolean(d.forgottenAt)})
       return deploymentJson(ctx.store, d)
     }), {parse: 'none'})
 }

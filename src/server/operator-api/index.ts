@@ -59,7 +59,7 @@ export function operatorApi(ctx: OperatorApiContext, services: Services = create
     })))
     .use(deviceRoutes(ctx))
     .use(appRoutes(ctx, services.catalog))
-    .use(deploymentRoutes(ctx, services.deployments))
+    .use(deploymentRoutes(ctx, services.deployments, services.rollouts))
     .use(statusRoutes(ctx))
     .use(fleetRoutes(ctx, services.rollouts))
     .use(registryRoutes(ctx, services.registries))

@@ -24,7 +24,7 @@ import type {EventBus} from '../events.ts'
 import type {ClientRecord, DeploymentRecord, Store} from '../store/store.ts'
 import {
   deletedRolloutsByName, forgetDeployment, getRollout, getRolloutByName, insertRevision, insertRollout, linkDeployment, listRevisions, listRollouts,
-  rolloutDeploymentIds, rolloutLinks, updateRollout as writeRollout, type RolloutRecord,
+  rolloutDeploymentIds, rolloutLinks, rolloutOfDeployment, updateRollout as writeRollout, type RolloutRecord,
 } from '../store/rollouts-repo.ts'
 import {unifiedDiff} from './diff.ts'
 import {inScope, planDevice, type AppFacts, type Decision, type DeviceFacts, type ExistingDeployment, type Problem} from './plan.ts'
@@ -468,6 +468,43 @@ export function deleteRollout({store, events, now: clock}: RolloutDeps, ref: str
   return {rolloutId: live.rolloutId, name: live.name, removed: owned.map(d => ({clientId: d.clientId, deploymentId: d.deploymentId})), forgotten}
 }
 
+/**
+ * Removes one deployment of a rollout: a target change. A listed device is taken off the list
+ * (a new revision; the last device removes the rollout). A device a selector covers cannot be
+ * taken off one by one. With `forget`, the removal is also recorded as removed-unconfirmed.
+ * A deployment that is already removed can only be forgotten.
+ */
+export function removeDeployment(deps: RolloutDeps, deploymentId: string, options: ChangeOptions & {forget?: boolean} = {}): DeploymentRecord {
+  const {store} = deps
+  const d = store.getDeployment(deploymentId)
+  if (!d) throw notFound('deployment', deploymentId, 'run: margo status')
+  const rolloutId = rolloutOfDeployment(store, deploymentId)
+  const rollout = rolloutId ? getRollout(store, rolloutId) : null
+  if (d.desired === 'present' && rollout && !rollout.deleted) {
+    if (rollout.selector !== null) {
+      throw conflict(`deployment ${deploymentId} is on device ${d.clientId} because it matches rollout ${rollout.name}'s selector ${JSON.stringify(rollout.selector)} — change the device's labels or the selector, or remove the whole rollout: margo undeploy ${rollout.name}`, 'rollout_target')
+    }
+    if (rollout.devices.length <= 1 || rollout.devices.every(id => id === d.clientId)) deleteRollout(deps, rollout.rolloutId)
+    else {
+      const now = deps.now().toISOString()
+      change(deps, rollout, {...rollout, devices: rollout.devices.filter(id => id !== d.clientId), updatedAt: now}, {...options, dryRun: false})
+    }
+  } else if (d.desired === 'present') {
+    const now = deps.now().toISOString()
+    store.transaction(() => {
+      store.updateDeployment({...d, desired: 'absent', updatedAt: now})
+      publishManifest(store, d.clientId, now)
+    })
+    announce(deps.events, [d])
+  }
+  if (options.forget) {
+    const now = deps.now().toISOString()
+    const current = store.getDeployment(deploymentId)!
+    if (current.desired === 'absent' && store.latestStatus(deploymentId)?.state !== 'removed') store.transaction(() => forgetDeployment(store, deploymentId, now))
+  }
+  return store.getDeployment(deploymentId)!
+}
+
 /** Marks the rollout's removed deployments that no device confirmed (no `removed` report) as forgotten. */
 function forgetUnconfirmed(store: Store, rolloutId: string, now: string): RemovedDeployment[] {
   const out: RemovedDeployment[] = []
@@ -572,6 +609,7 @@ export function createRolloutService(deps: RolloutDeps) {
     undo: (ref: string, options: ChangeOptions & {toRevision?: number} = {}) => undoRollout(deps, ref, options),
     history: (ref: string) => rolloutHistory(deps.store, ref),
     remove: (ref: string, options: {forget?: boolean} = {}) => deleteRollout(deps, ref, options),
+    removeDeployment: (deploymentId: string, options: ChangeOptions & {forget?: boolean} = {}) => removeDeployment(deps, deploymentId, options),
     list: (filter: {appId?: string} = {}) => listRolloutSummaries(deps.store, filter),
     detail: <T>(ref: string, deploymentView: (d: DeploymentRecord) => T) => rolloutDetail(deps, ref, deploymentView),
     reconcileDevice: (clientId: string, filter: {appId?: string} = {}) => reconcileDevice(deps, clientId, filter),

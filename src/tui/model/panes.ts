@@ -57,7 +57,7 @@ export function deploymentState(d: Deployment): string {
  * before the device ever reported it. One still being removed is not gone yet.
  */
 export function isRemoved(d: Deployment): boolean {
-  return d.desired === 'absent' && (d.status == null || d.status.state === 'removed')
+  return d.desired === 'absent' && (d.status == null || d.status.state === 'removed' || d.removedUnconfirmedAt !== undefined)
 }
 
 /** What the lists leave out. */

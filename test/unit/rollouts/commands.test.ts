@@ -36,11 +36,18 @@ describe('margo deploy', () => {
     expect(r.code).toBe(0)
     expect(lastBody()).toEqual({appId: APP_ID, version: '1.0', selector: 'site=plant-7,line in (1,2)', values: {greeting: 'Hi', count: '3'}})
     expect(r.stdout.trimEnd().split('\n')).toEqual([
-      `rollout\t${ROLLOUT_ID}`,
+      `rollout\t${ROLLOUT_ID}\t${APP_ID}\t1\tcreated`,
       `target\t${DEVICE_A}\t${DEPLOYMENT_ID}\tupdate\t1.0\tcompose\tsha256:${'cd'.repeat(32)}`,
       expect.stringMatching(new RegExp(`^target\t${DEVICE_B}\t\\S+\tcreate\t`)),
       `skipped\t${SMALL}\tprofile hello-compose needs 16Gi memory, device has 8Gi`,
     ])
+  })
+
+  test('--name names the rollout in the request', async () => {
+    const r = await margo('deploy', APP_ID, '--name', 'canary', '--device', DEVICE_A)
+    expect(r.code).toBe(0)
+    expect(posted()).toEqual({name: 'canary', appId: APP_ID, devices: [DEVICE_A]})
+    expect(r.stdout).toStartWith(`rollout\t${ROLLOUT_ID}\tcanary\t1\tcreated\n`)
   })
 
   test('an empty selector targets every device; several --device flags make a device list', async () => {
@@ -63,7 +70,7 @@ describe('margo deploy', () => {
     const r = await margo('deploy', APP_ID, '--selector', 'site=a', '--dry-run')
     expect(r.code).toBe(0)
     expect(posted().dryRun).toBe(true)
-    expect(r.stdout).toStartWith('rollout\t-\n')
+    expect(r.stdout).toStartWith(`rollout\t-\t${APP_ID}\t1\tcreated\n`)
     expect(r.stdout).toContain(`# device ${DEVICE_A}: update deployment ${DEPLOYMENT_ID}\n--- current\n+++ new\n@@ -1 +1 @@\n-greeting: Hello\n+greeting: Hi\n`)
     expect(r.stdout).toContain(`# device ${DEVICE_B}: create\nkind: ApplicationDeployment\n# for ${DEVICE_B}`)
   })

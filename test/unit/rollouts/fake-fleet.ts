@@ -68,6 +68,7 @@ export function startFakeFleet() {
         polls = 0
         return json(r.dryRun ? 200 : 201, result)
       }
+      if (route === 'GET /rollouts') return json(200, {rollouts: []})
       if (route === `GET /rollouts/${ROLLOUT_ID}`) {
         const states = script[Math.min(polls, script.length - 1)]!
         polls++
