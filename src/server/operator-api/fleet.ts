@@ -184,22 +184,43 @@ const target = {
 }
 const skipped = {type: 'array', items: {type: 'object', required: ['clientId', 'reason'], properties: {clientId: {type: 'string'}, reason: {type: 'string'}}}}
 const removed = {type: 'array', items: {type: 'object', properties: {clientId: {type: 'string'}, deploymentId: {type: 'string'}}}}
+const fieldsChanged = {type: 'array', items: {enum: ['version', 'profile', 'values', 'target']}}
 const rolloutResult = {
-  type: 'object', required: ['rolloutId', 'dryRun', 'appId', 'targets', 'skipped'],
+  type: 'object', required: ['rolloutId', 'name', 'revision', 'change', 'dryRun', 'appId', 'targets', 'skipped'],
   properties: {
-    rolloutId: {type: ['string', 'null']}, dryRun: {type: 'boolean'}, appId: {type: 'string'}, version: {type: ['string', 'null']}, appVersion: {type: 'string'},
+    rolloutId: {type: ['string', 'null'], description: 'null for a dry run of a rollout that does not exist yet'},
+    name: {type: 'string'}, revision: {type: 'integer', description: 'the revision this is (dry run: would be)'},
+    change: {enum: ['created', 'updated', 'unchanged'], description: 'unchanged: equal to the current revision; no revision added'},
+    changed: fieldsChanged, dryRun: {type: 'boolean'}, appId: {type: 'string'}, version: {type: ['string', 'null']}, appVersion: {type: 'string'},
     selector: {type: ['string', 'null']}, devices: {type: 'array', items: {type: 'string'}}, targets: {type: 'array', items: target}, removed, skipped,
   },
 }
 const rollout = {
   type: 'object',
   properties: {
-    rolloutId: {type: 'string'}, appId: {type: 'string'}, version: {type: ['string', 'null'], description: 'null: follows the latest version'},
+    rolloutId: {type: 'string'}, name: {type: 'string', description: 'a DNS label, unique among live rollouts'}, revision: {type: 'integer'}, appId: {type: 'string'}, version: {type: ['string', 'null'], description: 'null: follows the latest version'},
     appVersion: {type: ['string', 'null']}, selector: {type: ['string', 'null']}, devices: {type: 'array', items: {type: 'string'}},
     profile: {type: ['string', 'null']}, values: {type: 'object'}, createdAt: {type: 'string'}, updatedAt: {type: 'string'},
     targets: {type: 'array', items: ref('Deployment')}, skipped,
   },
 }
+const removal = {type: 'object', properties: {rolloutId: {type: 'string'}, name: {type: 'string'}, removed, forgotten: {...removed, description: 'forget: removals recorded as removed-unconfirmed'}}}
+const history = {
+  type: 'object',
+  properties: {
+    rolloutId: {type: 'string'}, name: {type: 'string'}, appId: {type: 'string'}, revision: {type: 'integer', description: 'the current revision'},
+    history: {type: 'array', items: {
+      type: 'object',
+      properties: {
+        revision: {type: 'integer'}, createdAt: {type: 'string'}, actor: {type: 'string'}, cause: {type: ['string', 'null']},
+        version: {type: ['string', 'null']}, profile: {type: ['string', 'null']}, valuesDigest: {type: 'string'},
+        values: {type: 'object', description: 'secret-looking names (password, token, key, …) redacted'},
+        target: {type: 'object', description: '{selector} or {devices}'}, changed: fieldsChanged,
+      },
+    }},
+  },
+}
+const rolloutParam = {name: 'rollout', in: 'path', required: true, schema: {type: 'string'}, description: 'rollout name (or id)'}
 const labels = {type: 'object', required: ['labels'], properties: {labels: {type: 'object', additionalProperties: {type: ['string', 'null']}}}}
 
 /** OpenAPI path objects of this plugin, to merge into the operator API document. */
@@ -211,26 +232,42 @@ export const FLEET_OPENAPI_PATHS = {
   '/rollouts': {
     get: {summary: 'List live rollouts', parameters: [{name: 'appId', in: 'query', schema: {type: 'string'}}], responses: {'200': json({type: 'object', properties: {rollouts: {type: 'array', items: rollout}}}), ...errors}},
     post: {
-      summary: 'Deploy an app to devices or a live label selector (dryRun: preview only)',
+      summary: 'Create rollout `name` (default: the app id) or update it to this request as a new revision (dryRun: preview only); 409 when another rollout of the app targets one of the devices',
       requestBody: body({
         type: 'object', required: ['appId'],
         properties: {
+          name: {type: 'string', description: 'DNS label; default: the app id'},
           appId: {type: 'string'}, version: {type: 'string', description: 'absent: follow the latest version'},
-          devices: {type: 'array', items: {type: 'string'}}, selector: {type: 'string', description: 'label selector; "" selects every device'},
+          devices: {type: 'array', items: {type: 'string'}}, selector: {type: 'string', description: 'label selector; "" selects every device. Updating: absent keeps the target'},
           profile: {type: 'string'}, values: {type: 'object'}, dryRun: {type: 'boolean'},
         },
       }),
-      responses: {'201': json(rolloutResult, 'Created'), '200': json(rolloutResult, 'Dry run'), ...errors},
+      responses: {'201': json(rolloutResult, 'Created'), '200': json(rolloutResult, 'Updated, unchanged, or a dry run'), ...errors},
     },
   },
-  '/rollouts/{rolloutId}': {
-    get: {summary: 'One rollout with its deployments and the devices it skips, with reasons', parameters: [idParam('rolloutId')], responses: {'200': json(rollout), ...errors}},
+  '/rollouts/{rollout}': {
+    get: {summary: 'One rollout with its deployments and the devices it skips, with reasons', parameters: [rolloutParam], responses: {'200': json(rollout), ...errors}},
     patch: {
-      summary: 'Change version, values or selector; deployments are updated in place',
-      parameters: [idParam('rolloutId')],
+      summary: 'Change version, values or selector as a new revision; deployments are updated in place',
+      parameters: [rolloutParam],
       requestBody: body({type: 'object', properties: {version: {type: ['string', 'null']}, values: {type: 'object'}, selector: {type: 'string'}, dryRun: {type: 'boolean'}}}),
       responses: {'200': json(rolloutResult), ...errors},
     },
-    delete: {summary: 'Delete a rollout and its deployments', parameters: [idParam('rolloutId')], responses: {'200': json({type: 'object', properties: {rolloutId: {type: 'string'}, removed}}), ...errors}},
+    delete: {
+      summary: 'Delete a rollout; its deployments go removing → removed, nothing else changes. forget=true: also record unconfirmed removals as removed-unconfirmed (works on a deleted rollout too)',
+      parameters: [rolloutParam, {name: 'forget', in: 'query', schema: {type: 'boolean'}}],
+      responses: {'200': json(removal), ...errors},
+    },
+  },
+  '/rollouts/{rollout}/revisions': {
+    get: {summary: "A rollout's revisions, oldest first: time, actor, version, values (redacted) and digest, target", parameters: [rolloutParam], responses: {'200': json(history), ...errors}},
+  },
+  '/rollouts/{rollout}/undo': {
+    post: {
+      summary: 'A new revision equal to toRevision (default: the previous one), rolled out like any change; values the version refuses are reported (422) before anything changes',
+      parameters: [rolloutParam],
+      requestBody: body({type: 'object', properties: {toRevision: {type: 'integer'}, dryRun: {type: 'boolean'}}}),
+      responses: {'200': json(rolloutResult), ...errors},
+    },
   },
 } as const

@@ -36,7 +36,11 @@ export const OPERATOR_OPENAPI = {
     '/deployments/{deploymentId}': {
       get: {summary: 'One deployment with its status timeline', parameters: [idParam('deploymentId')], responses: {'200': json(ref('Deployment')), ...errors}},
       patch: {summary: 'Change version or values in place', parameters: [idParam('deploymentId')], requestBody: {content: {'application/json': {schema: {type: 'object', properties: {version: {type: 'string'}, values: {type: 'object'}}}}}}, responses: {'200': json(ref('Deployment')), ...errors}},
-      delete: {summary: 'Remove a deployment from its device', parameters: [idParam('deploymentId')], responses: {'200': json(ref('Deployment')), ...errors}},
+      delete: {
+        summary: "Remove a deployment from its device. One of a rollout that lists its devices: the device is taken off the list (a new revision); one a selector covers: 409. forget=true: also record an unconfirmed removal as removed-unconfirmed",
+        parameters: [idParam('deploymentId'), {name: 'forget', in: 'query', schema: {type: 'boolean'}}],
+        responses: {'200': json(ref('Deployment')), '409': {$ref: '#/components/responses/Error'}, ...errors},
+      },
     },
     '/status': {get: {summary: 'Fleet overview', responses: {'200': json({type: 'object'}), ...errors}}},
   },
