@@ -1,6 +1,8 @@
 import {render} from 'ink'
 import {subscribeEvents} from '../client/events.ts'
 import type {OperatorClient} from '../client/operator-client.ts'
+import {createRollout, listRollouts} from '../client/rollouts.ts'
+import type {FleetApi} from './use-tui.ts'
 import {App} from './App.tsx'
 import {streamEventSource} from './event-source.ts'
 import {assertTerminal} from './terminal.ts'
@@ -18,6 +20,12 @@ export async function runTui(options: RunTuiOptions): Promise<void> {
   assertTerminal(stdin, stdout)
   const events = streamEventSource(subscribeEvents, options.client.connection)
   // The terminal was checked before we got here: stay interactive even where a CI variable is set.
-  const instance = render(<App api={options.client} events={events} />, {stdin, stdout, alternateScreen: true, exitOnCtrlC: true, interactive: true})
+  const client = options.client
+  // The form deploys through the same rollout calls as margo deploy.
+  const api: FleetApi = Object.assign(Object.create(client) as OperatorClient, {
+    listRollouts: (filter: {appId: string}) => listRollouts(client, filter),
+    deployRollout: (request: Parameters<typeof createRollout>[1]) => createRollout(client, request),
+  })
+  const instance = render(<App api={api} events={events} />, {stdin, stdout, alternateScreen: true, exitOnCtrlC: true, interactive: true})
   await instance.waitUntilExit()
 }

@@ -4,8 +4,8 @@
  */
 import {useEffect, useReducer, useRef} from 'react'
 import {ValidationError} from '../util/errors.ts'
-import type {App, AppSummary, Deployment, DeploymentWithTimeline, Device, DeviceWithDeployments} from '../operator-contract/views.ts'
-import type {CreateDeploymentRequest} from '../operator-contract/requests.ts'
+import type {App, AppSummary, Deployment, DeploymentWithTimeline, Device, DeviceWithDeployments, RolloutResult, RolloutSummary} from '../operator-contract/views.ts'
+import type {RolloutRequest} from '../operator-contract/requests.ts'
 import type {FleetEventSource} from './event-source.ts'
 import {type Action, type Effect, eventNeedsRefresh, initialState, reduce, type TuiState, type View} from './model/state.ts'
 
@@ -17,8 +17,17 @@ export interface FleetApi {
   getDevice(clientId: string): Promise<DeviceWithDeployments>
   getDeployment(deploymentId: string): Promise<DeploymentWithTimeline>
   getApp(appId: string): Promise<App>
-  createDeployment(request: CreateDeploymentRequest): Promise<Deployment>
+  /** The app's rollouts, to edit the existing one. */
+  listRollouts(filter: {appId: string}): Promise<RolloutSummary[]>
+  /** `margo deploy`: create or update a rollout. */
+  deployRollout(request: RolloutRequest): Promise<RolloutResult>
   deleteDeployment(deploymentId: string): Promise<Deployment>
+}
+
+/** The rollout the form edits: the one named like the app (the default name), else the app's only one. */
+export function rolloutToEdit(appId: string, rollouts: readonly RolloutSummary[]): RolloutSummary | undefined {
+  const own = rollouts.filter(r => r.appId === appId)
+  return own.find(r => r.name === appId) ?? (own.length === 1 ? own[0] : undefined)
 }
 
 export interface TuiOptions {
@@ -99,24 +108,20 @@ export function useTui(options: TuiOptions): [TuiState, (action: Action) => void
         return load(effect.view)
       case 'openForm':
         try {
-          safeDispatch({type: 'formReady', app: await api.getApp(effect.appId)})
+          const [app, rollouts] = await Promise.all([api.getApp(effect.appId), api.listRollouts({appId: effect.appId})])
+          const rollout = rolloutToEdit(effect.appId, rollouts)
+          safeDispatch({type: 'formReady', app, ...(rollout ? {rollout} : {})})
         } catch (err) {
           safeDispatch({type: 'actionFailed', message: messageOf(err)})
         }
         return
-      case 'deploy': {
-        const created: Deployment[] = []
-        const failed: {clientId: string, message: string, details?: {path: string, message: string}[]}[] = []
-        for (const request of effect.requests) {
-          try {
-            created.push(await api.createDeployment(request))
-          } catch (err) {
-            failed.push({clientId: request.clientId, message: messageOf(err), ...(err instanceof ValidationError ? {details: err.details} : {})})
-          }
+      case 'deploy':
+        try {
+          safeDispatch({type: 'deployed', result: await api.deployRollout(effect.request)})
+        } catch (err) {
+          safeDispatch({type: 'deployFailed', message: messageOf(err), ...(err instanceof ValidationError ? {details: err.details} : {})})
         }
-        safeDispatch({type: 'deployed', created, failed})
         return
-      }
       case 'undeploy':
         try {
           safeDispatch({type: 'undeployed', deployment: await api.deleteDeployment(effect.deploymentId)})

@@ -1,11 +1,13 @@
 /**
- * The deploy form: target devices, profile and parameter values, validated on every key stroke
- * with the same parameter rules the server applies (so the 422 is the exception, not the rule).
+ * The deploy form edits the app's rollout, as `margo deploy` does: target devices, profile and
+ * parameter values, validated on every key stroke with the same parameter rules the server
+ * applies (so the 422 is the exception, not the rule). When the rollout exists, the form starts
+ * from its current revision, immutable settings are read-only and submitting updates it.
  */
 import {resolveParameterValues} from '../../margo/package/parameters.ts'
 import type {ApplicationDescription as CatalogDescription} from '../../margo/package/types.ts'
-import type {App, Device} from '../../operator-contract/views.ts'
-import type {CreateDeploymentRequest} from '../../operator-contract/requests.ts'
+import type {App, Device, Rollout} from '../../operator-contract/views.ts'
+import type {RolloutRequest} from '../../operator-contract/requests.ts'
 import {isErase, type KeyPress, typed} from './keys.ts'
 
 export const AUTO_PROFILE = 'auto'
@@ -21,9 +23,13 @@ export interface FormParam {
   label: string
   text: string
   description?: string
+  /** An immutable setting of an existing rollout: shown, not editable. */
+  readOnly?: boolean
 }
 
 export interface DeployForm {
+  /** The rollout being edited; undefined when submitting creates it. */
+  rollout?: Pick<Rollout, 'name' | 'revision' | 'version' | 'selector' | 'devices' | 'profile' | 'values'>
   appId: string
   appName: string
   version: string
@@ -71,6 +77,8 @@ export interface FormOptions {
   preselect?: readonly string[]
   /** Hint per device (labels, liveness). */
   hint?: (device: Device) => string
+  /** The app's existing rollout: the form edits it. */
+  rollout?: DeployForm['rollout']
 }
 
 export function createDeployForm(app: App, devices: readonly Device[], options: FormOptions = {}): DeployForm {
@@ -82,22 +90,33 @@ export function createDeployForm(app: App, devices: readonly Device[], options: 
   const targets = devices
     .filter(d => d.enrollment !== 'revoked')
     .map(d => ({clientId: d.clientId, hint: options.hint?.(d) ?? ''}))
-  const preselect = (options.preselect ?? []).filter(id => targets.some(t => t.clientId === id))
-  const chosen = preselect.length > 0 ? preselect : targets.length === 1 ? [targets[0]!.clientId] : []
-  const types = [...new Set((description.deploymentProfiles ?? []).map(p => p.type))].sort()
+  const rollout = options.rollout
+  const preselect = (rollout ? rollout.devices : options.preselect ?? []).filter(id => targets.some(t => t.clientId === id))
+  const chosen = preselect.length > 0 || rollout ? preselect : targets.length === 1 ? [targets[0]!.clientId] : []
+  const immutable = new Set<string>()
+  for (const section of description.configuration?.sections ?? []) for (const s of section.settings) if (s.immutable) immutable.add(s.parameter)
   const params = Object.entries(description.parameters).map(([name, p]) => {
     const setting = settings.get(name)
-    return {name, label: setting?.name ?? name, text: valueText(p.value), ...(setting?.description ? {description: setting.description} : {})}
+    const current = rollout && Object.hasOwn(rollout.values, name) ? rollout.values[name] : p.value
+    return {
+      name, label: setting?.name ?? name, text: valueText(current),
+      ...(setting?.description ? {description: setting.description} : {}),
+      ...(rollout && immutable.has(name) ? {readOnly: true} : {}),
+    }
   })
+  const types = [...new Set((description.deploymentProfiles ?? []).map(p => p.type))].sort()
+  const profiles = [AUTO_PROFILE, ...types]
+  if (rollout?.profile && !profiles.includes(rollout.profile)) profiles.push(rollout.profile)
   const form: DeployForm = {
+    ...(rollout ? {rollout} : {}),
     appId: app.appId,
     appName: app.name,
     version: description.metadata?.version ?? app.latestVersion,
     description,
     targets,
     chosen,
-    profiles: [AUTO_PROFILE, ...types],
-    profile: 0,
+    profiles,
+    profile: rollout?.profile ? profiles.indexOf(rollout.profile) : 0,
     params,
     focus: 0,
     errors: {},
@@ -108,11 +127,14 @@ export function createDeployForm(app: App, devices: readonly Device[], options: 
   return chosen.length > 0 && params.length > 0 ? {...validated, focus: fields(validated).findIndex(f => f.kind === 'param')} : validated
 }
 
+/** A rollout with a selector keeps it: the form then has no device choice. */
+export const keepsSelector = (form: DeployForm) => form.rollout !== undefined && form.rollout.selector !== null
+
 export function fields(form: DeployForm): FormField[] {
   return [
-    ...form.targets.map(t => ({kind: 'target' as const, clientId: t.clientId})),
+    ...(keepsSelector(form) ? [] : form.targets.map(t => ({kind: 'target' as const, clientId: t.clientId}))),
     {kind: 'profile' as const},
-    ...form.params.map(p => ({kind: 'param' as const, name: p.name})),
+    ...form.params.filter(p => !p.readOnly).map(p => ({kind: 'param' as const, name: p.name})),
     {kind: 'submit' as const},
   ]
 }
@@ -136,26 +158,38 @@ export function validate(form: DeployForm): DeployForm {
 }
 
 export function isValid(form: DeployForm): boolean {
-  return Object.keys(form.errors).length === 0 && form.chosen.length > 0
+  return Object.keys(form.errors).length === 0 && (form.chosen.length > 0 || keepsSelector(form))
 }
 
-/** One request per chosen device, with the values typed by the rules; undefined while invalid. */
-export function deployRequests(form: DeployForm): CreateDeploymentRequest[] | undefined {
+/**
+ * The `margo deploy` request the form stands for, with values typed by the rules; undefined
+ * while invalid. Values are the ones that differ from the app's defaults or that the rollout
+ * already set, so a form submitted untouched leaves the rollout unchanged. A new rollout follows
+ * the latest version, an existing one keeps its version and, for a selector, its target.
+ */
+export function rolloutRequest(form: DeployForm): RolloutRequest | undefined {
   const result = resolveParameterValues(form.description, userValues(form))
-  if (!result.ok || form.chosen.length === 0) return undefined
+  if (!result.ok || (form.chosen.length === 0 && !keepsSelector(form))) return undefined
+  const defaults = form.description.parameters ?? {}
+  const values: Record<string, unknown> = {}
+  for (const p of form.params) {
+    const set = form.rollout !== undefined && Object.hasOwn(form.rollout.values, p.name)
+    if (set || p.text !== valueText(defaults[p.name]?.value)) values[p.name] = result.values[p.name]
+  }
   const profile = form.profiles[form.profile]
-  return form.chosen.map(clientId => ({
+  return {
+    ...(form.rollout ? {name: form.rollout.name} : {}),
     appId: form.appId,
-    version: form.version,
-    clientId,
+    ...(form.rollout?.version ? {version: form.rollout.version} : {}),
+    ...(keepsSelector(form) ? {} : {devices: form.chosen}),
     ...(profile && profile !== AUTO_PROFILE ? {profile} : {}),
-    values: result.values,
-  }))
+    ...(Object.keys(values).length > 0 ? {values} : {}),
+  }
 }
 
 export type FormOutcome =
   | {form: DeployForm}
-  | {form: DeployForm, submit: CreateDeploymentRequest[]}
+  | {form: DeployForm, submit: RolloutRequest}
   | {cancel: true}
 
 function move(form: DeployForm, delta: number): DeployForm {
@@ -165,15 +199,15 @@ function move(form: DeployForm, delta: number): DeployForm {
 
 function submit(form: DeployForm): FormOutcome {
   if (form.submitting) return {form}
-  const requests = deployRequests(form)
-  if (form.chosen.length === 0) {
+  const request = rolloutRequest(form)
+  if (form.chosen.length === 0 && !keepsSelector(form)) {
     return {form: {...form, problem: 'choose at least one target device (Space on a device)', focus: 0}}
   }
-  if (!requests) {
+  if (!request) {
     const first = fields(form).findIndex(f => f.kind === 'param' && form.errors[f.name] !== undefined)
     return {form: {...form, problem: 'fix the values marked in red first', ...(first >= 0 ? {focus: first} : {})}}
   }
-  return {form: {...form, submitting: true, problem: undefined} as DeployForm, submit: requests}
+  return {form: {...form, submitting: true, problem: undefined} as DeployForm, submit: request}
 }
 
 /** Applies one key to the form. Arrows and Tab move; letters type into parameters. */

@@ -4,7 +4,7 @@
  * complete, unwrapped frame.
  */
 import type {App, Deployment, DeploymentWithTimeline, Device, DeviceWithDeployments} from '../../operator-contract/views.ts'
-import {fields, type DeployForm} from './deploy-form.ts'
+import {fields, keepsSelector, type DeployForm} from './deploy-form.ts'
 import {ago, type ColumnSpec, layoutColumns, measureColumns, naturalWidth, shortId} from './format.ts'
 import {type Hint, hintLine, QUIT, QUIT_ANYWHERE} from './hints.ts'
 import {clip, highlight, type Line, row, type Segment, text} from './lines.ts'
@@ -219,17 +219,24 @@ function formBody(form: DeployForm, width: number, height: number): Line[] {
   const all = fields(form)
   const focus = all[form.focus]
   const mark = (focused: boolean, line: Line): Line => (focused ? highlight([text(' ▸ ', 'cyan'), ...line], width) : [text('   '), ...line])
-  const lines: Line[] = [[text(` Deploy ${form.appName} `, 'bold'), text(`${form.appId} ${form.version}`, 'dim')]]
-  lines.push([text(' Targets', 'bold'), text(`  ${form.chosen.length} chosen · Space toggles`, 'dim')])
-  const targetRows = Math.max(1, Math.min(form.targets.length, height - 8 - form.params.length))
-  const targetFocus = focus?.kind === 'target' ? form.focus : 0
-  const win = scrollWindow(form.targets.length, targetFocus, targetRows)
-  if (form.targets.length === 0) lines.push([text('   no devices to deploy to', 'yellow')])
-  form.targets.slice(win.offset, win.end).forEach((t, i) => {
-    const index = win.offset + i
-    const chosen = form.chosen.includes(t.clientId)
-    lines.push(mark(form.focus === index, [text(chosen ? '[x] ' : '[ ] ', chosen ? 'green' : undefined), text(`${shortId(t.clientId)}  `), text(t.hint, 'dim')]))
-  })
+  const r = form.rollout
+  const lines: Line[] = [r
+    ? [text(` Update rollout ${r.name} `, 'bold'), text(`${form.appName} · revision ${r.revision} · ${r.version ?? `latest (${form.version})`}`, 'dim')]
+    : [text(` Deploy ${form.appName} `, 'bold'), text(`${form.appId} ${form.version}`, 'dim')]]
+  if (keepsSelector(form)) {
+    lines.push([text(' Target', 'bold'), text(`  selector ${r!.selector === '' ? '(every device)' : r!.selector} · kept`, 'dim')])
+  } else {
+    lines.push([text(' Targets', 'bold'), text(`  ${form.chosen.length} chosen · Space toggles`, 'dim')])
+    const targetRows = Math.max(1, Math.min(form.targets.length, height - 8 - form.params.length))
+    const targetFocus = focus?.kind === 'target' ? form.focus : 0
+    const win = scrollWindow(form.targets.length, targetFocus, targetRows)
+    if (form.targets.length === 0) lines.push([text('   no devices to deploy to', 'yellow')])
+    form.targets.slice(win.offset, win.end).forEach((t, i) => {
+      const index = win.offset + i
+      const chosen = form.chosen.includes(t.clientId)
+      lines.push(mark(form.focus === index, [text(chosen ? '[x] ' : '[ ] ', chosen ? 'green' : undefined), text(`${shortId(t.clientId)}  `), text(t.hint, 'dim')]))
+    })
+  }
   const profileFocused = focus?.kind === 'profile'
   lines.push(mark(profileFocused, [text('Profile   ', 'bold'), text(`◂ ${form.profiles[form.profile]} ▸`), text(profileFocused ? '  ←/→ change' : '', 'dim')]))
   if (form.params.length > 0) lines.push([text(' Parameters', 'bold')])
@@ -238,9 +245,14 @@ function formBody(form: DeployForm, width: number, height: number): Line[] {
     const focused = focus?.kind === 'param' && focus.name === p.name
     const errors = form.errors[p.name]
     const value = focused ? `${p.text}▏` : p.text || ' '
+    if (p.readOnly) {
+      lines.push([text('   '), text(`${p.label.slice(0, labelWidth).padEnd(labelWidth)}  `, 'dim'), text(value.padEnd(18), 'dim'), text(' immutable', 'dim')])
+      continue
+    }
     lines.push(mark(focused, [text(`${p.label.slice(0, labelWidth).padEnd(labelWidth)}  `), text(value.padEnd(18), errors ? 'red' : undefined), text(errors ? ` ✗ ${errors[0]}` : ' ✓', errors ? 'red' : 'green')]))
   }
-  lines.push(mark(focus?.kind === 'submit', [text(form.submitting ? '[ deploying… ]' : '[ Deploy ]', 'bold')]))
+  const action = r ? 'Update' : 'Deploy'
+  lines.push(mark(focus?.kind === 'submit', [text(form.submitting ? `[ ${action === 'Update' ? 'updating' : 'deploying'}… ]` : `[ ${action} ]`, 'bold')]))
   if (form.problem) lines.push([text(` ${form.problem}`, 'red')])
   else if (focus?.kind === 'param') {
     const p = form.params.find(x => x.name === focus.name)

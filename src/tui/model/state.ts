@@ -4,8 +4,8 @@
  * arrive in one chunk, so every decision is taken here on the latest state, never in a handler
  * that may hold an older one.
  */
-import type {App, AppSummary, Deployment, DeploymentWithTimeline, Device, DeviceWithDeployments} from '../../operator-contract/views.ts'
-import type {CreateDeploymentRequest} from '../../operator-contract/requests.ts'
+import type {App, AppSummary, Deployment, DeploymentWithTimeline, Device, DeviceWithDeployments, Rollout, RolloutResult} from '../../operator-contract/views.ts'
+import type {RolloutRequest} from '../../operator-contract/requests.ts'
 import {type DeployForm, createDeployForm, formKey, formRejected} from './deploy-form.ts'
 import {isBack, isDown, isErase, isUp, type KeyPress, typed} from './keys.ts'
 import {deviceLiveness} from './liveness.ts'
@@ -39,7 +39,7 @@ export type Effect =
   | {id: number, kind: 'refresh'}
   | {id: number, kind: 'load', view: View}
   | {id: number, kind: 'openForm', appId: string}
-  | {id: number, kind: 'deploy', requests: CreateDeploymentRequest[]}
+  | {id: number, kind: 'deploy', request: RolloutRequest}
   | {id: number, kind: 'undeploy', deploymentId: string}
   | {id: number, kind: 'quit'}
 
@@ -84,8 +84,9 @@ export type Action =
   | {type: 'data', data: FleetData, at: number}
   | {type: 'loadFailed', message: string}
   | {type: 'detail', view: View, details: Details}
-  | {type: 'formReady', app: App}
-  | {type: 'deployed', created: Deployment[], failed: {clientId: string, message: string, details?: {path: string, message: string}[]}[]}
+  | {type: 'formReady', app: App, rollout?: Rollout}
+  | {type: 'deployed', result: RolloutResult}
+  | {type: 'deployFailed', message: string, details?: {path: string, message: string}[]}
   | {type: 'undeployed', deployment: Deployment}
   | {type: 'actionFailed', message: string}
   | {type: 'stream', status: StreamStatus}
@@ -215,7 +216,7 @@ function reduceKey(state: TuiState, key: KeyPress): TuiState {
     const outcome = formKey(state.form, key)
     if ('cancel' in outcome) return {...state, form: undefined, message: undefined}
     const next = {...state, form: outcome.form}
-    return 'submit' in outcome ? withEffect(next, {kind: 'deploy', requests: outcome.submit}) : next
+    return 'submit' in outcome ? withEffect(next, {kind: 'deploy', request: outcome.submit}) : next
   }
   if (state.filtering) {
     const pane = state.pane
@@ -309,31 +310,28 @@ export function reduce(state: TuiState, action: Action): TuiState {
       const form = createDeployForm(action.app, state.data.devices, {
         preselect: preselectedDevices(state),
         hint: d => [deviceLiveness(d, state.now).label, ...Object.entries(d.labels ?? {}).map(([k, v]) => `${k}=${v}`)].join(' '),
+        ...(action.rollout ? {rollout: action.rollout} : {}),
       })
       return {...state, form, formLoading: undefined, message: undefined}
     }
+    case 'deployFailed':
+      if (!state.form) return state
+      return {...state, form: formRejected(state.form, action.message, action.details ?? [])}
     case 'deployed': {
       if (!state.form) return state
-      if (action.failed.length > 0) {
-        const first = action.failed[0]!
-        const done = action.created.map(d => d.clientId)
-        const form = formRejected(
-          {...state.form, chosen: state.form.chosen.filter(c => !done.includes(c))},
-          action.failed.length === 1 ? first.message : `${action.failed.length} devices refused: ${first.message}`,
-          first.details ?? [],
-        )
-        return {...state, form}
-      }
-      const created = action.created[0]
+      const r = action.result
+      const devices = `${r.targets.length} device${r.targets.length === 1 ? '' : 's'}`
+      const text = r.change === 'created'
+        ? `deployed ${r.appId} to ${devices} (rollout ${r.name})`
+        : r.change === 'updated' ? `updated rollout ${r.name} to revision ${r.revision} on ${devices}` : `rollout ${r.name} unchanged (revision ${r.revision})`
       const next: TuiState = {
         ...state,
         form: undefined,
         pane: 'deployments',
         stack: [],
         filter: {...state.filter, deployments: ''},
-        data: {...state.data, deployments: [...state.data.deployments.filter(d => !action.created.some(c => c.deploymentId === d.deploymentId)), ...action.created]},
-        selected: {...state.selected, deployments: created?.deploymentId},
-        message: {text: `deployed ${state.form.appId} to ${action.created.length} device${action.created.length === 1 ? '' : 's'}`, tone: 'info'},
+        selected: {...state.selected, deployments: r.targets[0]?.deploymentId ?? state.selected.deployments},
+        message: {text, tone: 'info'},
       }
       return withEffect(next, {kind: 'refresh'})
     }

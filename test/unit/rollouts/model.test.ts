@@ -102,7 +102,7 @@ describe('undeploy', () => {
     f.addDevice('device-a')
     const a = deploy({}, {name: 'a'})
     const removal = f.services.rollouts.remove('a')
-    expect(removal).toEqual({rolloutId: a.rolloutId, name: 'a', removed: [{clientId: 'device-a', deploymentId: a.targets[0]!.deploymentId!}], forgotten: []})
+    expect(removal).toEqual({rolloutId: a.rolloutId!, name: 'a', removed: [{clientId: 'device-a', deploymentId: a.targets[0]!.deploymentId!}], forgotten: []})
     f.services.rollouts.reconcileDevice('device-a')
     expect(f.store.listDeployments({clientId: 'device-a', desired: 'present'})).toEqual([])
   })

@@ -1,6 +1,6 @@
 import {describe, expect, test} from 'bun:test'
 import {historyOf, REDACTED, redactValues, specChanges, undoTarget, valuesDigest, type RevisionRecord, type RolloutSpec} from '../../../src/server/rollouts/revisions.ts'
-import {describeConflicts, ownershipConflicts, type RolloutScope} from '../../../src/server/rollouts/ownership.ts'
+import {describeConflicts, ownershipConflicts, type DeviceLabels, type RolloutScope} from '../../../src/server/rollouts/ownership.ts'
 
 const spec = (over: Partial<RolloutSpec> = {}): RolloutSpec => ({appVersion: null, selector: null, devices: ['a', 'b'], profile: null, values: {greeting: 'Hi'}, ...over})
 
@@ -54,7 +54,7 @@ describe('history redaction', () => {
 
 describe('ownership conflicts', () => {
   const scope = (over: Partial<RolloutScope>): RolloutScope => ({rolloutId: 'r', name: 'n', appId: 'app', selector: null, devices: [], ...over})
-  const devices = [{clientId: 'd1', labels: {site: 'a'}}, {clientId: 'd2', labels: {site: 'b'}}, {clientId: 'd3', labels: {site: 'a', line: '1'}}]
+  const devices: DeviceLabels[] = [{clientId: 'd1', labels: {site: 'a'}}, {clientId: 'd2', labels: {site: 'b'}}, {clientId: 'd3', labels: {site: 'a', line: '1'}}]
 
   test('another rollout of the app that targets or runs on a device the new one would reach is a conflict', () => {
     const candidate = scope({rolloutId: 'new', name: 'new', selector: 'site=a'})

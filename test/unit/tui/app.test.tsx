@@ -108,10 +108,10 @@ describe('margo tui', () => {
     assertFits(t.rawFrame())
     await t.press(KEY.enter)
     await t.until('fix the values marked in red first')
-    expect(t.api.created).toEqual([])
+    expect(t.api.deploys).toEqual([])
     await t.press(KEY.backspace, '2', KEY.enter)
     await t.until(/deployed com-northstartida-hello-world to 1 device/)
-    expect(t.api.created).toEqual([{appId: APP_ID, version: '1.0', clientId: DEV_A, values: {greeting: 'Hello', siteId: 'SID-1', replicas: 2}}])
+    expect(t.api.deploys).toEqual([{appId: APP_ID, devices: [DEV_A], values: {replicas: 2}}])
     // back on the deployments list, the new deployment selected
     expect(t.frame()).toMatch(/APP\s+VER\s+DEVICE\s+PROFILE\s+STATE/)
     expect(t.frame().split('\n')[2]).toMatch(/hello-world\s+1\.0\s+3f0c2a9e…\s+compose\s+unreported/)

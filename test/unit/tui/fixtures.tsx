@@ -3,8 +3,8 @@ import {join} from 'node:path'
 import {render} from 'ink-testing-library'
 import {parseApplicationDescription} from '../../../src/margo/package/description.ts'
 import {ValidationError} from '../../../src/util/errors.ts'
-import type {App, AppSummary, Deployment, DeploymentWithTimeline, Device, DeviceWithDeployments} from '../../../src/operator-contract/views.ts'
-import type {CreateDeploymentRequest} from '../../../src/operator-contract/requests.ts'
+import type {App, AppSummary, Deployment, DeploymentWithTimeline, Device, DeviceWithDeployments, RolloutResult, RolloutSummary} from '../../../src/operator-contract/views.ts'
+import type {CreateDeploymentRequest, RolloutRequest} from '../../../src/operator-contract/requests.ts'
 import {App as TuiApp} from '../../../src/tui/App.tsx'
 import type {FleetEvent, FleetEventSource} from '../../../src/tui/event-source.ts'
 import type {StreamStatus} from '../../../src/tui/model/state.ts'
@@ -102,6 +102,28 @@ export class FakeApi implements FleetApi {
     const d = deployment(`new-${this.created.length}`, request.clientId, null, {createdAt: new Date(NOW).toISOString(), values: request.values ?? {}})
     this.deployments.push(d)
     return structuredClone(d)
+  }
+  rollouts: RolloutSummary[] = []
+  deploys: RolloutRequest[] = []
+  async listRollouts(filter: {appId: string}) {
+    this.calls.push(`listRollouts ${filter.appId}`)
+    return structuredClone(this.rollouts.filter(r => r.appId === filter.appId))
+  }
+  async deployRollout(request: RolloutRequest): Promise<RolloutResult> {
+    this.calls.push(`deployRollout ${request.name ?? request.appId}`)
+    if (this.reject) throw new ValidationError(this.reject.message, this.reject.details, {code: 'invalid_parameters'})
+    this.deploys.push(request)
+    const existing = this.rollouts.find(r => r.name === (request.name ?? request.appId))
+    const targets = (request.devices ?? existing?.devices ?? []).map(clientId => {
+      const d = deployment(`new-${this.deploys.length}-${clientId.slice(0, 4)}`, clientId, null, {createdAt: new Date(NOW).toISOString(), values: request.values ?? {}})
+      this.deployments.push(d)
+      return {clientId, deploymentId: d.deploymentId, action: existing ? 'update' as const : 'create' as const, appVersion: '1.0', profile: d.profile, digest: d.digest}
+    })
+    return {
+      rolloutId: 'r-1', name: request.name ?? request.appId, revision: (existing?.revision ?? 0) + 1, change: existing ? 'updated' : 'created', changed: existing ? ['values'] : [],
+      dryRun: false, appId: request.appId, version: request.version ?? null, appVersion: '1.0', selector: request.selector ?? null, devices: request.devices ?? [],
+      targets, removed: [], skipped: [],
+    }
   }
   async deleteDeployment(id: string) {
     this.calls.push(`deleteDeployment ${id}`)

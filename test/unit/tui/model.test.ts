@@ -1,5 +1,5 @@
 import {describe, expect, test} from 'bun:test'
-import {createDeployForm, deployRequests, fields, formKey, formRejected, type DeployForm} from '../../../src/tui/model/deploy-form.ts'
+import {createDeployForm, rolloutRequest, fields, formKey, formRejected, type DeployForm} from '../../../src/tui/model/deploy-form.ts'
 import {displayWidth, fit, layoutColumns, measureColumns, truncate} from '../../../src/tui/model/format.ts'
 import {lineText} from '../../../src/tui/model/lines.ts'
 import {deviceLiveness} from '../../../src/tui/model/liveness.ts'
@@ -132,7 +132,8 @@ describe('deploy form', () => {
     expect(f.chosen).toEqual([DEV_A])
     expect(f.profiles).toEqual(['auto', 'compose', 'helm.v3'])
     expect(f.errors).toEqual({})
-    expect(deployRequests(f)).toEqual([{appId: APP_ID, version: '1.0', clientId: DEV_A, values: {greeting: 'Hello', siteId: 'SID-1', replicas: 1}}])
+    // The same request as margo deploy APP --device DEV_A: defaults are not the operator's values.
+    expect(rolloutRequest(f)).toEqual({appId: APP_ID, devices: [DEV_A]})
   })
 
   test('validates every key stroke against the schema: out of range, not a number, empty, too long', () => {
@@ -146,20 +147,37 @@ describe('deploy form', () => {
     expect(f.errors.greeting?.[0]).toMatch(/empty|required|value/i)
     f = press(f, {input: 'x'.repeat(46)})
     expect(f.errors.greeting?.[0]).toContain('at most 45')
-    expect(deployRequests(f)).toBeUndefined()
+    expect(rolloutRequest(f)).toBeUndefined()
     const submitted = formKey(f, {input: '', return: true})
     expect('submit' in submitted).toBe(false)
     expect('form' in submitted && submitted.form.problem).toContain('fix the values')
   })
 
-  test('Space toggles targets, ←/→ picks the profile; the request carries typed values per device', () => {
+  test('Space toggles targets, ←/→ picks the profile; one rollout request carries the devices and typed values', () => {
     let f = {...form(), focus: 1}
     f = press(f, {input: ' '}, {input: '', downArrow: true}, {input: '', rightArrow: true}, {input: '', rightArrow: true})
     expect(f.chosen).toEqual([DEV_A, DEV_B])
     expect(f.profiles[f.profile]).toBe('helm.v3')
     f = press(focusParam(f, 'replicas'), {input: '', backspace: true}, {input: '4'})
     const out = formKey(f, {input: '', return: true})
-    expect('submit' in out && out.submit).toEqual([DEV_A, DEV_B].map(clientId => ({appId: APP_ID, version: '1.0', clientId, profile: 'helm.v3', values: {greeting: 'Hello', siteId: 'SID-1', replicas: 4}})))
+    expect('submit' in out && out.submit).toEqual({appId: APP_ID, devices: [DEV_A, DEV_B], profile: 'helm.v3', values: {replicas: 4}})
+  })
+
+  test('an existing rollout: pre-filled with its values, target and profile; immutable settings read-only; submitting updates it', () => {
+    const rollout = {name: 'hello', revision: 2, version: null, selector: null, devices: [DEV_B], profile: 'compose', values: {greeting: 'Servus', siteId: 'SID-7'}}
+    let f = createDeployForm(helloApp(), [device(DEV_A, 1), device(DEV_B, 20)], {preselect: [DEV_A], rollout})
+    expect(f.chosen).toEqual([DEV_B])
+    expect(f.profiles[f.profile]).toBe('compose')
+    expect(f.params.map(p => [p.name, p.text, p.readOnly ?? false])).toEqual([['greeting', 'Servus', false], ['siteId', 'SID-7', true], ['replicas', '1', false]])
+    expect(fields(f).some(x => x.kind === 'param' && x.name === 'siteId')).toBe(false)
+    // Untouched, the request equals the rollout's current revision.
+    expect(rolloutRequest(f)).toEqual({name: 'hello', appId: APP_ID, devices: [DEV_B], profile: 'compose', values: {greeting: 'Servus', siteId: 'SID-7'}})
+    f = press(focusParam(f, 'greeting'), ...'Servus'.split('').map(() => ({input: '', backspace: true})), {input: 'Hi'})
+    expect(rolloutRequest(f)!.values).toEqual({greeting: 'Hi', siteId: 'SID-7'})
+    // A selector rollout keeps its selector: no device choice, no devices sent.
+    const live = createDeployForm(helloApp(), [device(DEV_A, 1)], {rollout: {...rollout, selector: 'site=a', devices: []}})
+    expect(fields(live).some(x => x.kind === 'target')).toBe(false)
+    expect(rolloutRequest(live)).not.toHaveProperty('devices')
   })
 
   test('no target chosen: refuses and moves to the targets', () => {
