@@ -108,6 +108,24 @@ describe.skipIf(missing !== undefined)('margo tui (compiled, in tmux 80×24)', (
     const installed = await screenShows(new RegExp(`com-northstartida-hello-world\\s+1\\.0\\s+${short}…\\s+compose\\s+installed`), 30000)
     for (const line of installed.split('\n')) expect([...line].length).toBeLessThanOrEqual(80)
 
+    // Deploy again from the form: it edits the rollout — says update, starts from the current
+    // values, keeps the immutable setting read-only — and updates the same deployment in place.
+    await key('2')
+    await key('d')
+    const edit = await screenShows(/Update rollout com-northstartida-hello-world/)
+    expect(edit).toMatch(/Site\s+SID-1\s+immutable/)
+    expect(edit).toContain('[ Update ]')
+    expect(edit).toMatch(/Greeting\s+Hello▏/)
+    await key('C-u')
+    await key('H')
+    await key('i')
+    await key('Enter')
+    await screenShows(/updated rollout com-northstartida-hello-world to revision 2 on 1 device/)
+    const rollouts = cli(server.dataDir, 'rollout', 'list', '--json').json<{name: string, revision: number, deployments: number, values: Record<string, unknown>}[]>()
+    expect(rollouts).toEqual([expect.objectContaining({name: 'com-northstartida-hello-world', revision: 2, deployments: 1, values: {greeting: 'Hi'}})])
+    await screenShows(new RegExp(`com-northstartida-hello-world\\s+1\\.0\\s+${short}…\\s+compose\\s+installed`), 30000)
+    expect(screen().match(/com-northstartida-hello-world\s+1\.0/g)).toHaveLength(1)
+
     // Open the deployment: its timeline shows the way there.
     await key('Enter')
     const timeline = await screenShows(/Timeline \(newest first\)[\s\S]*installed[\s\S]*installing/)
