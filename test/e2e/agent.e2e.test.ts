@@ -58,7 +58,8 @@ test('CL-01: margo serve + margo agent: deploy, update, undeploy, outage, crash,
 
   // Deploy a compose app (the device's default profile) and a helm app (forced).
   const compose = cli(server.dataDir, 'deploy', 'com-northstartida-hello-world', '--device', clientId, '--json').json<{deploymentId: string}>()
-  const helm = cli(server.dataDir, 'deploy', 'com-northstartida-hello-world', '--device', clientId, '--profile', 'helm.v3', '--set', 'greeting=Servus', '--json').json<{deploymentId: string}>()
+  // A device runs one rollout of an app, so the helm deployment of the same app is a direct one.
+  const helm = await api<{deploymentId: string}>(server, 'POST', '/deployments', {appId: 'com-northstartida-hello-world', clientId, profile: 'helm.v3', values: {greeting: 'Servus'}})
   // Installed, as reported after `since` (an update re-reports installed once applied).
   const installed = (id: string, since = '') => eventually(`${id} installed`, async () => {
     const d = await api<DeploymentView>(server, 'GET', `/deployments/${id}`)
