@@ -275,9 +275,9 @@ export function resolveId(client: OperatorClient, id: string, kinds: readonly Id
 
 /**
  * Removes a rollout (by name, id or id prefix; all its deployments) or a single deployment,
- * whichever the argument names. A rollout's name is looked up first; a shortened id is then
- * resolved across both kinds, so a prefix that a rollout and a deployment share is refused
- * rather than deleting whichever is tried first. A rollout's single deployment goes by taking
+ * whichever the argument names. A shortened id is resolved across both kinds first, so a prefix
+ * that a rollout and a deployment share is refused rather than deleting whichever is tried
+ * first; what is no id is taken as a rollout's name. A rollout's single deployment goes by taking
  * its device off the rollout's list (a new revision). `forget` also records removals no device
  * confirmed as removed-unconfirmed, for devices that will never report again; it also works on
  * a rollout already undeployed.
@@ -292,8 +292,6 @@ export async function undeploy(client: OperatorClient, typed: string, options: {
     deployment: options.forget ? await client.call<Deployment>('DELETE', `/deployments/${enc(id)}`, {query: {forget: 'true'}}) : await client.deleteDeployment(id),
   })
   const notFound = (cause: unknown) => new NotFoundError(`no rollout or deployment ${typed} — run: margo status`, {code: 'not_found', cause})
-  const named = (await listRollouts(client)).find(r => r.name === typed)
-  if (named) return removeRollout(named.rolloutId)
   let id = typed
   if (typed.length < FULL_ID_LENGTH) {
     try {
@@ -302,8 +300,13 @@ export async function undeploy(client: OperatorClient, typed: string, options: {
       id = found.id
     } catch (err) {
       if (!(err instanceof NotFoundError)) throw err
-      // Not a live id: with --forget, the name of a rollout already undeployed.
-      if (!options.forget) throw notFound(err)
+      // Not an id: a rollout's name (the server looks it up, also an undeployed one for --forget).
+      try {
+        return await removeRollout(typed)
+      } catch (inner) {
+        if (inner instanceof NotFoundError) throw notFound(inner)
+        throw inner
+      }
     }
   }
   try {

@@ -82,6 +82,9 @@ function message(err: unknown): string {
   return err instanceof Error ? err.message : String(err)
 }
 
+/** The name of the rollout a conformance run makes. */
+export const CONFORMANCE_ROLLOUT_NAME = 'margo-conformance-run'
+
 /** Publishes the conformance app and rolls it out to every device (an empty selector). */
 export async function arrangeDefaultDeployment(client: OperatorClient, ledger: RunLedger, composeYaml: string): Promise<Arrangement> {
   const id = 'default-deployment'
@@ -93,7 +96,9 @@ export async function arrangeDefaultDeployment(client: OperatorClient, ledger: R
   }
   let rolloutId: string
   try {
-    const created = await createRollout(client, {appId: CONFORMANCE_APP_ID, selector: ''})
+    // A name of its own: the default (the app id) could be an operator's rollout, which the run
+    // would then update and its clean-up delete.
+    const created = await createRollout(client, {name: CONFORMANCE_ROLLOUT_NAME, appId: CONFORMANCE_APP_ID, selector: ''})
     if (!created.rolloutId) return {id, met: false, detail: 'POST /operator/v1/rollouts answered without a rolloutId'}
     rolloutId = created.rolloutId
     ledger.rollout(rolloutId)

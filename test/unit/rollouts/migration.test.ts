@@ -10,13 +10,15 @@ import {getRolloutByName, listRevisions, listRollouts} from '../../../src/server
 const dirs: string[] = []
 afterEach(() => { for (const d of dirs.splice(0)) rmSync(d, {recursive: true, force: true}) })
 
-/** A database as the server before named rollouts left it: the first two migrations only. */
+/** A database as the server before named rollouts left it: every migration before theirs. */
+const BEFORE_NAMES = MIGRATIONS.findIndex(m => typeof m === 'string' && m.includes('CREATE TABLE rollout_revisions'))
+
 function oldDatabase(): string {
   const dir = mkdtempSync(join(tmpdir(), 'margo-migration-'))
   dirs.push(dir)
   const path = join(dir, 'margo.db')
   const db = new Database(path, {create: true})
-  for (const [i, step] of MIGRATIONS.slice(0, 2).entries()) {
+  for (const [i, step] of MIGRATIONS.slice(0, BEFORE_NAMES).entries()) {
     db.exec(step as string)
     db.exec(`PRAGMA user_version = ${i + 1}`)
   }
