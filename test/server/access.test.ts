@@ -183,10 +183,14 @@ describe('scope', () => {
     expect((await call(token, 'PATCH', `/rollouts/${rollout.rolloutId}`, {selector: 'line=1'})).status).toBe(403)
 
     // A rollout the admin made for the whole fleet is not the scoped token's to see or change.
-    const fleet = (await (await h.operator('POST', '/rollouts', {appId: APP, selector: 'line=1'})).json()) as {rolloutId: string}
+    const fleet = (await (await h.operator('POST', '/rollouts', {appId: APP, name: 'fleet-wide', selector: 'line=2'})).json()) as {rolloutId: string}
     expect((await call(token, 'DELETE', `/rollouts/${fleet.rolloutId}`)).status).toBe(404)
     const list = (await (await call(token, 'GET', '/rollouts')).json()) as {rollouts: {rolloutId: string}[]}
     expect(list.rollouts.map(r => r.rolloutId)).toEqual([rollout.rolloutId])
+    // Deploying under its name would update it: refused like any rollout outside the scope.
+    const takeover = await call(token, 'POST', '/rollouts', {appId: APP, name: 'fleet-wide', selector: 'site=a,line=1'})
+    expect(takeover.status).toBe(404)
+    expect(((await (await h.operator('GET', `/rollouts/${fleet.rolloutId}`)).json()) as {selector: string}).selector).toBe('line=2')
     // Deployments on devices outside the scope are invisible too.
     const deps = (await (await call(token, 'GET', '/deployments')).json()) as {deployments: {clientId: string}[]}
     expect(new Set(deps.deployments.map(d => d.clientId))).toEqual(new Set([a]))

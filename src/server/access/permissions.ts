@@ -78,6 +78,8 @@ export const ROUTE_RULES: Readonly<Record<string, RouteRule>> = {
   'POST /rollouts': change('fleet.deploy', 'rollout.created'),
   'PATCH /rollouts/:rolloutId': change('fleet.deploy', 'rollout.updated'),
   'DELETE /rollouts/:rolloutId': change('fleet.deploy', 'rollout.deleted'),
+  'GET /rollouts/:rolloutId/revisions': read(),
+  'POST /rollouts/:rolloutId/undo': change('fleet.deploy', 'rollout.undone'),
 
   'GET /status': read(),
   'GET /status/:id': read(),

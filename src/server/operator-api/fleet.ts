@@ -107,6 +107,9 @@ export function fleetRoutes(ctx: OperatorApiContext, rollouts: RolloutService) {
       const devices = stringList(body.devices, 'devices')?.map(id => resolveId(ctx.store, 'device', id))
       const selector = selectorOf(body.selector)
       checkScope(request, {selector: selector ?? null, devices: devices ?? []})
+      // Deploying under an existing name updates that rollout: it must be one the caller may see.
+      const existing = getRolloutByName(ctx.store, optionalString(body.name, 'name') ?? appId)
+      if (existing) visibleRollout(request, existing.rolloutId)
       const result: RolloutResult = rollouts.create({
         ...(optionalString(body.name, 'name') ? {name: optionalString(body.name, 'name')!} : {}),
         appId,
