@@ -150,6 +150,28 @@ describe('enrollment policies', () => {
     expect((await d.send('POST', '/api/v1/onboarding', {body: d.onboardingBody()})).status).toBe(403)
   })
 
+  test('revoking a device that has just polled refuses its very next poll (the credential cache is no excuse)', async () => {
+    const d = await TestDevice.create(h)
+    const id = await d.onboard()
+    expect((await d.send('GET', '/api/v1/clients/{clientId}/deployments')).status).toBe(200)
+    expect((await d.send('GET', '/api/v1/clients/{clientId}/deployments')).status).toBe(200)
+    await h.operator('POST', `/devices/${id}/revoke`)
+    expect((await d.send('GET', '/api/v1/clients/{clientId}/deployments')).status).toBe(403)
+  })
+
+  test('a rolled-back enrollment change is not served from memory', async () => {
+    const d = await TestDevice.create(h)
+    const id = await d.onboard()
+    expect(h.store.getCredential(id)?.enrollment).toBe('active')
+    expect(() => h.store.transaction(() => {
+      h.store.setEnrollment(id, 'revoked')
+      expect(h.store.getCredential(id)?.enrollment).toBe('revoked')
+      throw new Error('abort')
+    })).toThrow('abort')
+    expect(h.store.getCredential(id)?.enrollment).toBe('active')
+    expect((await d.send('GET', '/api/v1/clients/{clientId}/deployments')).status).toBe(200)
+  })
+
   test('fingerprints are SHA-256 of the certificate DER', async () => {
     const d = await TestDevice.create(h)
     const der = Buffer.from(certificateToBase64Der(d.certPem), 'base64')

@@ -1,11 +1,11 @@
 import {createPublicKey, type KeyObject} from 'node:crypto'
 import {checkContentDigest, verifyRequest} from '../../signing/index.ts'
-import type {ClientRecord} from '../store/store.ts'
+import type {ClientCredential} from '../store/store.ts'
 import type {DeviceApiContext} from './context.ts'
 import {problemResponse, targetUri} from './http.ts'
 import {seenThrottleFor} from '../fleet-status/seen-throttle.ts'
 
-export type AuthResult = {ok: true, client: ClientRecord} | {ok: false, response: Response}
+export type AuthResult = {ok: true, client: ClientCredential} | {ok: false, response: Response}
 
 /** The public key of a stored certificate, parsed once per process. */
 export function clientKey(ctx: DeviceApiContext, client: {fingerprint: string, certificatePem: string}): KeyObject {
@@ -51,7 +51,7 @@ export async function checkSignedRequest(ctx: DeviceApiContext, request: Request
  * ever act as itself.
  */
 export async function authenticateClient(ctx: DeviceApiContext, request: Request, body: Uint8Array, clientId: string): Promise<AuthResult> {
-  const client = ctx.store.getClient(clientId)
+  const client = ctx.store.getCredential(clientId)
   if (!client) {
     return {ok: false, response: problemResponse('invalid-client', `Client not found: no device is onboarded as ${clientId}.`)}
   }

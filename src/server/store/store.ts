@@ -85,6 +85,9 @@ export interface StatusReportRecord {
   lastReceivedAt: string | null
 }
 
+/** What authenticating a device needs from its record: kept in memory, read on every request. */
+export type ClientCredential = Pick<ClientRecord, 'clientId' | 'fingerprint' | 'certificatePem' | 'enrollment' | 'notAfter'>
+
 /** How many manifests per client stay fetchable (with their artifacts) after newer ones exist. */
 export const MANIFEST_RETENTION = 16
 
@@ -123,6 +126,13 @@ const asBytes = (v: unknown) => (v instanceof Uint8Array ? v : new Uint8Array(v 
 export class Store {
   /** For the store's own query modules (src/server/store/) only; services call their functions. */
   readonly db: Database
+  /**
+   * The device hot path (every poll) reads a client's credential and its current manifest ETag.
+   * Both are cached here, where every write to them happens, so a revocation or a new manifest
+   * is seen by the very next request. Misses are not cached: unknown clientIds cost memory nothing.
+   */
+  private readonly credentials = new Map<string, ClientCredential>()
+  private readonly manifestEtags = new Map<string, string>()
 
   constructor(path: string) {
     if (path !== ':memory:') {
@@ -155,7 +165,14 @@ export class Store {
   }
 
   transaction<T>(fn: () => T): T {
-    return this.db.transaction(fn)()
+    try {
+      return this.db.transaction(fn)()
+    } catch (err) {
+      // A read inside the rolled-back transaction may have cached what never committed.
+      this.credentials.clear()
+      this.manifestEtags.clear()
+      throw err
+    }
   }
 
   close() {
@@ -181,6 +198,18 @@ export class Store {
     return toClient(this.db.query('SELECT * FROM clients WHERE client_id = ?').get(clientId) as Record<string, unknown> | null)
   }
 
+  /** The fields authentication needs, from memory after the first read. */
+  getCredential(clientId: string): ClientCredential | null {
+    const cached = this.credentials.get(clientId)
+    if (cached) return cached
+    const row = this.db.query('SELECT client_id, fingerprint, certificate_pem, enrollment, not_after FROM clients WHERE client_id = ?')
+      .get(clientId) as {client_id: string, fingerprint: string, certificate_pem: string, enrollment: Enrollment, not_after: string} | null
+    if (!row) return null
+    const credential = {clientId: row.client_id, fingerprint: row.fingerprint, certificatePem: row.certificate_pem, enrollment: row.enrollment, notAfter: row.not_after}
+    this.credentials.set(clientId, credential)
+    return credential
+  }
+
   getClientByFingerprint(fingerprint: string): ClientRecord | null {
     return toClient(this.db.query('SELECT * FROM clients WHERE fingerprint = ?').get(fingerprint) as Record<string, unknown> | null)
   }
@@ -192,9 +221,12 @@ export class Store {
   insertClient(c: Omit<ClientRecord, 'lastSeenAt' | 'capabilitiesJson' | 'capabilitiesAt' | 'labels' | 'manifestVersion'>) {
     this.db.query(`INSERT INTO clients (client_id, fingerprint, certificate_pem, subject, key_type, not_after, enrollment, onboarded_at)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`).run(c.clientId, c.fingerprint, c.certificatePem, c.subject, c.keyType, c.notAfter, c.enrollment, c.onboardedAt)
+    this.credentials.delete(c.clientId)
   }
 
   setEnrollment(clientId: string, enrollment: Enrollment) {
+    // Forget before writing: a failed write leaves the next read to the database either way.
+    this.credentials.delete(clientId)
     this.db.query('UPDATE clients SET enrollment = ? WHERE client_id = ?').run(enrollment, clientId)
   }
 
@@ -306,7 +338,10 @@ export class Store {
 
   /** Version and ETag only: the 304 path of a poll needs nothing more. */
   currentManifestEtag(clientId: string): string | null {
+    const cached = this.manifestEtags.get(clientId)
+    if (cached) return cached
     const row = this.db.query('SELECT etag FROM manifests WHERE client_id = ? ORDER BY manifest_version DESC LIMIT 1').get(clientId) as {etag: string} | null
+    if (row) this.manifestEtags.set(clientId, row.etag)
     return row?.etag ?? null
   }
 
@@ -316,6 +351,7 @@ export class Store {
   }
 
   insertManifest(m: ManifestRecord, entries: {deploymentId: string, digest: string}[]) {
+    this.manifestEtags.delete(m.clientId)
     this.db.query('INSERT INTO manifests (client_id, manifest_version, bytes, etag, bundle_digest, created_at) VALUES (?, ?, ?, ?, ?, ?)')
       .run(m.clientId, m.manifestVersion, m.bytes, m.etag, m.bundleDigest, m.createdAt)
     const q = this.db.query('INSERT INTO manifest_entries (client_id, manifest_version, deployment_id, digest) VALUES (?, ?, ?, ?)')
@@ -328,6 +364,7 @@ export class Store {
     const cutoff = this.db.query('SELECT manifest_version FROM manifests WHERE client_id = ? ORDER BY manifest_version DESC LIMIT 1 OFFSET ?')
       .get(clientId, keep) as {manifest_version: number} | null
     if (!cutoff) return
+    this.manifestEtags.delete(clientId)
     this.db.query('DELETE FROM manifest_entries WHERE client_id = ? AND manifest_version <= ?').run(clientId, cutoff.manifest_version)
     this.db.query('DELETE FROM manifests WHERE client_id = ? AND manifest_version <= ?').run(clientId, cutoff.manifest_version)
     this.db.exec(`DELETE FROM artifacts WHERE digest NOT IN (SELECT digest FROM manifest_entries)
