@@ -4,7 +4,10 @@
  * (Debian package `wrk`) replaying pre-signed requests, in two shapes: keep-alive connections,
  * and one new TLS connection per poll (what a device polling every few minutes does).
  *
- *   bun bench/poll.ts [--seconds 5] [--devices 64] [--connections 16] [--profile-ms 0]
+ *   bun bench/poll.ts [--seconds 5] [--devices 64] [--connections 16] [--profile DIR]
+ *
+ * With --profile the server runs from source under `bun --cpu-prof-md` instead, and its
+ * profile lands in DIR on exit (figures from such a run are not comparable).
  *
  * The server's CPU time comes from /proc/<pid>/stat around each run, so the figure is the
  * server's own cost whatever the load generator spends. The yardstick, timed in the same run,
@@ -24,6 +27,7 @@ const {values} = parseArgs({options: {
   seconds: {type: 'string', default: '5'},
   devices: {type: 'string', default: '64'},
   connections: {type: 'string', default: '16'},
+  profile: {type: 'string'},
 }})
 const seconds = Number(values.seconds)
 const deviceCount = Number(values.devices)
@@ -112,7 +116,9 @@ async function runWrk(url: string, script: string, pid: number) {
   }
 }
 
-const server = await startServe(['--log-level', 'warn'])
+const server = values.profile
+  ? await startServe(['--log-level', 'warn'], undefined, undefined, [process.execPath, '--cpu-prof-md', `--cpu-prof-dir=${values.profile}`, join(import.meta.dir, '../src/main.ts')])
+  : await startServe(['--log-level', 'warn'])
 try {
   const t = server.transport()
   const requests: {path: string, headers: Record<string, string>}[] = []

@@ -40,12 +40,23 @@ export function isSignatureAlgorithm(value: unknown): value is SignatureAlgorith
   return typeof value === 'string' && Object.hasOwn(ALGORITHMS, value)
 }
 
+/** A key's type and curve. `asymmetricKeyDetails` builds a new object on every read; a server verifying every poll reads them once per key. */
+const shapes = new WeakMap<KeyObject, {type: string | undefined, curve: string | undefined}>()
+function keyShape(key: KeyObject) {
+  let shape = shapes.get(key)
+  if (!shape) {
+    shape = {type: key.type === 'secret' ? undefined : key.asymmetricKeyType, curve: key.type === 'secret' ? undefined : key.asymmetricKeyDetails?.namedCurve}
+    shapes.set(key, shape)
+  }
+  return shape
+}
+
 /** Whether `key` (public or private) can produce or check signatures of `alg`. */
 export function algorithmMatchesKey(alg: SignatureAlgorithm, key: KeyObject): boolean {
   const spec = ALGORITHMS[alg]
-  if (key.type === 'secret' || !key.asymmetricKeyType) return false
-  if (!spec.keyTypes.includes(key.asymmetricKeyType)) return false
-  return spec.curve === undefined || key.asymmetricKeyDetails?.namedCurve === spec.curve
+  const {type, curve} = keyShape(key)
+  if (!type || !spec.keyTypes.includes(type)) return false
+  return spec.curve === undefined || curve === spec.curve
 }
 
 /**
@@ -54,10 +65,11 @@ export function algorithmMatchesKey(alg: SignatureAlgorithm, key: KeyObject): bo
  * widely deployed Go signer emits for RSA keys.
  */
 export function candidateAlgorithms(publicKey: KeyObject): SignatureAlgorithm[] {
-  switch (publicKey.asymmetricKeyType) {
+  const {type, curve} = keyShape(publicKey)
+  switch (type) {
     case 'ec':
-      if (publicKey.asymmetricKeyDetails?.namedCurve === 'prime256v1') return ['ecdsa-p256-sha256']
-      if (publicKey.asymmetricKeyDetails?.namedCurve === 'secp384r1') return ['ecdsa-p384-sha384']
+      if (curve === 'prime256v1') return ['ecdsa-p256-sha256']
+      if (curve === 'secp384r1') return ['ecdsa-p384-sha384']
       return []
     case 'rsa': return ['rsa-pss-sha512', 'rsa-v1_5-sha256', 'rsa-pss-sha256']
     case 'rsa-pss': return ['rsa-pss-sha512', 'rsa-pss-sha256']

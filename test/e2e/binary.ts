@@ -42,9 +42,8 @@ export interface ServeProcess {
 }
 
 /** Start `margo serve` on a free loopback port; resolves when it prints its URL. */
-export async function startServe(args: string[] = [], dataDir = mkdtempSync(join(tmpdir(), 'margo-e2e-')), listen = '127.0.0.1:0'): Promise<ServeProcess> {
-  ensureBinary()
-  const proc = Bun.spawn([BIN, 'serve', '--listen', listen, '--data-dir', dataDir, '--log-format', 'json', ...args], {stdin: 'ignore', stdout: 'pipe', stderr: 'pipe'})
+export async function startServe(args: string[] = [], dataDir = mkdtempSync(join(tmpdir(), 'margo-e2e-')), listen = '127.0.0.1:0', command = [ensureBinary()]): Promise<ServeProcess> {
+  const proc = Bun.spawn([...command, 'serve', '--listen', listen, '--data-dir', dataDir, '--log-format', 'json', ...args], {stdin: 'ignore', stdout: 'pipe', stderr: 'pipe'})
   let err = ''
   void (async () => { for await (const chunk of proc.stderr) err += new TextDecoder().decode(chunk) })()
   const reader = proc.stdout.getReader()
