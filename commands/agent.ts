@@ -1,6 +1,6 @@
 import {Flags} from '@oclif/core'
 import {MargoCommand} from '../src/cli/margo-command.ts'
-import pjson from '../package.json' with {type: 'json'}
+import {runAgentCommand} from '../src/cli/agent-fast-path.ts'
 
 export default class Agent extends MargoCommand {
   static override summary = 'Run the device agent: onboard, sync desired state, apply workloads, report status'
@@ -38,22 +38,6 @@ Settings come from flags, then MARGO_* environment variables, then the YAML conf
 
   async run(): Promise<void> {
     const {flags} = await this.parse(Agent)
-    const {agentMain} = await import('../src/agent/main.ts')
-    await agentMain({
-      flags: {
-        server: flags.server, stateDir: flags['state-dir'], configPath: flags.config, keyType: flags['key-type'], keyFile: flags.key, certFile: flags.cert,
-        caFile: flags['ca-file'], caFingerprint: flags['ca-fingerprint'], insecureTofu: flags['insecure-tofu'] || undefined,
-        pollingIntervalRate: flags['poll-interval'], pollingIntervalPeriod: flags['poll-period']?.split(',').map(s => s.trim()),
-        timezone: flags.timezone, workloadDir: flags['workload-dir'], helm: flags.helm, docker: flags.docker,
-        logFormat: flags['log-format'], logLevel: flags['log-level'],
-      },
-      env: process.env,
-      printConfig: flags['print-config'],
-      once: flags.once,
-      simulateDrivers: flags['simulate-drivers'],
-      write: text => process.stdout.write(text.endsWith('\n') ? text : `${text}\n`),
-      version: pjson.version,
-    })
+    await runAgentCommand(flags)
   }
-
 }

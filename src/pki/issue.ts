@@ -1,13 +1,21 @@
-import 'reflect-metadata'
 import {randomBytes, type KeyObject} from 'node:crypto'
 import {isIP} from 'node:net'
-import * as x509 from '@peculiar/x509'
+import type * as X509 from '@peculiar/x509'
 import {generateKeyPair, loadPrivateKey, privateKeyToPem} from '../signing/keys.ts'
 import {toCryptoKeyPair, webAlgorithmsFor} from './webcrypto.ts'
 
 const DAY_MS = 24 * 60 * 60 * 1000
 /** Back-dating notBefore keeps a certificate usable by peers whose clocks run a little behind. */
 const BACKDATE_MS = 5 * 60 * 1000
+
+/**
+ * The X.509 builder (and the reflect-metadata polyfill it needs) is loaded on first use: an agent
+ * creates its certificate once, and should not keep the library resident for the rest of its life.
+ */
+async function loadX509(): Promise<typeof X509> {
+  await import('reflect-metadata')
+  return import('@peculiar/x509')
+}
 
 export type CaKeyType = 'p256' | 'p384' | 'rsa2048'
 
@@ -33,11 +41,11 @@ function validity(days: number, notAfterLimit?: Date): {notBefore: Date, notAfte
 }
 
 /** A single-attribute name built structurally, so commas or plus signs in a value need no escaping. */
-function nameOf(attrs: Array<[string, string]>): x509.JsonName {
+function nameOf(attrs: Array<[string, string]>): X509.JsonName {
   return attrs.map(([type, value]) => ({[type]: [value]}))
 }
 
-function certPem(cert: x509.X509Certificate): string {
+function certPem(cert: X509.X509Certificate): string {
   return `${cert.toString('pem').trim()}\n`
 }
 
@@ -52,6 +60,7 @@ export async function createSelfSignedDeviceCertificate(params: {
   subject: string
   days?: number
 }): Promise<string> {
+  const x509 = await loadX509()
   const {privateKey, publicKey, subject, days = 825} = params
   const keys = await toCryptoKeyPair(privateKey, publicKey)
   const cert = await x509.X509CertificateGenerator.createSelfSigned({
@@ -75,6 +84,7 @@ export async function createCertificateAuthority(params: {
   days?: number
   keyType?: CaKeyType
 }): Promise<CertificateAndKey> {
+  const x509 = await loadX509()
   const {commonName, days = 3650, keyType = 'p256'} = params
   const {privateKey, publicKey} = generateKeyPair(keyType)
   const keys = await toCryptoKeyPair(privateKey, publicKey)
@@ -94,7 +104,7 @@ export async function createCertificateAuthority(params: {
   return {certPem: certPem(cert), keyPem: privateKeyToPem(privateKey)}
 }
 
-function subjectAltNames(sans: string[]): x509.JsonGeneralNames {
+function subjectAltNames(sans: string[]): X509.JsonGeneralNames {
   return sans.map(raw => {
     const value = raw.trim().replace(/^\[(.*)\]$/, '$1')
     return isIP(value) ? {type: 'ip' as const, value} : {type: 'dns' as const, value: value.toLowerCase()}
@@ -113,6 +123,7 @@ export async function issueServerCertificate(params: {
   commonName: string
   days?: number
 }): Promise<CertificateAndKey> {
+  const x509 = await loadX509()
   const {caCertPem, caKeyPem, sans, commonName, days = 825} = params
   if (sans.length === 0) throw new Error('a server certificate needs at least one subject alternative name')
   const caCert = new x509.X509Certificate(caCertPem)

@@ -1,4 +1,4 @@
-import {createMessage, readKeys, readSignature, verify, type Key, type Signature} from 'openpgp'
+import type {Key, Signature} from 'openpgp'
 import {DriverError} from './errors.ts'
 
 /**
@@ -18,11 +18,15 @@ export function signatureLocations(packageLocation: string): string[] {
   return [withSuffix('.asc'), withSuffix('.sig')]
 }
 
+/** OpenPGP is large and only needed for signed packages: loaded on first use, not at agent start. */
+const openpgp = () => import('openpgp')
+
 function looksArmored(bytes: Uint8Array): boolean {
   return new TextDecoder().decode(bytes.subarray(0, 64)).trimStart().startsWith('-----BEGIN PGP')
 }
 
 export async function readPublicKeys(bytes: Uint8Array): Promise<Key[]> {
+  const {readKeys} = await openpgp()
   try {
     return looksArmored(bytes) ? await readKeys({armoredKeys: new TextDecoder().decode(bytes)}) : await readKeys({binaryKeys: bytes})
   } catch (e) {
@@ -31,6 +35,7 @@ export async function readPublicKeys(bytes: Uint8Array): Promise<Key[]> {
 }
 
 async function readDetachedSignature(bytes: Uint8Array): Promise<Signature> {
+  const {readSignature} = await openpgp()
   try {
     return looksArmored(bytes) ? await readSignature({armoredSignature: new TextDecoder().decode(bytes)}) : await readSignature({binarySignature: bytes})
   } catch (e) {
@@ -46,6 +51,7 @@ async function readDetachedSignature(bytes: Uint8Array): Promise<Signature> {
 export async function verifyDetachedSignature(data: Uint8Array, signatureBytes: Uint8Array, keyBytes: Uint8Array): Promise<string> {
   const keys = await readPublicKeys(keyBytes)
   const signature = await readDetachedSignature(signatureBytes)
+  const {createMessage, verify} = await openpgp()
   const message = await createMessage({binary: data})
   let result: Awaited<ReturnType<typeof verify>>
   try {
