@@ -4,7 +4,7 @@ import {AGENT_FLAGS, parseAgentArgv} from '../../../src/cli/agent-fast-path.ts'
 
 describe('margo agent without oclif', () => {
   test('knows exactly the flags of the agent command, with the same types and choices', () => {
-    const oclif = Object.fromEntries(Object.entries(Agent.flags).map(([name, f]) => {
+    const oclif: Record<string, unknown> = Object.fromEntries(Object.entries(Agent.flags).map(([name, f]) => {
       const flag = f as {type: string, options?: readonly string[]}
       return [name, {type: flag.type === 'boolean' ? 'boolean' : 'string', ...(flag.options ? {options: [...flag.options]} : {})}]
     }))
