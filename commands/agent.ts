@@ -1,6 +1,6 @@
 import {Flags} from '@oclif/core'
 import {MargoCommand} from '../src/cli/margo-command.ts'
-import {runAgentCommand} from '../src/cli/agent-fast-path.ts'
+import {runAgentCommand} from './_agent-fast-path.ts'
 
 export default class Agent extends MargoCommand {
   static override summary = 'Run the device agent: onboard, sync desired state, apply workloads, report status'

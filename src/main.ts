@@ -3,8 +3,8 @@
 import pjson from '../package.json' with {type: 'json'}
 
 const argv = process.argv.slice(2)
-// The long-running agent starts without the command tree; see agent-fast-path.ts.
-const handled = argv[0] === 'agent' && await (await import('./cli/agent-fast-path.ts')).agentFastPath(argv.slice(1))
+// The long-running agent starts without the command tree; see commands/_agent-fast-path.ts.
+const handled = argv[0] === 'agent' && await (await import('../commands/_agent-fast-path.ts')).agentFastPath(argv.slice(1))
 
 // In the compiled binary every entrypoint sits flat under /$bunfs/root, so the commands
 // module is a sibling of this file; from source it lives in ../commands.

@@ -1,6 +1,6 @@
 import {describe, expect, test} from 'bun:test'
 import Agent from '../../../commands/agent.ts'
-import {AGENT_FLAGS, parseAgentArgv} from '../../../src/cli/agent-fast-path.ts'
+import {AGENT_FLAGS, parseAgentArgv} from '../../../commands/_agent-fast-path.ts'
 
 describe('margo agent without oclif', () => {
   test('knows exactly the flags of the agent command, with the same types and choices', () => {

@@ -1,6 +1,6 @@
 import {parseArgs} from 'node:util'
-import pjson from '../../package.json' with {type: 'json'}
-import {exitCodeFor, formatError} from './errors.ts'
+import pjson from '../package.json' with {type: 'json'}
+import {exitCodeFor, formatError} from '../src/cli/errors.ts'
 
 /**
  * `margo agent` runs for months on small devices, so it starts without oclif and its command
@@ -53,7 +53,7 @@ export function parseAgentArgv(argv: string[]): AgentFlagValues | null {
 
 /** Run the agent from parsed flags: shared by this path and the oclif command. */
 export async function runAgentCommand(flags: AgentFlagValues): Promise<void> {
-  const {agentMain} = await import('../agent/main.ts')
+  const {agentMain} = await import('../src/agent/main.ts')
   await agentMain({
     flags: {
       server: flags.server, stateDir: flags['state-dir'], configPath: flags.config, keyType: flags['key-type'], keyFile: flags.key, certFile: flags.cert,
