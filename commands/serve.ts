@@ -1,9 +1,17 @@
+import {existsSync} from 'node:fs'
+import {dirname, join} from 'node:path'
 import {Flags} from '@oclif/core'
 import pjson from '../package.json' with {type: 'json'}
 import {MargoCommand} from '../src/cli/margo-command.ts'
 import {defaultDataDir} from '../src/config/paths.ts'
 import {STATUS_TIMELINE_RETENTION} from '../src/margo/limits.ts'
 import {startServer} from '../src/server/serve.ts'
+
+/** dist/release beside a dist/margo, when there is one: where `bun run release` writes. */
+function defaultReleaseDir(): string | undefined {
+  const dir = join(dirname(process.execPath), 'release')
+  return existsSync(join(dir, 'SHA256SUMS')) ? dir : undefined
+}
 
 export default class Serve extends MargoCommand {
   static override summary = 'Run the Workload Fleet Manager (the Margo device interface and the operator API)'
@@ -32,6 +40,7 @@ On first start it creates a root CA, a server certificate and an operator token 
     'tls-min-version': Flags.string({description: 'Lowest TLS version accepted (the Margo specification requires 1.3)', options: ['1.3', '1.2'], default: '1.3'}),
     'log-level': Flags.string({options: ['debug', 'info', 'warn', 'error'], default: 'info'}),
     'log-format': Flags.string({options: ['text', 'json'], description: 'Log format (default: text on a terminal, json otherwise)'}),
+    'release-dir': Flags.string({description: 'Agent executables and SHA256SUMS (the output of bun run release) served to devices under /downloads', env: 'MARGO_RELEASE_DIR', default: defaultReleaseDir(), defaultHelp: async () => defaultReleaseDir()}),
     'print-config': Flags.boolean({description: 'Print the effective settings and where each came from, then exit'}),
   }
 
@@ -67,6 +76,7 @@ On first start it creates a root CA, a server certificate and an operator token 
       logLevel: flags['log-level'] as 'info',
       logFormat: flags['log-format'] as 'text' | 'json' | undefined,
       version: pjson.version,
+      releaseDir: flags['release-dir'] || undefined,
     })
     process.stdout.write(`margo ${pjson.version} serving ${server.deviceApiUrl} (operator API ${server.operatorUrl}, data ${flags['data-dir']}) — agents: margo agent --server ${server.deviceApiUrl} --ca-fingerprint ${server.caFingerprint}\n`)
     await stopRequested

@@ -2,18 +2,29 @@ import {Elysia} from 'elysia'
 import {PROBLEM_MEDIA_TYPE} from '../margo/media-types.ts'
 import {deviceApi} from './device-api/index.ts'
 import type {DeviceApiContext} from './device-api/context.ts'
+import {downloadRoutes} from './downloads/routes.ts'
+import {enrollmentRoutes} from './enrollment/routes.ts'
+import {newTicketKey} from './enrollment/ticket.ts'
 import {OPERATOR_PREFIX, operatorApi, type OperatorApiContext} from './operator-api/index.ts'
 import {createServices, type Services} from './services.ts'
 
+/** Putting the agent on devices: where release executables live and the key of enrollment tickets. */
+export interface InstallerOptions {
+  releaseDir?: string
+  ticketKey?: Uint8Array
+}
+
 /**
  * The whole HTTP surface: the Margo device interface and the operator API side by side, each
- * with its own errors. Tests drive it with `app.handle(new Request(...))`. `services` are built
+ * with its own errors, and the agent's downloads and enrollment tickets beside them. Tests drive it with `app.handle(new Request(...))`. `services` are built
  * from the operator context unless the caller shares its own (serve does, with its background jobs).
  */
-export function createServerApp(device: DeviceApiContext, operator: OperatorApiContext, services: Services = createServices(operator)) {
+export function createServerApp(device: DeviceApiContext, operator: OperatorApiContext, services: Services = createServices(operator), installer: InstallerOptions = {}) {
   return new Elysia()
     .use(deviceApi(device))
     .use(operatorApi(operator, services))
+    .use(downloadRoutes({releaseDir: installer.releaseDir, caCertificatePem: device.caCertificatePem}))
+    .use(enrollmentRoutes({operator, device, ticketKey: installer.ticketKey ?? newTicketKey()}))
     .onError(({code, request}) => {
       const path = new URL(request.url).pathname
       if (path.startsWith(OPERATOR_PREFIX)) {

@@ -7,6 +7,7 @@ import {writeFileAtomic} from '../util/fs.ts'
 import {createLogger, type LogFormat, type Logger, type LogLevel} from '../util/log.ts'
 import {createServerApp} from './app.ts'
 import type {DeviceApiContext, EnrollmentPolicy} from './device-api/context.ts'
+import {ensureTicketKey} from './enrollment/key.ts'
 import {EventBus} from './events.ts'
 import {listenerOptions} from './http-listener.ts'
 import {acquireInstanceLock, ServerAlreadyRunning} from './instance-lock.ts'
@@ -39,6 +40,8 @@ export interface ServeOptions {
   logLevel: LogLevel
   logFormat?: LogFormat
   version: string
+  /** Release executables and SHA256SUMS served under /downloads to devices installing the agent. */
+  releaseDir?: string
 }
 
 export interface RunningServer {
@@ -142,7 +145,7 @@ async function startLocked(opts: ServeOptions, log: Logger, hostname: string, po
     now,
     lastSeen: () => device.lastSeen,
   }
-  const app = createServerApp(device, operator, services)
+  const app = createServerApp(device, operator, services, {releaseDir: opts.releaseDir, ticketKey: ensureTicketKey(opts.dataDir)})
 
   try {
     app.listen({hostname, port, ...listenerOptions(log), tls: {cert: tls.certPem, key: tls.keyPem, secureOptions: opts.tlsMinVersion === '1.3' ? constants.SSL_OP_NO_TLSv1_2 | constants.SSL_OP_NO_TLSv1_1 | constants.SSL_OP_NO_TLSv1 : constants.SSL_OP_NO_TLSv1_1 | constants.SSL_OP_NO_TLSv1}, maxRequestBodySize: Math.max(opts.maxBodyBytes, 64 * 1024 * 1024) + 1024})
