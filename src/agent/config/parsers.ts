@@ -32,6 +32,7 @@ export const PARSERS: {[K in ConfigKey]: (o: Origin, value: unknown) => AgentCon
   caFile: path,
   caFingerprint,
   insecureTofu: bool,
+  enrollmentTicket: (o, v) => text(o, v, 'the enrollment ticket from margo device enroll-command'),
   pollingIntervalRate: pollRate,
   pollingIntervalPeriod: pollPeriod,
   downtimeWindows,

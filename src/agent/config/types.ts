@@ -24,6 +24,8 @@ export interface AgentConfig {
   /** `sha256:<64 lowercase hex>` of the CA certificate's DER. */
   caFingerprint?: string
   insecureTofu: boolean
+  /** Labels the operator chose at install time, redeemed once after onboarding (a secret). */
+  enrollmentTicket?: string
   /** Milliseconds between polls. */
   pollingIntervalRate: number
   /** Daily windows `HH:MM-HH:MM` in which polling happens. */
