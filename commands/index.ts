@@ -12,6 +12,7 @@ import AppPublish from './app/publish.ts'
 import AppShow from './app/show.ts'
 import DeviceApprove from './device/approve.ts'
 import DeviceDeny from './device/deny.ts'
+import DeviceEnrollCommand from './device/enroll-command.ts'
 import DeviceList from './device/list.ts'
 import DeviceRevoke from './device/revoke.ts'
 import DeviceShow from './device/show.ts'
@@ -32,6 +33,7 @@ export const COMMANDS = {
   'device:approve': DeviceApprove,
   'device:revoke': DeviceRevoke,
   'device:deny': DeviceDeny,
+  'device:enroll-command': DeviceEnrollCommand,
   'app:publish': AppPublish,
   'app:list': AppList,
   'app:show': AppShow,
