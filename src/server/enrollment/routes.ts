@@ -83,6 +83,7 @@ export function enrollmentRoutes(ctx: EnrollmentContext) {
       const client = device.store.getClient(doc.clientId)
       if (!client) return answer(404, 'not_found', `no device is onboarded as ${doc.clientId}: onboard first`)
       // The key comes from the stored certificate of the named client: only that device can redeem for itself.
+      if (!request.headers.has('signature') || !request.headers.has('signature-input')) return answer(401, 'signature_missing', "sign the request with the device's key (RFC 9421)")
       if (checkContentDigest(request.headers.get('content-digest'), body) !== 'ok') return answer(400, 'invalid_digest', 'missing or wrong Content-Digest')
       const verified = await verifyRequest({method: 'POST', url: signedTarget(request, device.config.externalUrl), headers: request.headers, body}, {
         publicKey: clientKey(device, client), now: Math.floor(device.now().getTime() / 1000),

@@ -266,4 +266,13 @@ describe('--print-config', () => {
       token: '<redacted>', privateKey: '<redacted>', keyType: 'p256', nested: ['<redacted>'],
     })
   })
+
+  test('the enrollment ticket is read from the file or MARGO_ENROLLMENT_TICKET and never printed', () => {
+    const {config, sources} = load({flags: {server: 'https://wfm.example'}, env: {MARGO_ENROLLMENT_TICKET: 'mgt1.payload.mac'}})
+    expect(config.enrollmentTicket).toBe('mgt1.payload.mac')
+    expect(sources.enrollmentTicket).toBe('env')
+    const out = renderConfig(config, sources)
+    expect(out).toContain('enrollmentTicket: <redacted>')
+    expect(out).not.toContain('mgt1.payload.mac')
+  })
 })
