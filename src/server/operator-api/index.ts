@@ -13,6 +13,7 @@ import {ACCESS_OPENAPI_PATHS, accessRoutes} from './access.ts'
 import {authorizeRequest} from './guard.ts'
 import {ensureBootstrapToken} from '../access/tokens.ts'
 import {createServices, type Services} from '../services.ts'
+import {ENROLLMENT_OPENAPI_PATHS} from '../enrollment/routes.ts'
 import {STATUS_OPENAPI_PATHS, statusRoutes} from './status.ts'
 import type {EnrollmentMode, Health} from '../../operator-contract/views.ts'
 
@@ -26,7 +27,7 @@ const EVENTS_OPENAPI_PATHS = {
 /** The served OpenAPI document: the core resources plus each feature's own paths. */
 export const OPERATOR_OPENAPI_DOCUMENT = {
   ...OPERATOR_OPENAPI,
-  paths: {...OPERATOR_OPENAPI.paths, ...STATUS_OPENAPI_PATHS, ...DENYLIST_OPENAPI_PATHS, ...FLEET_OPENAPI_PATHS, ...REGISTRY_OPENAPI_PATHS, ...EVENTS_OPENAPI_PATHS, ...IDS_OPENAPI_PATHS, ...ACCESS_OPENAPI_PATHS},
+  paths: {...OPERATOR_OPENAPI.paths, ...STATUS_OPENAPI_PATHS, ...DENYLIST_OPENAPI_PATHS, ...FLEET_OPENAPI_PATHS, ...REGISTRY_OPENAPI_PATHS, ...EVENTS_OPENAPI_PATHS, ...IDS_OPENAPI_PATHS, ...ACCESS_OPENAPI_PATHS, ...ENROLLMENT_OPENAPI_PATHS},
 }
 
 /**
