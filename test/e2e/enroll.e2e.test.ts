@@ -69,7 +69,9 @@ test('enroll-command: one line installs a verified agent with its config; the de
   // Running the line again is safe: same device, same identity, nothing redeemed twice.
   const again = runLine(line, root)
   expect(again.code).toBe(0)
-  expect(agent().exitCode).toBe(0)
+  const rerun = agent()
+  expect(rerun.exitCode).toBe(0)
+  expect(rerun.stderr.toString()).not.toContain('enrollment.labels_applied')
   expect(devices().map(d => d.clientId)).toEqual([device!.clientId])
 
   // A tampered executable (its SHA-256 no longer in SHA256SUMS) is refused; the installed one stays.
