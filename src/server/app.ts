@@ -3,7 +3,7 @@ import {PROBLEM_MEDIA_TYPE} from '../margo/media-types.ts'
 import {deviceApi} from './device-api/index.ts'
 import type {DeviceApiContext} from './device-api/context.ts'
 import {downloadRoutes} from './downloads/routes.ts'
-import {enrollmentRoutes} from './enrollment/routes.ts'
+import {redeemRoutes} from './enrollment/routes.ts'
 import {newTicketKey} from './enrollment/ticket.ts'
 import {OPERATOR_PREFIX, operatorApi, type OperatorApiContext} from './operator-api/index.ts'
 import {createServices, type Services} from './services.ts'
@@ -20,11 +20,14 @@ export interface InstallerOptions {
  * from the operator context unless the caller shares its own (serve does, with its background jobs).
  */
 export function createServerApp(device: DeviceApiContext, operator: OperatorApiContext, services: Services = createServices(operator), installer: InstallerOptions = {}) {
+  // The operator API issues tickets under the key the redeem endpoint checks them with.
+  const ticketKey = installer.ticketKey ?? operator.enrollmentTickets?.key ?? newTicketKey()
+  operator.enrollmentTickets = {key: ticketKey, caCertificatePem: device.caCertificatePem}
   return new Elysia()
     .use(deviceApi(device))
     .use(operatorApi(operator, services))
     .use(downloadRoutes({releaseDir: installer.releaseDir, caCertificatePem: device.caCertificatePem}))
-    .use(enrollmentRoutes({operator, device, ticketKey: installer.ticketKey ?? newTicketKey()}))
+    .use(redeemRoutes(device, ticketKey))
     .onError(({code, request}) => {
       const path = new URL(request.url).pathname
       if (path.startsWith(OPERATOR_PREFIX)) {

@@ -34,6 +34,25 @@ describe('enrollment tickets', () => {
     expect((await h.operator('POST', '/enrollment-tickets', {labels: {}, ttlSeconds: 5})).status).toBe(400)
   })
 
+  test('issuing a ticket is an enrollment decision: operators may not, a scoped admin only within its scope, and the audit log never holds the ticket', async () => {
+    h = await createHarness()
+    const token = async (name: string, role: string, extra: Record<string, unknown> = {}) =>
+      ((await (await h.operator('POST', '/tokens', {name, role, ...extra})).json()) as {token: string}).token
+    const as = (t: string, labels: Record<string, string>) => h.app.handle(new Request(`${ORIGIN}/operator/v1/enrollment-tickets`, {
+      method: 'POST', headers: {authorization: `Bearer ${t}`, 'content-type': 'application/json'}, body: JSON.stringify({labels}),
+    }))
+    expect((await as(await token('ops', 'operator'), {site: 'a'})).status).toBe(403)
+    const scoped = await token('site-a', 'admin', {scope: 'site = a'})
+    expect((await as(scoped, {site: 'a'})).status).toBe(201)
+    const outside = await as(scoped, {site: 'b'})
+    expect(outside.status).toBe(403)
+    expect(((await outside.json()) as {error: {code: string}}).error.code).toBe('outside_scope')
+    const {ticket} = await issue({site: 'c'})
+    const audit = await (await h.operator('GET', '/audit')).text()
+    expect(audit).toContain('enrollment.ticket_issued')
+    expect(audit).not.toContain(ticket.split('.')[2]!)
+  })
+
   test('a device redeeming a ticket with its own signature gets its labels, beside those an operator set', async () => {
     h = await createHarness()
     const d = await TestDevice.create(h)

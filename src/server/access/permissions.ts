@@ -56,6 +56,7 @@ export const ROUTE_RULES: Readonly<Record<string, RouteRule>> = {
   'POST /devices/:clientId/approve': change('devices.enroll', 'device.approved'),
   'POST /devices/:clientId/revoke': change('devices.enroll', 'device.revoked'),
   'POST /devices/preregister': change('devices.enroll', 'device.preregistered'),
+  'POST /enrollment-tickets': change('devices.enroll', 'enrollment.ticket_issued'),
   'PUT /devices/:clientId/labels': change('fleet.label', 'device.labels.replaced'),
   'PATCH /devices/:clientId/labels': change('fleet.label', 'device.labels.changed'),
 

@@ -4,8 +4,9 @@ import {parseCertificate} from '../../pki/index.ts'
 import {checkContentDigest, verifyRequest} from '../../signing/index.ts'
 import {clientKey} from '../device-api/auth.ts'
 import type {DeviceApiContext} from '../device-api/context.ts'
-import {OPERATOR_PREFIX, operatorHandler, readJson, type OperatorApiContext} from '../operator-api/context.ts'
-import {badRequest, invalid} from '../operator-api/errors.ts'
+import {auditRequest, OPERATOR_PREFIX, operatorHandler, outsideScope, principalOf, readJson, type OperatorApiContext} from '../operator-api/context.ts'
+import {labelsInScope} from '../access/scope.ts'
+import {badRequest, invalid, OperatorError} from '../operator-api/errors.ts'
 import {issueTicket, TICKET_MAX_CHARS, verifyTicket} from './ticket.ts'
 
 /** Where a device redeems its ticket: beside the Margo device interface, never inside it. */
@@ -14,13 +15,6 @@ export const ENROLLMENT_TICKETS_PATH = '/enrollment-tickets'
 const DEFAULT_TTL_SECONDS = 24 * 3600
 const MAX_TTL_SECONDS = 30 * 24 * 3600
 const REDEEM_MAX_BYTES = 16 * 1024
-
-export interface EnrollmentContext {
-  operator: OperatorApiContext
-  device: DeviceApiContext
-  /** HMAC key of the tickets (data dir `enrollment.key`). */
-  ticketKey: Uint8Array
-}
 
 export const ENROLLMENT_OPENAPI_PATHS = {
   [ENROLLMENT_TICKETS_PATH]: {post: {summary: 'Issue an enrollment ticket: labels a device receives when it onboards with it (body {labels, ttlSeconds})',
@@ -43,11 +37,12 @@ function signedTarget(request: Request, externalUrl: string | undefined): string
  * Under approval enrollment the labels are stored on the pending device and act once it is
  * approved, like any label.
  */
-export function enrollmentRoutes(ctx: EnrollmentContext) {
-  const {operator, device} = ctx
+export function enrollmentTicketRoutes(operator: OperatorApiContext) {
   const handle = operatorHandler(operator)
-  return new Elysia({name: 'margo-enrollment'})
-    .post(`${OPERATOR_PREFIX}${ENROLLMENT_TICKETS_PATH}`, ({request}) => handle(request, async () => {
+  return new Elysia({name: 'margo-enrollment-tickets', prefix: OPERATOR_PREFIX})
+    .post(ENROLLMENT_TICKETS_PATH, ({request}) => handle(request, async () => {
+      const config = operator.enrollmentTickets
+      if (!config) throw new OperatorError(503, 'not_configured', 'this server issues no enrollment tickets')
       const body = await readJson(request, 64 * 1024)
       const labels = body.labels ?? {}
       if (typeof labels !== 'object' || labels === null || Array.isArray(labels)) throw badRequest('labels must be an object {"key": "value"}')
@@ -55,11 +50,16 @@ export function enrollmentRoutes(ctx: EnrollmentContext) {
       if (problems.length > 0) throw invalid('invalid_labels', `${problems.length} label(s) are invalid — keys are [prefix/]name, values at most 63 characters of letters, digits, '-', '_' and '.'`, problems)
       const ttl = body.ttlSeconds ?? DEFAULT_TTL_SECONDS
       if (typeof ttl !== 'number' || !Number.isInteger(ttl) || ttl < 60 || ttl > MAX_TTL_SECONDS) throw badRequest(`ttlSeconds must be a whole number of seconds from 60 to ${MAX_TTL_SECONDS}`)
+      // A scoped token may only send devices into its own part of the fleet.
+      const scope = principalOf(request)?.scope ?? null
+      if (!labelsInScope(scope, labels as Record<string, string>)) throw outsideScope({message: "the ticket's labels would put devices outside this token's scope", details: [`labels ${JSON.stringify(labels)}`]})
       const expiresAt = Math.floor(operator.now().getTime() / 1000) + ttl
-      const ca = parseCertificate(device.caCertificatePem)
+      const ca = parseCertificate(config.caCertificatePem)
       if (!ca.ok) throw new Error(`the server's CA cannot be read: ${ca.reason}`)
-      const ticket = issueTicket(ctx.ticketKey, {labels: labels as Record<string, string>, expiresAt})
+      const ticket = issueTicket(config.key, {labels: labels as Record<string, string>, expiresAt})
       operator.log.info('enrollment.ticket_issued', {labels: Object.keys(labels), expiresAt: new Date(expiresAt * 1000).toISOString()})
+      // The ticket is a secret: the audit entry names its labels and expiry, never the ticket.
+      auditRequest(operator, request, {target: 'enrollment-ticket', summary: {labels, expiresAt: new Date(expiresAt * 1000).toISOString()}})
       return {
         ticket,
         labels: sortLabels(labels as Record<string, string>),
@@ -68,6 +68,11 @@ export function enrollmentRoutes(ctx: EnrollmentContext) {
         caFingerprint: ca.fingerprint,
       }
     }, 201), {parse: 'none'})
+}
+
+/** Where a device presents its ticket, signed with its key: beside the Margo device interface. */
+export function redeemRoutes(device: DeviceApiContext, ticketKey: Uint8Array) {
+  return new Elysia({name: 'margo-enrollment-redeem'})
     .post(REDEEM_PATH, async ({request}) => {
       const body = new Uint8Array(await request.arrayBuffer())
       if (body.byteLength > REDEEM_MAX_BYTES) return answer(413, 'payload_too_large', `the body exceeds ${REDEEM_MAX_BYTES} bytes`)
@@ -91,7 +96,7 @@ export function enrollmentRoutes(ctx: EnrollmentContext) {
       })
       if (!verified.ok) return answer(401, 'signature_invalid', `the request is not signed by the device's key: ${verified.detail}`)
       if (client.enrollment === 'revoked') return answer(403, 'revoked', 'this device has been revoked')
-      const check = verifyTicket(ctx.ticketKey, doc.ticket, device.now())
+      const check = verifyTicket(ticketKey, doc.ticket, device.now())
       if (!check.ok) {
         device.log.warn('enrollment.ticket_refused', {clientId: client.clientId, reason: check.reason})
         return answer(403, 'ticket_refused', check.reason)

@@ -31,6 +31,8 @@ export interface OperatorApiContext {
   lastSeen?: () => Map<string, string>
   /** When devices count as stale and offline; defaults in src/operator-contract/liveness.ts. */
   liveness?: {staleAfterMs: number, offlineAfterMs: number}
+  /** Key and CA of enrollment tickets (set by createServerApp); without them no tickets are issued. */
+  enrollmentTickets?: {key: Uint8Array, caCertificatePem: string}
 }
 
 /** The parsed JSON body of a request, kept for its audit entry. */

@@ -13,7 +13,7 @@ import {ACCESS_OPENAPI_PATHS, accessRoutes} from './access.ts'
 import {authorizeRequest} from './guard.ts'
 import {ensureBootstrapToken} from '../access/tokens.ts'
 import {createServices, type Services} from '../services.ts'
-import {ENROLLMENT_OPENAPI_PATHS} from '../enrollment/routes.ts'
+import {ENROLLMENT_OPENAPI_PATHS, enrollmentTicketRoutes} from '../enrollment/routes.ts'
 import {STATUS_OPENAPI_PATHS, statusRoutes} from './status.ts'
 import type {EnrollmentMode, Health} from '../../operator-contract/views.ts'
 
@@ -67,4 +67,5 @@ export function operatorApi(ctx: OperatorApiContext, services: Services = create
     .use(eventRoutes(ctx))
     .use(idRoutes(ctx))
     .use(accessRoutes(ctx))
+    .use(enrollmentTicketRoutes(ctx))
 }
