@@ -125,7 +125,7 @@ test('the rollout model end to end: deploy twice updates in place, a second roll
 
   // History, then undo: back to Servus, same deployment id, rolled out in place.
   const history = cli(server.dataDir, 'rollout', 'history', 'com-northstartida-hello-world', '--json').json<{history: {revision: number, actor: string, values: Record<string, unknown>}[]}>()
-  expect(history.history.map(h => [h.revision, h.actor, h.values.greeting])).toEqual([[1, 'operator', 'Servus'], [2, 'operator', 'Hi']])
+  expect(history.history.map(h => [h.revision, h.actor, h.values.greeting])).toEqual([[1, 'bootstrap', 'Servus'], [2, 'bootstrap', 'Hi']])
   const undo = cli(server.dataDir, 'rollout', 'undo', 'com-northstartida-hello-world', '--json')
   expect(undo.stderr).toBe('')
   const r3 = undo.json<Result>()
