@@ -13,6 +13,58 @@ export interface SyncRecord {
   at: string
   outcome: string
   detail?: string
+  /** The last poll that succeeded, carried over while polls fail, so health survives one bad poll. */
+  lastSuccessAt?: string
+}
+
+/** Poll outcomes in which the agent reached the WFM and holds its desired state. */
+const SUCCESSFUL_OUTCOMES = new Set(['not-modified', 'same', 'accepted'])
+
+export function isSuccessfulOutcome(outcome: string): boolean {
+  return SUCCESSFUL_OUTCOMES.has(outcome)
+}
+
+/** When the agent last polled successfully, as far as its last record tells. */
+export function lastSuccessOf(record: SyncRecord | null): string | undefined {
+  if (!record) return undefined
+  return isSuccessfulOutcome(record.outcome) ? record.at : record.lastSuccessAt
+}
+
+/** The record of a poll at `at`; a failed one keeps the time of the last good one from `prev`. */
+export function nextSyncRecord(prev: SyncRecord | null, at: Date, outcome: string, detail?: string): SyncRecord {
+  const record: SyncRecord = detail ? {at: at.toISOString(), outcome, detail} : {at: at.toISOString(), outcome}
+  const lastSuccess = isSuccessfulOutcome(outcome) ? undefined : lastSuccessOf(prev)
+  if (lastSuccess) record.lastSuccessAt = lastSuccess
+  return record
+}
+
+/** Three default poll intervals: one missed poll is not yet a reason to restart the agent. */
+export const DEFAULT_HEALTHY_MAX_AGE_MS = 900_000
+
+export interface AgentHealth {
+  healthy: boolean
+  reason: string
+}
+
+/**
+ * Healthy when the agent is onboarded and polled the WFM successfully within `maxAgeMs`.
+ * A container engine restarts or flags the agent on the exit code, so the reason says what to look at.
+ */
+export function agentHealth(status: AgentStatus, now: Date, maxAgeMs: number = DEFAULT_HEALTHY_MAX_AGE_MS): AgentHealth {
+  if (!status.clientId) return {healthy: false, reason: 'not onboarded yet'}
+  const success = lastSuccessOf(status.lastSync)
+  if (!success) {
+    const last = status.lastSync
+    return {healthy: false, reason: last ? `no successful poll yet (last: ${last.outcome}${last.detail ? `: ${last.detail}` : ''})` : 'no poll recorded yet'}
+  }
+  const ageMs = now.getTime() - Date.parse(success)
+  const age = `${Math.round(ageMs / 1000)}s ago`
+  if (!(ageMs <= maxAgeMs)) {
+    const last = status.lastSync!
+    const why = isSuccessfulOutcome(last.outcome) ? '' : `; last poll ${last.at}: ${last.outcome}${last.detail ? `: ${last.detail}` : ''}`
+    return {healthy: false, reason: `last successful poll ${success} (${age}), longer ago than ${Math.round(maxAgeMs / 1000)}s${why}`}
+  }
+  return {healthy: true, reason: `last successful poll ${success} (${age})`}
 }
 
 export interface AgentStatus {

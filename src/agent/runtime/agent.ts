@@ -22,7 +22,7 @@ import {syncOnce} from './sync-cycle.ts'
 import {redeemEnrollmentTicket} from './enrollment-ticket.ts'
 import {startMetricsExporter} from '../telemetry/exporter.ts'
 import pjson from '../../../package.json' with {type: 'json'}
-import {SYNC_FILE, type SyncRecord} from '../status-view.ts'
+import {nextSyncRecord, SYNC_FILE, type SyncRecord} from '../status-view.ts'
 
 /** How often the host is checked for capability changes (a cheap local check; PUT only on change). */
 const CAPABILITIES_CHECK_MS = 10 * 60 * 1000
@@ -220,9 +220,10 @@ export async function runAgent(opts: RunAgentOptions): Promise<void> {
 /** Writes the last poll's outcome for `margo agent status`, at most once a minute unless the outcome changes. */
 const lastRecorded = new WeakMap<StateStore, SyncRecord>()
 function recordSync(state: StateStore, at: Date, outcome: string, detail?: string) {
-  const prev = lastRecorded.get(state)
-  if (prev && prev.outcome === outcome && at.getTime() - Date.parse(prev.at) < 60_000) return
-  const record: SyncRecord = detail ? {at: at.toISOString(), outcome, detail} : {at: at.toISOString(), outcome}
+  const prev = lastRecorded.get(state) ?? state.readJson<SyncRecord>(SYNC_FILE) ?? null
+  if (lastRecorded.has(state) && prev && prev.outcome === outcome && at.getTime() - Date.parse(prev.at) < 60_000) return
+  // The previous record comes from disk after a restart, so `agent status --healthy` keeps the last good poll.
+  const record = nextSyncRecord(prev, at, outcome, detail)
   state.writeJson(SYNC_FILE, record)
   lastRecorded.set(state, record)
 }
