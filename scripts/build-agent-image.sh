@@ -60,6 +60,8 @@ $plan"
 }
 
 base_tag() {
+  # Package lists may not have been fetched yet on a fresh machine.
+  apt-cache show docker-compose >/dev/null 2>&1 || apt-get update -qq >&2 || true
   # shellcheck disable=SC2086
   resolve $WANTED >"$work/packages"
   # docker.io alone: its own dependencies (containerd, runc, iptables…) serve dockerd, not the CLI.
