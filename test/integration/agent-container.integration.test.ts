@@ -88,8 +88,9 @@ describe.skipIf(!enabled)('the agent container image with a real engine', () => 
     server = await startServe()
     expect(cli(server.dataDir, 'app', 'publish', join(work, 'margo.yaml')).stdout).toBe(`${APP}\t1.0\tcreated\n`)
 
-    const enroll = cli(server.dataDir, 'device', 'enroll-command', '--container', '--image', IMAGE, '--state-dir', stateDir, '--name', agentNames[0]!)
-    expect(enroll.stderr).toBe('')
+    const enroll = cli(server.dataDir, 'device', 'enroll-command', '--container', '--labels', 'site=plant-7', '--image', IMAGE, '--state-dir', stateDir, '--name', agentNames[0]!)
+    expect(enroll.code).toBe(0)
+    expect(enroll.stderr).toContain('Paste on the device as root (labels: site=plant-7;')
     runLine = enroll.stdout.trim()
     expect(runLine).toContain(`-e MARGO_CA_FINGERPRINT=sha256:`)
     // Settings from a mounted file; the server and the pinned CA come from the line's environment.
@@ -97,9 +98,10 @@ describe.skipIf(!enabled)('the agent container image with a real engine', () => 
     mkdirSync(stateDir, {recursive: true})
     t = performance.now()
     startAgentContainer(agentNames[0]!)
-    clientId = await eventually('the device to onboard and report capabilities', () => {
-      const devices = cli(server.dataDir, 'device', 'list', '--json').json<{clientId: string, capabilities: unknown}[]>()
-      return devices[0]?.capabilities ? devices[0].clientId : undefined
+    // Onboarded, capabilities reported, and the labels of the enrollment ticket in the line applied.
+    clientId = await eventually('the device to onboard with its labels and report capabilities', () => {
+      const devices = cli(server.dataDir, 'device', 'list', '--json').json<{clientId: string, capabilities: unknown, labels?: Record<string, string>}[]>()
+      return devices[0]?.capabilities && devices[0].labels?.site === 'plant-7' ? devices[0].clientId : undefined
     }, 60_000)
     timings.onboardMs = Math.round(performance.now() - t)
   }, 300_000)
