@@ -1,10 +1,12 @@
 import {existsSync} from 'node:fs'
 import {dirname, join} from 'node:path'
+import {availableParallelism} from 'node:os'
 import {Flags} from '@oclif/core'
 import pjson from '../package.json' with {type: 'json'}
 import {MargoCommand} from '../src/cli/margo-command.ts'
 import {defaultDataDir} from '../src/config/paths.ts'
 import {STATUS_TIMELINE_RETENTION} from '../src/margo/limits.ts'
+import {WORKER_READY, workerFromEnv} from '../src/server/cluster/workers.ts'
 import {startServer} from '../src/server/serve.ts'
 
 /** dist/release beside a dist/margo, when there is one: where `bun run release` writes. */
@@ -38,6 +40,7 @@ On first start it creates a root CA, a server certificate and an operator token 
     'signature-max-age': Flags.integer({description: 'Oldest accepted RFC 9421 "created", in seconds', default: 300, min: 1}),
     'signature-skew': Flags.integer({description: 'Allowed clock skew for "created" in the future, in seconds', default: 60, min: 0}),
     'tls-min-version': Flags.string({description: 'Lowest TLS version accepted (the Margo specification requires 1.3)', options: ['1.3', '1.2'], default: '1.3'}),
+    workers: Flags.integer({description: 'Processes serving the port and sharing the database (one of them runs the controllers)', env: 'MARGO_WORKERS', default: availableParallelism(), defaultHelp: async () => 'the number of cores', min: 1, max: 64}),
     'log-level': Flags.string({options: ['debug', 'info', 'warn', 'error'], default: 'info'}),
     'log-format': Flags.string({options: ['text', 'json'], description: 'Log format (default: text on a terminal, json otherwise)'}),
     'release-dir': Flags.string({description: 'Agent executables and SHA256SUMS (the output of bun run release) served to devices under /downloads', env: 'MARGO_RELEASE_DIR', default: defaultReleaseDir(), defaultHelp: async () => defaultReleaseDir()}),
@@ -54,9 +57,12 @@ On first start it creates a root CA, a server certificate and an operator token 
       return
     }
     // Listen for the stop signal before anything starts, so a signal during start-up is not fatal.
+    const worker = workerFromEnv(process.env)
     const stopRequested = new Promise<void>(resolve => {
       process.once('SIGTERM', resolve)
       process.once('SIGINT', resolve)
+      // A worker's stdin is its primary's pipe: it closes when the primary is gone, however that happened.
+      if (worker) void (async () => { for await (const _ of Bun.stdin.stream()) { /* nothing is sent */ } resolve() })()
     })
     const server = await startServer({
       dataDir: flags['data-dir'],
@@ -77,8 +83,11 @@ On first start it creates a root CA, a server certificate and an operator token 
       logFormat: flags['log-format'] as 'text' | 'json' | undefined,
       version: pjson.version,
       releaseDir: flags['release-dir'] || undefined,
+      workers: flags.workers,
+      worker,
     })
-    process.stdout.write(`margo ${pjson.version} serving ${server.deviceApiUrl} (operator API ${server.operatorUrl}, data ${flags['data-dir']}) — agents: margo agent --server ${server.deviceApiUrl} --ca-fingerprint ${server.caFingerprint}\n`)
+    if (worker) process.stdout.write(`${WORKER_READY}\n`)
+    else process.stdout.write(`margo ${pjson.version} serving ${server.deviceApiUrl} (operator API ${server.operatorUrl}, data ${flags['data-dir']}) — agents: margo agent --server ${server.deviceApiUrl} --ca-fingerprint ${server.caFingerprint}\n`)
     await stopRequested
     await server.stop()
   }

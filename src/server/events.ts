@@ -4,13 +4,28 @@ export type {ServerEvent}
 
 type Listener = (event: ServerEvent) => void
 
+/**
+ * The server's events, delivered synchronously to this process's listeners. With several serve
+ * processes, a journal (src/server/cluster/event-journal.ts) also takes every local event out
+ * (`onEmit`) and brings the other processes' events in (`deliver`).
+ */
 export class EventBus {
   private listeners = new Set<Listener>()
+  private outbound: Listener | undefined
   subscribe(listener: Listener): () => void {
     this.listeners.add(listener)
     return () => this.listeners.delete(listener)
   }
+  /** Called with each event emitted in this process, after its listeners. */
+  onEmit(outbound: Listener | undefined) {
+    this.outbound = outbound
+  }
   emit(event: ServerEvent) {
+    this.deliver(event)
+    try { this.outbound?.(event) } catch { /* the journal logs its own failures */ }
+  }
+  /** An event from elsewhere (another process): to this process's listeners only. */
+  deliver(event: ServerEvent) {
     for (const l of this.listeners) {
       try { l(event) } catch { /* a faulty listener must not break the request that emitted */ }
     }

@@ -6,10 +6,15 @@ import type {Logger} from '../util/log.ts'
  * How `margo serve` asks Bun to listen, beyond address, TLS and body size. Elysia's defaults suit
  * a development machine, not a fleet manager, so each of them is overridden here.
  */
-export function listenerOptions(log: Logger) {
+export function listenerOptions(log: Logger, sharedPort = false) {
   return {
-    // With SO_REUSEPORT a second server binds the same port and the kernel splits devices between the two.
-    reusePort: false,
+    /**
+     * With SO_REUSEPORT a second server binds the same port and the kernel splits devices between
+     * the two: only `serve --workers` sets it, on its own processes. Linux admits to the group
+     * only sockets of the same user (so another account cannot take a share of the devices);
+     * a program of the same user could, as it could read the data directory.
+     */
+    reusePort: sharedPort,
     // Development mode answers an unhandled error with Bun's error page: source lines and a stack, to any client.
     development: false,
     /**

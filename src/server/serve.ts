@@ -16,6 +16,9 @@ import {ensureOperatorToken} from './operator-token.ts'
 import {startRegistryScheduler} from './registries/index.ts'
 import {startRolloutController} from './rollouts/index.ts'
 import {closeEventStreams} from './fleet-status/event-stream.ts'
+import {startEventJournal} from './cluster/event-journal.ts'
+import {runAsSingleton} from './cluster/lease.ts'
+import {selfCommand, startWorkers, type WorkerSpec} from './cluster/workers.ts'
 import {createServices} from './services.ts'
 import {Store} from './store/store.ts'
 import {caFingerprint, defaultSans, ensureTlsMaterial} from './tls-material.ts'
@@ -42,9 +45,20 @@ export interface ServeOptions {
   version: string
   /** Release executables and SHA256SUMS served under /downloads to devices installing the agent. */
   releaseDir?: string
+  /**
+   * Processes serving the port (default 1). The first (the primary) holds the data-directory
+   * lock and starts the others with `workerCommand`; all share the port and the database.
+   */
+  workers?: number
+  /** Set in a worker the primary started: which one, and the port to share. */
+  worker?: WorkerSpec
+  /** How to start a worker (default: this program with this process's arguments). */
+  workerCommand?: string[]
 }
 
 export interface RunningServer {
+  /** The pids of the other serve processes (the primary's workers); empty with one process. */
+  workerPids(): number[]
   deviceApiUrl: string
   operatorUrl: string
   port: number
@@ -96,6 +110,8 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   const {hostname, port} = parseListen(opts.listen)
   const basePath = normalizeBasePath(opts.basePath)
   const files = dataDirFiles(opts.dataDir)
+  // A worker runs under the primary's lock.
+  if (opts.worker) return await startLocked(opts, log, hostname, opts.worker.port, basePath, files, () => {})
   // Two servers on one data directory would share a database and overwrite each other's server.json.
   const lock = acquireInstanceLock(files.serveLock, pid => new ServerAlreadyRunning(opts.dataDir, pid, urlOfServer(files.serverInfo, pid)))
   try {
@@ -109,9 +125,14 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
 async function startLocked(opts: ServeOptions, log: Logger, hostname: string, port: number, basePath: string, files: ReturnType<typeof dataDirFiles>, releaseLock: () => void): Promise<RunningServer> {
   const tls = await ensureTlsMaterial(opts.dataDir, {sans: defaultSans(opts.sans), tlsCert: opts.tlsCert, tlsKey: opts.tlsKey, caCert: opts.caCert})
   const token = ensureOperatorToken(opts.dataDir)
-  const store = new Store(files.database)
+  const workers = opts.worker ? 0 : Math.max(1, opts.workers ?? 1)
+  const shared = workers > 1 || opts.worker !== undefined
+  const workerIndex = opts.worker?.index ?? 0
+  const store = new Store(files.database, {shared})
   for (const note of store.migrationNotes) log.warn('store.migration_note', {note})
   const events = new EventBus()
+  const processId = `${workerIndex}:${process.pid}`
+  const journal = shared ? startEventJournal(store.db, events, processId, log) : undefined
   const startedAt = new Date()
   const now = () => new Date()
   // Built once: the operator API and the background jobs share them.
@@ -148,8 +169,12 @@ async function startLocked(opts: ServeOptions, log: Logger, hostname: string, po
   const app = createServerApp(device, operator, services, {releaseDir: opts.releaseDir, ticketKey: ensureTicketKey(opts.dataDir)})
 
   try {
-    app.listen({hostname, port, ...listenerOptions(log), tls: {cert: tls.certPem, key: tls.keyPem, secureOptions: opts.tlsMinVersion === '1.3' ? constants.SSL_OP_NO_TLSv1_2 | constants.SSL_OP_NO_TLSv1_1 | constants.SSL_OP_NO_TLSv1 : constants.SSL_OP_NO_TLSv1_1 | constants.SSL_OP_NO_TLSv1}, maxRequestBodySize: Math.max(opts.maxBodyBytes, 64 * 1024 * 1024) + 1024})
+    // Sharing the port needs SO_REUSEPORT on every socket of the group. The primary first binds
+    // it without, so a port another program holds is refused as with one process.
+    if (shared && !opts.worker) port = await probeExclusive(hostname, port)
+    app.listen({hostname, port, ...listenerOptions(log, shared), tls: {cert: tls.certPem, key: tls.keyPem, secureOptions: opts.tlsMinVersion === '1.3' ? constants.SSL_OP_NO_TLSv1_2 | constants.SSL_OP_NO_TLSv1_1 | constants.SSL_OP_NO_TLSv1 : constants.SSL_OP_NO_TLSv1_1 | constants.SSL_OP_NO_TLSv1}, maxRequestBodySize: Math.max(opts.maxBodyBytes, 64 * 1024 * 1024) + 1024})
   } catch (err) {
+    journal?.stop()
     store.close()
     const msg = err instanceof Error ? err.message : String(err)
     if (/EACCES|permission/i.test(msg) || (port < 1024 && process.getuid?.() !== 0)) {
@@ -159,11 +184,6 @@ async function startLocked(opts: ServeOptions, log: Logger, hostname: string, po
     throw new ServeError(`cannot listen on ${opts.listen}: ${msg}`, 1, {cause: err})
   }
   const actualPort = app.server!.port!
-  const origin = opts.externalUrl ? new URL(opts.externalUrl).origin : `https://${localHost(hostname)}:${actualPort}`
-  deviceApiUrl = opts.externalUrl ? opts.externalUrl.replace(/\/+$/, '') : `${origin}${basePath}`
-  const operatorUrl = `https://${localHost(hostname)}:${actualPort}${OPERATOR_PREFIX}`
-  writeFileAtomic(files.serverInfo, JSON.stringify({url: deviceApiUrl, operatorUrl, caFile: tls.caFile, pid: process.pid, version: opts.version}, null, 2) + '\n')
-
   const flushLastSeen = () => {
     if (device.lastSeen.size === 0) return
     const batch = [...device.lastSeen]
@@ -171,9 +191,19 @@ async function startLocked(opts: ServeOptions, log: Logger, hostname: string, po
     store.setLastSeen(batch)
   }
   const flusher = setInterval(flushLastSeen, 5000)
-  // Live selectors follow devices as they onboard and change; registries refill the catalog.
-  const stopRollouts = startRolloutController({store, events, log, now}, services.rollouts)
-  const stopRegistries = startRegistryScheduler({store, events, log, now})
+  const controllers = startControllers()
+  if (opts.worker) {
+    log.info('server.worker_started', {worker: workerIndex, port: actualPort})
+    return runningWorker()
+  }
+  const origin = opts.externalUrl ? new URL(opts.externalUrl).origin : `https://${localHost(hostname)}:${actualPort}`
+  deviceApiUrl = opts.externalUrl ? opts.externalUrl.replace(/\/+$/, '') : `${origin}${basePath}`
+  const operatorUrl = `https://${localHost(hostname)}:${actualPort}${OPERATOR_PREFIX}`
+  const pool = workers > 1
+    ? await startWorkers({count: workers, port: actualPort, command: opts.workerCommand ?? [...selfCommand(), ...process.argv.slice(2)], log})
+    : undefined
+  writeFileAtomic(files.serverInfo, JSON.stringify({url: deviceApiUrl, operatorUrl, caFile: tls.caFile, pid: process.pid, version: opts.version}, null, 2) + '\n')
+
 
   log.info('server.started', {version: opts.version, url: deviceApiUrl, listen: `${hostname}:${actualPort}`, dataDir: opts.dataDir, enrollment: opts.enrollment, tlsGenerated: tls.generated})
   if (opts.enrollment === 'auto') {
@@ -182,6 +212,7 @@ async function startLocked(opts: ServeOptions, log: Logger, hostname: string, po
 
   let stopped = false
   return {
+    workerPids: () => pool?.pids() ?? [],
     deviceApiUrl,
     operatorUrl,
     port: actualPort,
@@ -189,17 +220,82 @@ async function startLocked(opts: ServeOptions, log: Logger, hostname: string, po
     async stop() {
       if (stopped) return
       stopped = true
-      clearInterval(flusher)
-      stopRegistries()
-      stopRollouts()
-      // Event streams never end by themselves, and the server waits for open responses.
-      closeEventStreams(events)
-      await app.stop()
-      flushLastSeen()
-      store.close()
+      await pool?.stop()
+      await stopServing()
       if (urlOfServer(files.serverInfo, process.pid) !== undefined) rmSync(files.serverInfo, {force: true})
       releaseLock()
       log.info('server.stopped', {})
     },
+  }
+
+  /**
+   * Live selectors follow devices as they onboard and change; registries refill the catalog.
+   * With several processes exactly one runs them, the holder of the `controllers` lease (which
+   * also trims the shared tables); if it dies, another takes over within LEASE_TTL_MS.
+   */
+  function startControllers(): {stop(): void} {
+    const start = () => {
+      const stopRollouts = startRolloutController({store, events, log, now}, services.rollouts)
+      const stopRegistries = startRegistryScheduler({store, events, log, now})
+      const pruner = journal && setInterval(() => {
+        try {
+          journal.prune()
+          store.pruneCacheInvalidations()
+        } catch (err) {
+          log.warn('server.prune_failed', {error: err instanceof Error ? err.message : String(err)})
+        }
+      }, 60_000)
+      return () => {
+        if (pruner) clearInterval(pruner)
+        stopRegistries()
+        stopRollouts()
+      }
+    }
+    if (!shared) {
+      const stop = start()
+      return {stop}
+    }
+    return runAsSingleton({db: store.db, name: 'controllers', holder: processId, log, start})
+  }
+
+  async function stopServing() {
+    clearInterval(flusher)
+    controllers.stop()
+    journal?.stop()
+    // Event streams never end by themselves, and the server waits for open responses.
+    closeEventStreams(events)
+    await app.stop()
+    flushLastSeen()
+    store.close()
+  }
+
+  function runningWorker(): RunningServer {
+    let stopped = false
+    return {
+      workerPids: () => [],
+      deviceApiUrl: '', operatorUrl: '', port: actualPort, caFingerprint: caFingerprint(tls.caPem),
+      async stop() {
+        if (stopped) return
+        stopped = true
+        await stopServing()
+        log.info('server.worker_stopped', {worker: workerIndex})
+      },
+    }
+  }
+}
+
+/** Binds `port` without SO_REUSEPORT for a moment: fails as with one process when it is taken. Returns the bound port. */
+async function probeExclusive(hostname: string, port: number): Promise<number> {
+  // Workers of a server that just died may still be closing the port: give them a moment.
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const probe = Bun.listen({hostname, port, exclusive: true, socket: {data() {}}})
+      const bound = probe.port
+      probe.stop(true)
+      return bound
+    } catch (err) {
+      if (attempt >= 8 || port === 0) throw new Error(`EADDRINUSE: ${err instanceof Error ? err.message : String(err)}`)
+      await Bun.sleep(250)
+    }
   }
 }

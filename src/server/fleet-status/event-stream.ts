@@ -28,15 +28,23 @@ export class EventLog {
   private readonly streams = new Set<() => void>()
   private closed = false
 
-  constructor(bus: EventBus, private readonly capacity = REPLAY_BUFFER_SIZE) {
-    bus.subscribe(event => this.record(event))
+  /** Without a bus the log is fed by `append` (the journal shared by several serve processes). */
+  constructor(bus: EventBus | undefined, private readonly capacity = REPLAY_BUFFER_SIZE) {
+    bus?.subscribe(event => this.record(event))
   }
 
   get lastId(): number { return this.seq }
   get listenerCount(): number { return this.listeners.size }
 
   private record(event: ServerEvent) {
-    const entry = {id: ++this.seq, event}
+    this.append(this.seq + 1, event)
+  }
+
+  /** An event numbered elsewhere: ids only grow, so Last-Event-ID means the same in every process. */
+  append(id: number, event: ServerEvent) {
+    if (id <= this.seq) return
+    this.seq = id
+    const entry = {id, event}
     this.buffer.push(entry)
     if (this.buffer.length > this.capacity) this.buffer.shift()
     for (const l of this.listeners) l(entry)
@@ -83,6 +91,11 @@ export function closeEventStreams(bus: EventBus) {
 }
 
 const logs = new WeakMap<EventBus, EventLog>()
+
+/** Makes `log` the one `eventLogFor(bus)` returns: a log fed by the shared journal. */
+export function useEventLog(bus: EventBus, log: EventLog) {
+  logs.set(bus, log)
+}
 
 /** One log per bus: every stream of a server numbers events the same way. */
 export function eventLogFor(bus: EventBus): EventLog {

@@ -209,4 +209,32 @@ export const MIGRATIONS: Migration[] = [
   `
   CREATE UNIQUE INDEX rollouts_live_name ON rollouts(name) WHERE deleted = 0;
   `,
+  `
+  -- Several serve processes share one database (serve --workers). Each of these tables is how
+  -- they learn of one another's work.
+  -- Events in the order they happened, whichever process emitted them; the id is the event id
+  -- of the operator event stream (Last-Event-ID), so a client may reconnect to any process.
+  CREATE TABLE events (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    origin      TEXT NOT NULL,                          -- the emitting process
+    json        TEXT NOT NULL
+  );
+  -- Clients whose cached credential or manifest ETag another process must forget.
+  CREATE TABLE cache_invalidations (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    client_id   TEXT NOT NULL
+  );
+  -- Who runs a job that must run once (the controllers), until when, unless renewed.
+  CREATE TABLE leases (
+    name        TEXT PRIMARY KEY,
+    holder      TEXT NOT NULL,
+    expires_at  INTEGER NOT NULL                        -- ms since the epoch
+  );
+  -- Each process's own metrics, for a scrape answered by any of them.
+  CREATE TABLE metrics_snapshots (
+    worker      INTEGER PRIMARY KEY,
+    updated_at  INTEGER NOT NULL,                       -- ms since the epoch
+    json        TEXT NOT NULL
+  );
+  `,
 ]

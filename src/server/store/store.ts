@@ -133,8 +133,19 @@ export class Store {
    */
   private readonly credentials = new Map<string, ClientCredential>()
   private readonly manifestEtags = new Map<string, string>()
+  /**
+   * With several serve processes on one database (`shared`), a write that changes a cached entry
+   * also records the clientId in `cache_invalidations`; every read of a cache first asks SQLite
+   * whether another connection committed anything (`PRAGMA data_version`, no I/O) and, if so,
+   * forgets the entries recorded since it last looked. A revocation committed by one process is
+   * therefore seen by the next request any process serves.
+   */
+  private readonly shared: boolean
+  private dataVersion = -1
+  private lastInvalidation = 0
 
-  constructor(path: string) {
+  constructor(path: string, options: {shared?: boolean} = {}) {
+    this.shared = options.shared ?? false
     if (path !== ':memory:') {
       // Device certificates and deployment values (which may hold secrets) live here: owner only.
       mkdirSync(dirname(path), {recursive: true, mode: 0o700})
@@ -147,6 +158,45 @@ export class Store {
     this.db.exec('PRAGMA busy_timeout = 5000')
     this.db.exec('PRAGMA foreign_keys = ON')
     this.migrate()
+    if (this.shared) this.lastInvalidation = (this.db.query('SELECT coalesce(max(id), 0) AS id FROM cache_invalidations').get() as {id: number}).id
+  }
+
+  /** Forgets cached entries another process invalidated since the last look (shared mode only). */
+  private syncCaches() {
+    const version = (this.db.query('PRAGMA data_version').get() as {data_version: number}).data_version
+    if (version === this.dataVersion) return
+    this.dataVersion = version
+    const rows = this.db.query('SELECT id, client_id FROM cache_invalidations WHERE id > ? ORDER BY id').all(this.lastInvalidation) as {id: number, client_id: string}[]
+    if (rows.length === 0) return
+    // Rows are pruned by count: a gap means some were deleted before this process read them.
+    if (rows[0]!.id !== this.lastInvalidation + 1) {
+      this.credentials.clear()
+      this.manifestEtags.clear()
+    } else {
+      for (const r of rows) {
+        this.credentials.delete(r.client_id)
+        this.manifestEtags.delete(r.client_id)
+      }
+    }
+    this.lastInvalidation = rows[rows.length - 1]!.id
+  }
+
+  /** Forget `clientId`'s cached entries here and, in shared mode, in every other process. */
+  private invalidate(clientId: string) {
+    this.credentials.delete(clientId)
+    this.manifestEtags.delete(clientId)
+    if (this.shared) this.db.query('INSERT INTO cache_invalidations (client_id) VALUES (?)').run(clientId)
+  }
+
+  /** In shared mode, a write and its invalidation record commit together (one commit, one fsync). */
+  private write(fn: () => void) {
+    if (!this.shared || this.db.inTransaction) fn()
+    else this.db.transaction(fn)()
+  }
+
+  /** Keeps the newest `keep` invalidation records; a process further behind forgets its whole cache. */
+  pruneCacheInvalidations(keep = 10_000) {
+    this.db.query('DELETE FROM cache_invalidations WHERE id <= (SELECT max(id) FROM cache_invalidations) - ?').run(keep)
   }
 
   /** What the migrations run by this open changed or could not decide; the server logs them. */
@@ -200,6 +250,7 @@ export class Store {
 
   /** The fields authentication needs, from memory after the first read. */
   getCredential(clientId: string): ClientCredential | null {
+    if (this.shared) this.syncCaches()
     const cached = this.credentials.get(clientId)
     if (cached) return cached
     const row = this.db.query('SELECT client_id, fingerprint, certificate_pem, enrollment, not_after FROM clients WHERE client_id = ?')
@@ -219,15 +270,20 @@ export class Store {
   }
 
   insertClient(c: Omit<ClientRecord, 'lastSeenAt' | 'capabilitiesJson' | 'capabilitiesAt' | 'labels' | 'manifestVersion'>) {
-    this.db.query(`INSERT INTO clients (client_id, fingerprint, certificate_pem, subject, key_type, not_after, enrollment, onboarded_at)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?)`).run(c.clientId, c.fingerprint, c.certificatePem, c.subject, c.keyType, c.notAfter, c.enrollment, c.onboardedAt)
-    this.credentials.delete(c.clientId)
+    this.write(() => {
+      this.db.query(`INSERT INTO clients (client_id, fingerprint, certificate_pem, subject, key_type, not_after, enrollment, onboarded_at)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?)`).run(c.clientId, c.fingerprint, c.certificatePem, c.subject, c.keyType, c.notAfter, c.enrollment, c.onboardedAt)
+      this.invalidate(c.clientId)
+    })
   }
 
   setEnrollment(clientId: string, enrollment: Enrollment) {
     // Forget before writing: a failed write leaves the next read to the database either way.
     this.credentials.delete(clientId)
-    this.db.query('UPDATE clients SET enrollment = ? WHERE client_id = ?').run(enrollment, clientId)
+    this.write(() => {
+      this.invalidate(clientId)
+      this.db.query('UPDATE clients SET enrollment = ? WHERE client_id = ?').run(enrollment, clientId)
+    })
   }
 
   setCapabilities(clientId: string, json: string, at: string) {
@@ -338,6 +394,7 @@ export class Store {
 
   /** Version and ETag only: the 304 path of a poll needs nothing more. */
   currentManifestEtag(clientId: string): string | null {
+    if (this.shared) this.syncCaches()
     const cached = this.manifestEtags.get(clientId)
     if (cached) return cached
     const row = this.db.query('SELECT etag FROM manifests WHERE client_id = ? ORDER BY manifest_version DESC LIMIT 1').get(clientId) as {etag: string} | null
@@ -352,6 +409,11 @@ export class Store {
 
   insertManifest(m: ManifestRecord, entries: {deploymentId: string, digest: string}[]) {
     this.manifestEtags.delete(m.clientId)
+    this.write(() => this.insertManifestRows(m, entries))
+  }
+
+  private insertManifestRows(m: ManifestRecord, entries: {deploymentId: string, digest: string}[]) {
+    this.invalidate(m.clientId)
     this.db.query('INSERT INTO manifests (client_id, manifest_version, bytes, etag, bundle_digest, created_at) VALUES (?, ?, ?, ?, ?, ?)')
       .run(m.clientId, m.manifestVersion, m.bytes, m.etag, m.bundleDigest, m.createdAt)
     const q = this.db.query('INSERT INTO manifest_entries (client_id, manifest_version, deployment_id, digest) VALUES (?, ?, ?, ?)')
@@ -364,7 +426,7 @@ export class Store {
     const cutoff = this.db.query('SELECT manifest_version FROM manifests WHERE client_id = ? ORDER BY manifest_version DESC LIMIT 1 OFFSET ?')
       .get(clientId, keep) as {manifest_version: number} | null
     if (!cutoff) return
-    this.manifestEtags.delete(clientId)
+    this.invalidate(clientId)
     this.db.query('DELETE FROM manifest_entries WHERE client_id = ? AND manifest_version <= ?').run(clientId, cutoff.manifest_version)
     this.db.query('DELETE FROM manifests WHERE client_id = ? AND manifest_version <= ?').run(clientId, cutoff.manifest_version)
     this.db.exec(`DELETE FROM artifacts WHERE digest NOT IN (SELECT digest FROM manifest_entries)

@@ -1,0 +1,101 @@
+import type {Database} from 'bun:sqlite'
+import type {Logger} from '../../util/log.ts'
+import type {EventBus, ServerEvent} from '../events.ts'
+import {EventLog, REPLAY_BUFFER_SIZE, useEventLog} from '../fleet-status/event-stream.ts'
+
+/** How often a process looks for the others' events: the extra latency of an event made elsewhere. */
+export const JOURNAL_POLL_MS = 50
+/** Journal rows kept; the replay buffer of each process is smaller. */
+export const JOURNAL_RETENTION = 10_000
+
+export interface EventJournal {
+  /** Writes what is queued and reads what others wrote; the timer does it too. */
+  pump(): void
+  /** Deletes all but the newest JOURNAL_RETENTION rows (one process does it: the lease holder). */
+  prune(): void
+  stop(): void
+}
+
+/**
+ * Joins a process's event bus to the `events` table every serve process of a data directory
+ * shares. Local events reach local listeners at once (as with one process) and are written in
+ * batches; every process tails the table, hands the others' events to its own listeners (the
+ * rollout controller wherever it runs) and numbers the operator event stream by row id, so
+ * `Last-Event-ID` replays the same events from any process.
+ */
+export function startEventJournal(db: Database, bus: EventBus, origin: string, log: Logger, pollMs = JOURNAL_POLL_MS): EventJournal {
+  const eventLog = new EventLog(undefined, REPLAY_BUFFER_SIZE)
+  useEventLog(bus, eventLog)
+  const insert = db.query('INSERT INTO events (origin, json) VALUES (?, ?)')
+  const read = db.query('SELECT id, origin, json FROM events WHERE id > ? ORDER BY id LIMIT 1000')
+  let queue: ServerEvent[] = []
+  let scheduled = false
+
+  // Reconnecting clients may have seen events from before this process started: preload them.
+  const recent = db.query('SELECT id, origin, json FROM events ORDER BY id DESC LIMIT ?').all(REPLAY_BUFFER_SIZE) as Row[]
+  let lastId = 0
+  for (const row of recent.reverse()) {
+    eventLog.append(row.id, JSON.parse(row.json) as ServerEvent)
+    lastId = row.id
+  }
+
+  const flush = () => {
+    if (queue.length === 0) return
+    const batch = queue
+    queue = []
+    try {
+      db.transaction(() => { for (const e of batch) insert.run(origin, JSON.stringify(e)) })()
+    } catch (err) {
+      log.error('events.journal_write_failed', {events: batch.length, error: err instanceof Error ? err.message : String(err)})
+    }
+  }
+  const tail = () => {
+    for (;;) {
+      const rows = read.all(lastId) as Row[]
+      for (const row of rows) {
+        lastId = row.id
+        let event: ServerEvent
+        try { event = JSON.parse(row.json) as ServerEvent } catch { continue }
+        eventLog.append(row.id, event)
+        if (row.origin !== origin) bus.deliver(event)
+      }
+      if (rows.length < 1000) break
+    }
+  }
+  const pump = () => {
+    scheduled = false
+    try {
+      flush()
+      tail()
+    } catch (err) {
+      log.error('events.journal_read_failed', {error: err instanceof Error ? err.message : String(err)})
+    }
+  }
+  bus.onEmit(event => {
+    queue.push(event)
+    // Soon, not now: the emitting request's own transaction may still be open.
+    if (!scheduled) {
+      scheduled = true
+      setTimeout(pump, 0)
+    }
+  })
+  const timer = setInterval(pump, pollMs)
+  return {
+    pump,
+    prune() {
+      db.query('DELETE FROM events WHERE id <= (SELECT max(id) FROM events) - ?').run(JOURNAL_RETENTION)
+    },
+    stop() {
+      clearInterval(timer)
+      bus.onEmit(undefined)
+      pump()
+      eventLog.closeAll()
+    },
+  }
+}
+
+interface Row {
+  id: number
+  origin: string
+  json: string
+}
