@@ -4,7 +4,7 @@
  * (Debian package `wrk`) replaying pre-signed requests, in two shapes: keep-alive connections,
  * and one new TLS connection per poll (what a device polling every few minutes does).
  *
- *   bun bench/poll.ts [--seconds 5] [--devices 64] [--connections 16] [--profile DIR]
+ *   bun bench/poll.ts [--seconds 5] [--devices 64] [--connections 16] [--workers 1] [--threads 1] [--profile DIR]
  *
  * With --profile the server runs from source under `bun --cpu-prof-md` instead, and its
  * profile lands in DIR on exit (figures from such a run are not comparable).
@@ -28,6 +28,8 @@ const {values} = parseArgs({options: {
   devices: {type: 'string', default: '64'},
   connections: {type: 'string', default: '16'},
   profile: {type: 'string'},
+  workers: {type: 'string', default: '1'},
+  threads: {type: 'string', default: '1'},
 }})
 const seconds = Number(values.seconds)
 const deviceCount = Number(values.devices)
@@ -40,9 +42,14 @@ if (Bun.spawnSync(['sh', '-c', 'command -v wrk']).exitCode !== 0) {
   process.exit(2)
 }
 
-const cpuSeconds = (pid: number) => {
+const ownCpuSeconds = (pid: number) => {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
   return (Number(stat[11]) + Number(stat[12])) / CLOCK_TICKS
+}
+/** The server's CPU: the primary and its workers (`serve --workers`). */
+const cpuSeconds = (pid: number) => {
+  const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number)
+  return [pid, ...children].reduce((sum, p) => sum + ownCpuSeconds(p), 0)
 }
 
 /** Microseconds for one raw P-256 verify of `base`, the crypto bound of one signed poll. */
@@ -97,7 +104,7 @@ async function runWrk(url: string, script: string, pid: number) {
   const file = join(work, `poll-${Math.random().toString(36).slice(2)}.lua`)
   writeFileSync(file, script)
   const cpu0 = cpuSeconds(pid)
-  const proc = Bun.spawn(['wrk', '-t1', `-c${connections}`, `-d${seconds}s`, '--timeout', '5s', '-s', file, url], {stdout: 'pipe', stderr: 'pipe'})
+  const proc = Bun.spawn(['wrk', `-t${values.threads}`, `-c${connections}`, `-d${seconds}s`, '--timeout', '5s', '-s', file, url], {stdout: 'pipe', stderr: 'pipe'})
   const out = await new Response(proc.stdout).text()
   await proc.exited
   const cpu = cpuSeconds(pid) - cpu0
@@ -117,8 +124,8 @@ async function runWrk(url: string, script: string, pid: number) {
 }
 
 const server = values.profile
-  ? await startServe(['--log-level', 'warn'], undefined, undefined, [process.execPath, '--cpu-prof-md', `--cpu-prof-dir=${values.profile}`, join(import.meta.dir, '../src/main.ts')])
-  : await startServe(['--log-level', 'warn'])
+  ? await startServe(['--log-level', 'warn', '--workers', values.workers], undefined, undefined, [process.execPath, '--cpu-prof-md', `--cpu-prof-dir=${values.profile}`, join(import.meta.dir, '../src/main.ts')])
+  : await startServe(['--log-level', 'warn', '--workers', values.workers])
 try {
   const t = server.transport()
   const requests: {path: string, headers: Record<string, string>}[] = []
@@ -142,7 +149,7 @@ try {
     rawVerifyP256Micros: Number(verifyUs.toFixed(1)),
     keepAlive: {...keepAlive, timesCryptoBound: ratio(keepAlive)},
     newConnectionPerPoll: {...newConnection, timesCryptoBound: ratio(newConnection)},
-    devices: deviceCount, connections, seconds, workers: 1,
+    devices: deviceCount, connections, seconds, workers: Number(values.workers), wrkThreads: Number(values.threads),
   }
   console.log(JSON.stringify(result))
   for (const [name, r] of [['keep-alive', result.keepAlive], ['new connection per poll', result.newConnectionPerPoll]] as const) {

@@ -41,6 +41,8 @@ On first start it creates a root CA, a server certificate and an operator token 
     'signature-skew': Flags.integer({description: 'Allowed clock skew for "created" in the future, in seconds', default: 60, min: 0}),
     'tls-min-version': Flags.string({description: 'Lowest TLS version accepted (the Margo specification requires 1.3)', options: ['1.3', '1.2'], default: '1.3'}),
     workers: Flags.integer({description: 'Processes serving the port and sharing the database (one of them runs the controllers)', env: 'MARGO_WORKERS', default: availableParallelism(), defaultHelp: async () => 'the number of cores', min: 1, max: 64}),
+    'metrics-open': Flags.boolean({description: 'Also serve Prometheus metrics at GET /metrics without a token (otherwise GET /operator/v1/metrics with a token that has metrics.read)'}),
+    'metrics-listen': Flags.string({description: 'Serve Prometheus metrics at GET /metrics on a separate plain-HTTP loopback address, HOST:PORT (e.g. 127.0.0.1:9464)', env: 'MARGO_METRICS_LISTEN'}),
     'log-level': Flags.string({options: ['debug', 'info', 'warn', 'error'], default: 'info'}),
     'log-format': Flags.string({options: ['text', 'json'], description: 'Log format (default: text on a terminal, json otherwise)'}),
     'release-dir': Flags.string({description: 'Agent executables and SHA256SUMS (the output of bun run release) served to devices under /downloads', env: 'MARGO_RELEASE_DIR', default: defaultReleaseDir(), defaultHelp: async () => defaultReleaseDir()}),
@@ -84,6 +86,8 @@ On first start it creates a root CA, a server certificate and an operator token 
       version: pjson.version,
       releaseDir: flags['release-dir'] || undefined,
       workers: flags.workers,
+      metricsOpen: flags['metrics-open'],
+      metricsListen: flags['metrics-listen'],
       worker,
     })
     if (worker) process.stdout.write(`${WORKER_READY}\n`)

@@ -12,6 +12,24 @@ import {createServices, type Services} from './services.ts'
 export interface InstallerOptions {
   releaseDir?: string
   ticketKey?: Uint8Array
+  /** Told of every answered request (the server's metrics). */
+  observe?: RequestObserver
+}
+
+/** Called once per answered request with its route template (never the path: it holds ids). */
+export type RequestObserver = (r: {method: string, route: string, status: number, seconds: number}) => void
+
+const started = new WeakMap<Request, number>()
+
+function withObserver(app: Elysia, observe: RequestObserver | undefined): Elysia {
+  if (!observe) return app
+  return app
+    .onRequest(({request}) => { started.set(request, performance.now()) })
+    .onAfterResponse({as: 'global'}, ({request, route, set, responseValue}) => {
+      const t0 = started.get(request)
+      const status = responseValue instanceof Response ? responseValue.status : typeof set.status === 'number' ? set.status : 200
+      observe({method: request.method, route: route || 'unmatched', status, seconds: t0 === undefined ? 0 : (performance.now() - t0) / 1000})
+    })
 }
 
 /**
@@ -23,7 +41,7 @@ export function createServerApp(device: DeviceApiContext, operator: OperatorApiC
   // The operator API issues tickets under the key the redeem endpoint checks them with.
   const ticketKey = installer.ticketKey ?? operator.enrollmentTickets?.key ?? newTicketKey()
   operator.enrollmentTickets = {key: ticketKey, caCertificatePem: device.caCertificatePem}
-  return new Elysia()
+  return withObserver(new Elysia(), installer.observe)
     .use(deviceApi(device))
     .use(operatorApi(operator, services))
     .use(downloadRoutes({releaseDir: installer.releaseDir, caCertificatePem: device.caCertificatePem}))

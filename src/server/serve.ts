@@ -19,7 +19,10 @@ import {closeEventStreams} from './fleet-status/event-stream.ts'
 import {startEventJournal} from './cluster/event-journal.ts'
 import {runAsSingleton} from './cluster/lease.ts'
 import {selfCommand, startWorkers, type WorkerSpec} from './cluster/workers.ts'
+import {createServerMetrics, ownFamilies, scrape, SNAPSHOT_EVERY_MS, storeSnapshot} from './metrics/server-metrics.ts'
 import {createServices} from './services.ts'
+import {EXPOSITION_CONTENT_TYPE, renderExposition} from '../util/metrics.ts'
+import {DEFAULT_LIVENESS_THRESHOLDS} from '../operator-contract/liveness.ts'
 import {Store} from './store/store.ts'
 import {caFingerprint, defaultSans, ensureTlsMaterial} from './tls-material.ts'
 
@@ -54,6 +57,10 @@ export interface ServeOptions {
   worker?: WorkerSpec
   /** How to start a worker (default: this program with this process's arguments). */
   workerCommand?: string[]
+  /** Also serve GET /metrics without a token on the main port. */
+  metricsOpen?: boolean
+  /** A separate plain-HTTP loopback listener for GET /metrics, HOST:PORT. */
+  metricsListen?: string
 }
 
 export interface RunningServer {
@@ -109,6 +116,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   const log = createLogger({level: opts.logLevel, format: opts.logFormat})
   const {hostname, port} = parseListen(opts.listen)
   const basePath = normalizeBasePath(opts.basePath)
+  if (opts.metricsListen) metricsAddress(opts.metricsListen)
   const files = dataDirFiles(opts.dataDir)
   // A worker runs under the primary's lock.
   if (opts.worker) return await startLocked(opts, log, hostname, opts.worker.port, basePath, files, () => {})
@@ -156,6 +164,7 @@ async function startLocked(opts: ServeOptions, log: Logger, hostname: string, po
     lastSeen: new Map(),
   }
   let deviceApiUrl = ''
+  const metrics = createServerMetrics()
   const operator = {
     store, events, log, token,
     version: opts.version,
@@ -165,8 +174,22 @@ async function startLocked(opts: ServeOptions, log: Logger, hostname: string, po
     startedAt,
     now,
     lastSeen: () => device.lastSeen,
+    metrics: () => renderExposition(scrape({metrics, worker: workerIndex, db: store.db, shared, now: now(), thresholds: DEFAULT_LIVENESS_THRESHOLDS, version: opts.version, unflushed: device.lastSeen})),
   }
-  const app = createServerApp(device, operator, services, {releaseDir: opts.releaseDir, ticketKey: ensureTicketKey(opts.dataDir)})
+  device.metrics = metrics
+  store.onCommit = seconds => metrics.sqliteWrite.observe({}, seconds)
+  const app = createServerApp(device, operator, services, {releaseDir: opts.releaseDir, ticketKey: ensureTicketKey(opts.dataDir), observe: r => {
+    const labels = {route: r.route, method: r.method, status: String(r.status)}
+    metrics.requests.inc(labels)
+    metrics.duration.observe(labels, r.seconds)
+    if (r.method === 'GET' && r.route.endsWith('/clients/:clientId/deployments')) metrics.polls.inc({status: labels.status})
+    else if (r.method === 'POST' && r.route.endsWith('/status')) metrics.statusReports.inc({status: labels.status})
+  }})
+  const exposition = () => new Response(operator.metrics(), {headers: {'content-type': EXPOSITION_CONTENT_TYPE}})
+  if (opts.metricsOpen) app.get('/metrics', () => exposition())
+  const snapshots = shared ? setInterval(() => {
+    try { storeSnapshot(store.db, workerIndex, ownFamilies(metrics, workerIndex), Date.now()) } catch { /* the next one may succeed */ }
+  }, SNAPSHOT_EVERY_MS) : undefined
 
   try {
     // Sharing the port needs SO_REUSEPORT on every socket of the group. The primary first binds
@@ -191,6 +214,7 @@ async function startLocked(opts: ServeOptions, log: Logger, hostname: string, po
     store.setLastSeen(batch)
   }
   const flusher = setInterval(flushLastSeen, 5000)
+  const metricsServer = opts.metricsListen && !opts.worker ? listenMetrics(opts.metricsListen, exposition) : undefined
   const controllers = startControllers()
   if (opts.worker) {
     log.info('server.worker_started', {worker: workerIndex, port: actualPort})
@@ -260,6 +284,8 @@ async function startLocked(opts: ServeOptions, log: Logger, hostname: string, po
 
   async function stopServing() {
     clearInterval(flusher)
+    if (snapshots) clearInterval(snapshots)
+    metricsServer?.stop(true)
     controllers.stop()
     journal?.stop()
     // Event streams never end by themselves, and the server waits for open responses.
@@ -282,6 +308,21 @@ async function startLocked(opts: ServeOptions, log: Logger, hostname: string, po
       },
     }
   }
+}
+
+/** The plain-HTTP metrics listener's address: loopback only, since it needs no token. */
+export function metricsAddress(listen: string): {hostname: string, port: number} {
+  const {hostname, port} = parseListen(listen)
+  if (!/^(127\.\d+\.\d+\.\d+|::1|localhost)$/.test(hostname)) {
+    throw new ServeError(`--metrics-listen ${listen}: the metrics listener speaks plain HTTP without a token, so it listens on loopback only (e.g. 127.0.0.1:9464); put a proxy in front to publish it`, 2)
+  }
+  return {hostname, port}
+}
+
+/** The plain-HTTP metrics listener. */
+function listenMetrics(listen: string, exposition: () => Response) {
+  const {hostname, port} = metricsAddress(listen)
+  return Bun.serve({hostname, port, development: false, fetch: request => new URL(request.url).pathname === '/metrics' && request.method === 'GET' ? exposition() : new Response('not found\n', {status: 404})})
 }
 
 /** Binds `port` without SO_REUSEPORT for a moment: fails as with one process when it is taken. Returns the bound port. */

@@ -21,12 +21,14 @@ export type Permission =
   | 'denylist.manage'
   | 'tokens.manage'
   | 'audit.read'
+  /** Prometheus metrics: counts and timings, never a device or deployment id. */
+  | 'metrics.read'
 
 export const PERMISSIONS: readonly Permission[] = [
-  'session', 'fleet.read', 'fleet.deploy', 'fleet.label', 'catalog.publish', 'registries.manage', 'devices.enroll', 'denylist.manage', 'tokens.manage', 'audit.read',
+  'session', 'fleet.read', 'fleet.deploy', 'fleet.label', 'catalog.publish', 'registries.manage', 'devices.enroll', 'denylist.manage', 'tokens.manage', 'audit.read', 'metrics.read',
 ]
 
-const VIEWER: Permission[] = ['session', 'fleet.read']
+const VIEWER: Permission[] = ['session', 'fleet.read', 'metrics.read']
 
 export const ROLE_PERMISSIONS: Readonly<Record<Role, readonly Permission[]>> = {
   viewer: VIEWER,
@@ -50,6 +52,7 @@ export const ROUTE_RULES: Readonly<Record<string, RouteRule>> = {
   'GET /openapi.json': {permission: 'public'},
   'GET /health': {permission: 'session'},
   'GET /whoami': {permission: 'session'},
+  'GET /metrics': {permission: 'metrics.read'},
 
   'GET /devices': read(),
   'GET /devices/:clientId': read(),

@@ -26,11 +26,13 @@ const hasSignature = (h: Headers) => h.has('signature') && h.has('signature-inpu
  */
 export async function checkSignedRequest(ctx: DeviceApiContext, request: Request, body: Uint8Array, publicKey: KeyObject): Promise<Response | null> {
   if (!hasSignature(request.headers)) {
+    ctx.metrics?.signatureFailures.inc({reason: 'missing'})
     return problemResponse('signature-verification-failed', 'The request carries no RFC 9421 Signature and Signature-Input headers; sign it with the key of the onboarded certificate.')
   }
   if (body.byteLength > 0) {
     const digest = checkContentDigest(request.headers.get('content-digest'), body)
     if (digest !== 'ok') {
+      ctx.metrics?.signatureFailures.inc({reason: 'content-digest'})
       return problemResponse('invalid-digest-header', `Missing or invalid content-digest header (${digest}): send Content-Digest: sha-256=:<base64 of SHA-256 of the body>:`)
     }
   }
@@ -39,6 +41,7 @@ export async function checkSignedRequest(ctx: DeviceApiContext, request: Request
     {publicKey, now: Math.floor(ctx.now().getTime() / 1000), maxAgeSeconds: ctx.config.signatureMaxAgeSeconds, skewSeconds: ctx.config.signatureSkewSeconds},
   )
   if (!result.ok) {
+    ctx.metrics?.signatureFailures.inc({reason: result.reason})
     return problemResponse('signature-verification-failed', `Signature verification failed: ${result.detail}`, {reason: result.reason})
   }
   return null

@@ -38,6 +38,8 @@ export interface DeviceApiContext {
   keyCache: Map<string, KeyObject>
   /** Last-seen times gathered in memory and flushed in batches, so polling never writes to disk. */
   lastSeen: Map<string, string>
+  /** Counts signature failures by reason, when the server exposes metrics. */
+  metrics?: {signatureFailures: {inc(labels: Record<string, string>): void}}
 }
 
 export const DEFAULT_DEVICE_API_CONFIG: DeviceApiConfig = {

@@ -33,6 +33,8 @@ export interface OperatorApiContext {
   liveness?: {staleAfterMs: number, offlineAfterMs: number}
   /** Key and CA of enrollment tickets (set by createServerApp); without them no tickets are issued. */
   enrollmentTickets?: {key: Uint8Array, caCertificatePem: string}
+  /** The Prometheus exposition of `GET /metrics` (src/server/metrics/); empty when not given. */
+  metrics?: () => string
 }
 
 /** The parsed JSON body of a request, kept for its audit entry. */

@@ -4,10 +4,10 @@
  * authenticated, the route's permission looked up in src/server/access/permissions.ts and
  * checked against the token's role. Handlers then read the caller with `accessOf(request)`.
  */
-import {randomUUID} from 'node:crypto'
 import {authenticate, type Principal} from '../access/tokens.ts'
 import {matchRoute, roleAllows, ruleFor, type RouteRule} from '../access/permissions.ts'
 import type {Store} from '../store/store.ts'
+import {requestIdOf} from '../request-id.ts'
 import {OperatorError} from './errors.ts'
 
 export interface RequestAccess {
@@ -25,8 +25,6 @@ const ACCESS = new WeakMap<Request, RequestAccess>()
 
 export const accessOf = (request: Request): RequestAccess | undefined => ACCESS.get(request)
 
-const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/
-
 export interface GuardDeps {
   store: Store
   now: () => Date
@@ -42,8 +40,7 @@ export function authorizeRequest(deps: GuardDeps, request: Request, prefix: stri
   const path = new URL(request.url).pathname
   const declared = route ?? matchRoute(request.method, path.startsWith(prefix) ? path.slice(prefix.length) : path)
   const rule = declared ? ruleFor(request.method, declared, prefix) : null
-  const given = request.headers.get('x-request-id')
-  const requestId = given && REQUEST_ID.test(given) ? given : randomUUID()
+  const requestId = requestIdOf(request)
   const bare = declared?.startsWith(prefix) ? declared.slice(prefix.length) : declared ?? path
   if (!rule) {
     // Deny by default: a route nobody declared a permission for is nobody's.

@@ -16,6 +16,7 @@ import {createServices, type Services} from '../services.ts'
 import {ENROLLMENT_OPENAPI_PATHS, enrollmentTicketRoutes} from '../enrollment/routes.ts'
 import {STATUS_OPENAPI_PATHS, statusRoutes} from './status.ts'
 import type {EnrollmentMode, Health} from '../../operator-contract/views.ts'
+import {EXPOSITION_CONTENT_TYPE} from '../../util/metrics.ts'
 
 export {OPERATOR_PREFIX, type OperatorApiContext}
 
@@ -58,6 +59,8 @@ export function operatorApi(ctx: OperatorApiContext, services: Services = create
       enrollment: ctx.enrollment as EnrollmentMode,
       deviceApiUrl: ctx.deviceApiUrl,
     })))
+    .get(`${OPERATOR_PREFIX}/metrics`, ({request}) => handle(request, () =>
+      new Response(ctx.metrics?.() ?? '', {headers: {'content-type': EXPOSITION_CONTENT_TYPE}})))
     .use(deviceRoutes(ctx))
     .use(appRoutes(ctx, services.catalog))
     .use(deploymentRoutes(ctx, services.deployments, services.rollouts))

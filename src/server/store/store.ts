@@ -214,9 +214,16 @@ export class Store {
     }
   }
 
+  /** Told how long each committed write transaction took (the server's metrics). */
+  onCommit: ((seconds: number) => void) | undefined
+
   transaction<T>(fn: () => T): T {
     try {
-      return this.db.transaction(fn)()
+      if (!this.onCommit || this.db.inTransaction) return this.db.transaction(fn)()
+      const t0 = performance.now()
+      const result = this.db.transaction(fn)()
+      this.onCommit((performance.now() - t0) / 1000)
+      return result
     } catch (err) {
       // A read inside the rolled-back transaction may have cached what never committed.
       this.credentials.clear()
