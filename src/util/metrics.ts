@@ -75,7 +75,7 @@ export class Histogram extends Metric {
   collect(): Family {
     const samples: Sample[] = []
     for (const s of this.series.values()) {
-      this.buckets.forEach((b, i) => samples.push({name: `${this.name}_bucket`, labels: {...s.labels, le: String(b)}, value: s.counts[i]!}))
+      for (const [i, b] of this.buckets.entries()) samples.push({name: `${this.name}_bucket`, labels: {...s.labels, le: String(b)}, value: s.counts[i]!})
       samples.push({name: `${this.name}_bucket`, labels: {...s.labels, le: '+Inf'}, value: s.count})
       samples.push({name: `${this.name}_sum`, labels: s.labels, value: s.sum})
       samples.push({name: `${this.name}_count`, labels: s.labels, value: s.count})

@@ -1,7 +1,7 @@
 import type {Database} from 'bun:sqlite'
 import type {Logger} from '../../util/log.ts'
 import type {EventBus, ServerEvent} from '../events.ts'
-import {EventLog, REPLAY_BUFFER_SIZE, useEventLog} from '../fleet-status/event-stream.ts'
+import {EventLog, REPLAY_BUFFER_SIZE, attachEventLog} from '../fleet-status/event-stream.ts'
 
 /** How often a process looks for the others' events: the extra latency of an event made elsewhere. */
 export const JOURNAL_POLL_MS = 50
@@ -25,7 +25,7 @@ export interface EventJournal {
  */
 export function startEventJournal(db: Database, bus: EventBus, origin: string, log: Logger, pollMs = JOURNAL_POLL_MS): EventJournal {
   const eventLog = new EventLog(undefined, REPLAY_BUFFER_SIZE)
-  useEventLog(bus, eventLog)
+  attachEventLog(bus, eventLog)
   const insert = db.query('INSERT INTO events (origin, json) VALUES (?, ?)')
   const read = db.query('SELECT id, origin, json FROM events WHERE id > ? ORDER BY id LIMIT 1000')
   let queue: ServerEvent[] = []

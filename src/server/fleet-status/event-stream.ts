@@ -93,7 +93,7 @@ export function closeEventStreams(bus: EventBus) {
 const logs = new WeakMap<EventBus, EventLog>()
 
 /** Makes `log` the one `eventLogFor(bus)` returns: a log fed by the shared journal. */
-export function useEventLog(bus: EventBus, log: EventLog) {
+export function attachEventLog(bus: EventBus, log: EventLog) {
   logs.set(bus, log)
 }
 
