@@ -19,11 +19,11 @@ export default class Serve extends MargoCommand {
   static override summary = 'Run the Workload Fleet Manager (the Margo device interface and the operator API)'
   static override description = `Serves the Margo Workload Management API to devices over HTTPS, with an embedded SQLite store in the data directory.
 
-On first start it creates a root CA, a server certificate and an operator token in the data directory. Devices download the root CA from GET <url>/api/v1/onboarding/certificate; operator commands run on this machine find the server, the token and the CA through the same data directory.`
+On first start it creates a root CA, a server certificate and an operator token in the data directory. A new device waits in pending until an operator approves it (margo device approve) or presents a join token (margo device join-token create); --enrollment auto trusts every device, for labs only. Devices download the root CA from GET <url>/api/v1/onboarding/certificate; operator commands run on this machine find the server, the token and the CA through the same data directory.`
   static override examples = [
     {description: 'Lab server on an unprivileged port', command: '<%= config.bin %> serve --listen :8443'},
     {description: 'Serve the API under the prefix the Margo conformance suites use', command: '<%= config.bin %> serve --listen 127.0.0.1:8443 --base-path /v1alpha2/margo'},
-    {description: 'Require operator approval for new devices', command: '<%= config.bin %> serve --listen :8443 --enrollment approve'},
+    {description: 'Lab or test bench: trust every device that onboards, without approval', command: '<%= config.bin %> serve --listen 127.0.0.1:8443 --enrollment auto'},
   ]
   static override flags = {
     'data-dir': Flags.string({description: 'Directory for the database, TLS material and operator token', env: 'MARGO_DATA_DIR', default: defaultDataDir(), defaultHelp: async () => defaultDataDir()}),
@@ -34,7 +34,7 @@ On first start it creates a root CA, a server certificate and an operator token 
     'tls-cert': Flags.string({description: 'Use this server certificate (PEM) instead of the generated one'}),
     'tls-key': Flags.string({description: 'Private key (PEM) of --tls-cert'}),
     'ca-cert': Flags.string({description: 'Root CA (PEM) to publish to devices with --tls-cert'}),
-    enrollment: Flags.string({description: 'How new devices are admitted: auto (lab), approve (operator approves), allowlist (pre-registered certificates only)', options: ['auto', 'approve', 'allowlist'], default: 'auto', env: 'MARGO_ENROLLMENT'}),
+    enrollment: Flags.string({description: 'How new devices are admitted: approve (an operator approves, or a join token preauthorises), allowlist (pre-registered or join-token certificates only), auto (lab: every device is trusted)', options: ['approve', 'allowlist', 'auto'], default: 'approve', env: 'MARGO_ENROLLMENT'}),
     'max-body-bytes': Flags.integer({description: 'Largest device request body accepted (larger gets 413)', default: 1024 * 1024, min: 1024}),
     'status-retention': Flags.integer({description: 'Status timeline rows kept per deployment (a run of identical reports is one row); older rows are deleted', default: STATUS_TIMELINE_RETENTION, min: 1, env: 'MARGO_STATUS_RETENTION'}),
     'signature-max-age': Flags.integer({description: 'Oldest accepted RFC 9421 "created", in seconds', default: 300, min: 1}),

@@ -519,3 +519,41 @@ export interface AuditEntry {
 export type AuditVerification =
   | {ok: true, entries: number, head: string | null}
   | {ok: false, entries: number, brokenAt: number, reason: string}
+
+/** A join token as listed: never its secret, which is shown once, at creation. */
+export interface JoinTokenInfo {
+  id: string
+  /** Applied to each device the token admits, when it onboards. */
+  labels: Record<string, string>
+  /** Label selector the admitted device's labels must match; null: none. */
+  scope: string | null
+  maxUses: number
+  uses: number
+  createdAt: string
+  createdBy: string
+  expiresAt: string
+  revokedAt: string | null
+  lastUsedAt: string | null
+}
+
+export interface CreatedJoinToken extends JoinTokenInfo {
+  /** The join token itself: shown this once, stored on the server only as a hash. */
+  token: string
+}
+
+/** `POST /operator/v1/join`: what a device presents before it onboards. */
+export interface JoinRequest {
+  token: string
+  /** `sha256:<hex>` of the DER of the certificate the device will onboard with. */
+  fingerprint: string
+}
+
+export interface JoinResult {
+  fingerprint: string
+  joinTokenId: string
+  labels: Record<string, string>
+  /** Set when a device with this certificate was already waiting in pending: it is active now. */
+  approvedClientId: string | null
+  /** True when this token had already preauthorised this certificate: no use was counted. */
+  repeated: boolean
+}

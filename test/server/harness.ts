@@ -28,7 +28,9 @@ export async function createHarness(config: Partial<DeviceApiConfig> = {}) {
   const now = () => clock ?? new Date()
   const device: DeviceApiContext = {
     store, events, log: silentLogger,
-    config: {...DEFAULT_DEVICE_API_CONFIG, ...config},
+    // Tests of other things onboard devices and use them at once: they run under --enrollment auto.
+    // Tests of enrollment name the policy they test.
+    config: {...DEFAULT_DEVICE_API_CONFIG, enrollment: 'auto', ...config},
     caCertificatePem: await testCa(),
     now,
     keyCache: new Map(),

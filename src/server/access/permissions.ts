@@ -16,7 +16,7 @@ export type Permission =
   | 'fleet.label'
   | 'catalog.publish'
   | 'registries.manage'
-  /** Approve, revoke and pre-register devices: enrollment decisions. */
+  /** Approve, revoke and pre-register devices, manage join tokens: enrollment decisions. */
   | 'devices.enroll'
   | 'denylist.manage'
   | 'tokens.manage'
@@ -62,6 +62,13 @@ export const ROUTE_RULES: Readonly<Record<string, RouteRule>> = {
   'POST /enrollment-tickets': change('devices.enroll', 'enrollment.ticket_issued'),
   'PUT /devices/:clientId/labels': change('fleet.label', 'device.labels.replaced'),
   'PATCH /devices/:clientId/labels': change('fleet.label', 'device.labels.changed'),
+
+  'GET /join-tokens': {permission: 'devices.enroll'},
+  'POST /join-tokens': change('devices.enroll', 'join_token.created'),
+  'POST /join-tokens/:id/revoke': change('devices.enroll', 'join_token.revoked'),
+  // No operator token: the join token in the body is the credential, checked by the route, which
+  // can only preauthorise one certificate fingerprint and audits each use itself.
+  'POST /join': {permission: 'public'},
 
   'GET /denylist': read(),
   'POST /denylist': change('denylist.manage', 'device.denied'),

@@ -35,11 +35,11 @@ export function principalView(p: Principal): PrincipalView {
   return {name: p.name, role: p.role, scope: p.scopeText, permissions: [...ROLE_PERMISSIONS[p.role]]}
 }
 
-/** `30d`, `12h`, `90m`, `2w`, `1y` from now. */
+/** `30d`, `12h`, `90m`, `2w`, `1y` (or `30s`, for short-lived join tokens) from now. */
 export function parseExpiry(text: string, now: Date): Date {
-  const m = /^(\d{1,6})([mhdwy])$/.exec(text.trim())
-  if (!m) throw invalid('invalid_expiry', `expires ${JSON.stringify(text)} is not a duration such as 90m, 12h, 30d, 2w or 1y`, [{path: 'expires', message: 'not a duration'}])
-  const unit = {m: 60_000, h: 3_600_000, d: 86_400_000, w: 7 * 86_400_000, y: 365 * 86_400_000}[m[2] as 'm' | 'h' | 'd' | 'w' | 'y']
+  const m = /^(\d{1,6})([smhdwy])$/.exec(text.trim())
+  if (!m) throw invalid('invalid_expiry', `expires ${JSON.stringify(text)} is not a duration such as 30s, 90m, 12h, 30d, 2w or 1y`, [{path: 'expires', message: 'not a duration'}])
+  const unit = {s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 7 * 86_400_000, y: 365 * 86_400_000}[m[2] as 's' | 'm' | 'h' | 'd' | 'w' | 'y']
   const ms = Number(m[1]) * unit
   if (ms <= 0) throw invalid('invalid_expiry', 'expires must be in the future', [{path: 'expires', message: 'zero'}])
   return new Date(now.getTime() + ms)

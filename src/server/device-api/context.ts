@@ -44,7 +44,8 @@ export interface DeviceApiContext {
 
 export const DEFAULT_DEVICE_API_CONFIG: DeviceApiConfig = {
   basePath: '',
-  enrollment: 'auto',
+  // A device is trusted only when someone vouched for it: an operator's approval or a join token.
+  enrollment: 'approve',
   signatureMaxAgeSeconds: 300,
   signatureSkewSeconds: 60,
   maxBodyBytes: 1024 * 1024,

@@ -68,7 +68,8 @@ export async function onboard(ctx: DeviceApiContext, request: Request, body: Uin
     return Response.json({clientId: existing.clientId}, {status: 201})
   }
 
-  const preregistered = ctx.store.isPreregistered(cert.fingerprint)
+  const preregistration = ctx.store.getPreregistration(cert.fingerprint)
+  const preregistered = preregistration !== null
   let enrollment: Enrollment
   if (ctx.config.enrollment === 'auto' || preregistered) enrollment = 'active'
   else if (ctx.config.enrollment === 'approve') enrollment = 'pending'
@@ -90,10 +91,17 @@ export async function onboard(ctx: DeviceApiContext, request: Request, body: Uin
       enrollment,
       onboardedAt: now,
     })
+    // Labels a join token granted arrive with the device, before any rollout looks at it.
+    const labels = preregistration?.labels ?? {}
+    if (Object.keys(labels).length > 0) ctx.store.setLabels(clientId, labels)
     publishManifest(ctx.store, clientId, now)
-    appendAudit(ctx.store, {actor: SYSTEM_ACTOR, action: 'device.onboarded', target: `device:${clientId}`, summary: {fingerprint: cert.fingerprint, enrollment, preregistered}}, ctx.now())
+    appendAudit(ctx.store, {actor: SYSTEM_ACTOR, action: 'device.onboarded', target: `device:${clientId}`, summary: {
+      fingerprint: cert.fingerprint, enrollment, preregistered, ...(preregistration?.joinToken ? {admittedBy: `join-token:${preregistration.joinToken}`, labels} : {}),
+    }}, ctx.now())
   })
-  ctx.log.info('device.onboarded', {clientId, fingerprint: cert.fingerprint, enrollment})
+  // One line per device that waits for a person, saying what that person runs.
+  if (enrollment === 'pending') ctx.log.warn('device.pending', {clientId, fingerprint: cert.fingerprint, approve: `margo device approve ${clientId}`})
+  else ctx.log.info('device.onboarded', {clientId, fingerprint: cert.fingerprint, enrollment, ...(preregistration?.joinToken ? {admittedBy: `join-token:${preregistration.joinToken}`} : {})})
   ctx.events.emit({type: 'device.onboarded', clientId})
   return Response.json({clientId}, {status: 201})
 }

@@ -10,6 +10,7 @@ import {REGISTRY_OPENAPI_PATHS, registryRoutes} from './registries.ts'
 import {OPERATOR_OPENAPI} from './openapi.ts'
 import {IDS_OPENAPI_PATHS, idRoutes} from './ids-routes.ts'
 import {ACCESS_OPENAPI_PATHS, accessRoutes} from './access.ts'
+import {JOIN_TOKEN_OPENAPI_PATHS, joinTokenRoutes} from './join-tokens.ts'
 import {authorizeRequest} from './guard.ts'
 import {ensureBootstrapToken} from '../access/tokens.ts'
 import {createServices, type Services} from '../services.ts'
@@ -28,7 +29,7 @@ const EVENTS_OPENAPI_PATHS = {
 /** The served OpenAPI document: the core resources plus each feature's own paths. */
 export const OPERATOR_OPENAPI_DOCUMENT = {
   ...OPERATOR_OPENAPI,
-  paths: {...OPERATOR_OPENAPI.paths, ...STATUS_OPENAPI_PATHS, ...DENYLIST_OPENAPI_PATHS, ...FLEET_OPENAPI_PATHS, ...REGISTRY_OPENAPI_PATHS, ...EVENTS_OPENAPI_PATHS, ...IDS_OPENAPI_PATHS, ...ACCESS_OPENAPI_PATHS, ...ENROLLMENT_OPENAPI_PATHS},
+  paths: {...OPERATOR_OPENAPI.paths, ...STATUS_OPENAPI_PATHS, ...DENYLIST_OPENAPI_PATHS, ...FLEET_OPENAPI_PATHS, ...REGISTRY_OPENAPI_PATHS, ...EVENTS_OPENAPI_PATHS, ...IDS_OPENAPI_PATHS, ...ACCESS_OPENAPI_PATHS, ...ENROLLMENT_OPENAPI_PATHS, ...JOIN_TOKEN_OPENAPI_PATHS},
 }
 
 /**
@@ -71,4 +72,5 @@ export function operatorApi(ctx: OperatorApiContext, services: Services = create
     .use(idRoutes(ctx))
     .use(accessRoutes(ctx))
     .use(enrollmentTicketRoutes(ctx))
+    .use(joinTokenRoutes(ctx))
 }

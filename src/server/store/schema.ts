@@ -237,4 +237,24 @@ export const MIGRATIONS: Migration[] = [
     json        TEXT NOT NULL
   );
   `,
+  `
+  -- Join tokens: an installer or agent presents one to preauthorise the certificate it is about to
+  -- onboard with. Only the SHA-256 of each secret is kept.
+  CREATE TABLE join_tokens (
+    id            TEXT PRIMARY KEY,
+    token_hash    TEXT NOT NULL UNIQUE,                 -- hex SHA-256 of the token
+    labels_json   TEXT NOT NULL DEFAULT '{}',           -- applied to the device when it onboards
+    scope         TEXT,                                 -- label selector the device's labels must match
+    max_uses      INTEGER NOT NULL,
+    uses          INTEGER NOT NULL DEFAULT 0,
+    created_at    TEXT NOT NULL,
+    created_by    TEXT NOT NULL,
+    expires_at    TEXT NOT NULL,
+    revoked_at    TEXT,
+    last_used_at  TEXT
+  );
+  -- A preauthorisation may carry labels for the device, and names the join token that made it.
+  ALTER TABLE preregistered ADD COLUMN labels_json TEXT;
+  ALTER TABLE preregistered ADD COLUMN join_token TEXT;
+  `,
 ]

@@ -320,6 +320,19 @@ export class Store {
     return this.db.query('SELECT 1 FROM preregistered WHERE fingerprint = ?').get(fingerprint) !== null
   }
 
+  /** A preauthorisation by a join token: the labels the device gets when it onboards. */
+  addJoinGrant(fingerprint: string, grant: {labels: Record<string, string>, joinToken: string}, at: string) {
+    this.db.query(`INSERT INTO preregistered (fingerprint, created_at, labels_json, join_token) VALUES (?, ?, ?, ?)
+      ON CONFLICT (fingerprint) DO UPDATE SET labels_json = excluded.labels_json, join_token = excluded.join_token`).run(fingerprint, at, JSON.stringify(grant.labels), grant.joinToken)
+  }
+
+  /** The preauthorisation of a certificate, or null; labels are empty for one an operator pre-registered by hand. */
+  getPreregistration(fingerprint: string): {labels: Record<string, string>, joinToken: string | null} | null {
+    const row = this.db.query('SELECT labels_json, join_token FROM preregistered WHERE fingerprint = ?').get(fingerprint) as {labels_json: string | null, join_token: string | null} | null
+    if (!row) return null
+    return {labels: (row.labels_json ? readLabels(row.labels_json) : null) ?? {}, joinToken: row.join_token}
+  }
+
   addDenied(value: string, at: string) {
     this.db.query('INSERT OR IGNORE INTO denied_certificates (value, created_at) VALUES (?, ?)').run(value, at)
   }
