@@ -42,7 +42,7 @@ setInterval(() => {}, 1 << 30)
 }
 
 const packages = Bun.serve({hostname: '127.0.0.1', port: 0, fetch: () => new Response('services:\n  web:\n    image: local/busybox:1\n    network_mode: none\n')})
-const server = await startServe(['--log-level', 'warn'])
+const server = await startServe(['--log-level', 'warn', '--enrollment', 'auto'])
 const agentEnv = {MARGO_FAKE_LOG: join(work, 'fake.log'), MARGO_FAKE_STATE: join(work, 'fake-state')}
 let agent = startAgent(server, join(work, 'agent'), agentEnv)
 try {

@@ -95,7 +95,7 @@ async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs: n
 
 async function scenario(interval: string) {
   const pollMs = parseDuration(interval)
-  const server = await startServe(['--log-level', 'warn'], mkdtempSync(join(work, 'serve-')))
+  const server = await startServe(['--log-level', 'warn', '--enrollment', 'auto'], mkdtempSync(join(work, 'serve-')))
   const sim = Bun.spawn([BIN, 'simulate', '--server', server.url, '--ca-file', join(server.dataDir, 'tls/ca.pem'), '--data-dir', server.dataDir,
     '--devices', String(deviceCount), '--poll-interval', interval, '--labels', 'fleet=sim', '--json'], {stdin: 'ignore', stdout: 'pipe', stderr: 'pipe'})
   try {

@@ -124,8 +124,8 @@ async function runWrk(url: string, script: string, pid: number) {
 }
 
 const server = values.profile
-  ? await startServe(['--log-level', 'warn', '--workers', values.workers], undefined, undefined, [process.execPath, '--cpu-prof-md', `--cpu-prof-dir=${values.profile}`, join(import.meta.dir, '../src/main.ts')])
-  : await startServe(['--log-level', 'warn', '--workers', values.workers])
+  ? await startServe(['--log-level', 'warn', '--workers', values.workers, '--enrollment', 'auto'], undefined, undefined, [process.execPath, '--cpu-prof-md', `--cpu-prof-dir=${values.profile}`, join(import.meta.dir, '../src/main.ts')])
+  : await startServe(['--log-level', 'warn', '--workers', values.workers, '--enrollment', 'auto'])
 try {
   const t = server.transport()
   const requests: {path: string, headers: Record<string, string>}[] = []

@@ -43,7 +43,7 @@ test('CL-01: margo serve + margo agent: deploy, update, undeploy, outage, crash,
   const app = readFileSync(HELLO_WORLD, 'utf8').replace('https://northstarida.example/hello-world/compose.tar.gz', `http://127.0.0.1:${packages.port}/compose.yaml`)
   writeFileSync(join(work, 'margo.yaml'), app)
 
-  let server = await startServe()
+  let server = await startServe(['--enrollment', 'auto'])
   running.push({stop: () => server.stop()})
   const port = server.port
   expect(cli(server.dataDir, 'app', 'publish', join(work, 'margo.yaml')).code).toBe(0)
@@ -108,7 +108,7 @@ test('CL-01: margo serve + margo agent: deploy, update, undeploy, outage, crash,
   await agent.waitForLog(/"wfm.unreachable"/)
   expect(agent.proc.exitCode).toBeNull()
   const restartedAt = stamp()
-  server = await startServe([], server.dataDir, `127.0.0.1:${port}`)
+  server = await startServe(['--enrollment', 'auto'], server.dataDir, `127.0.0.1:${port}`)
   // The report made while the server was down arrives after the restart.
   await installed(helm.deploymentId, restartedAt)
 
@@ -152,7 +152,7 @@ test('CL-01: margo serve + margo agent: deploy, update, undeploy, outage, crash,
   await server.stop()
   for (const suffix of ['', '-wal', '-shm']) rmSync(join(server.dataDir, `margo.db${suffix}`), {force: true})
   copyFileSync(snapshot, join(server.dataDir, 'margo.db'))
-  server = await startServe([], server.dataDir, `127.0.0.1:${port}`)
+  server = await startServe(['--enrollment', 'auto'], server.dataDir, `127.0.0.1:${port}`)
   await agent.waitForLog(/"sync.rejected_rollback".*"securityEvent":true/, 30000)
   seen = agentStatus<{manifestVersion: number, deployments: {state: string}[]}>(stateDir)
   expect(seen.manifestVersion).toBeGreaterThan(adoptedVersion)
@@ -184,7 +184,7 @@ test('margo agent --once: exit 5 when the WFM is unreachable, 4 when it refuses 
   expect(pending.error[0]).toContain('operator')
 
   // Helm is missing on this device: the deployment fails; undeployed, it goes without helm.
-  const server = await startServe()
+  const server = await startServe(['--enrollment', 'auto'])
   running.push({stop: () => server.stop()})
   expect(cli(server.dataDir, 'app', 'publish', HELLO_WORLD).code).toBe(0)
   const stateDir = join(work, 'once-device')

@@ -59,7 +59,7 @@ const SPEC_STEPS = 43
 describe('margo conformance wfm without the Margo project\'s suites (MARGO_CONFORMANCE_DIR is an empty folder)', () => {
   let server: ServeProcess
   const empty = mkdtempSync(join(tmpdir(), 'margo-no-suites-'))
-  beforeAll(async () => { server = await startServe(['--base-path', '/v1alpha2/margo']) })
+  beforeAll(async () => { server = await startServe(['--base-path', '/v1alpha2/margo', '--enrollment', 'auto']) })
   afterAll(async () => { await server.stop() })
 
   test('by default the built-in spec suite runs, and every one of its checks passes', async () => {
@@ -143,7 +143,7 @@ describe('margo conformance wfm without the Margo project\'s suites (MARGO_CONFO
 
 describe.skipIf(!suites)('margo conformance wfm against our own compiled server (--base-path /v1alpha2/margo)', () => {
   let server: ServeProcess
-  beforeAll(async () => { server = await startServe(['--base-path', '/v1alpha2/margo']) })
+  beforeAll(async () => { server = await startServe(['--base-path', '/v1alpha2/margo', '--enrollment', 'auto']) })
   afterAll(async () => { await server.stop() })
 
   test('wfm-core and device-supplier: every step passes except the documented conflicts', async () => {

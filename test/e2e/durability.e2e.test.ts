@@ -3,7 +3,7 @@ import {capabilitiesBody, HELLO_WORLD, statusBody, TestDevice} from '../server/h
 import {cli, startServe} from './binary.ts'
 
 test('SIGKILL during a burst of status posts loses no acknowledged report', async () => {
-  const server = await startServe()
+  const server = await startServe(['--enrollment', 'auto'])
   const device = await TestDevice.create(server.transport())
   await device.onboard()
   await device.send('POST', '/api/v1/clients/{clientId}/capabilities', {body: capabilitiesBody()})
@@ -34,7 +34,7 @@ test('SIGKILL during a burst of status posts loses no acknowledged report', asyn
   await server.proc.exited
   expect(acknowledged.length).toBeGreaterThanOrEqual(40)
 
-  const restarted = await startServe([], server.dataDir)
+  const restarted = await startServe(['--enrollment', 'auto'], server.dataDir)
   try {
     const token = (await Bun.file(`${restarted.dataDir}/operator-token`).text()).trim()
     const api = await fetch(`${restarted.url}/operator/v1/deployments/${deploymentId}`, {headers: {authorization: `Bearer ${token}`}, tls: {ca: restarted.ca}})

@@ -19,7 +19,7 @@ test('margo deploy --selector --wait: exits 0 once the labelled device reports i
   running.push({stop: async () => { packages.stop(true); return 0 }})
   writeFileSync(join(work, 'margo.yaml'), readFileSync(HELLO_WORLD, 'utf8').replace('https://northstarida.example/hello-world/compose.tar.gz', `http://127.0.0.1:${packages.port}/compose.yaml`))
 
-  const server = await startServe()
+  const server = await startServe(['--enrollment', 'auto'])
   running.push(server)
   expect(cli(server.dataDir, 'app', 'publish', join(work, 'margo.yaml')).code).toBe(0)
   const agent = startAgent(server, join(work, 'agent'), fakeEnv)

@@ -5,7 +5,7 @@ import {connect} from 'node:tls'
 import {eventually, startServe, type ServeProcess} from './binary.ts'
 
 let server: ServeProcess
-beforeAll(async () => { server = await startServe() })
+beforeAll(async () => { server = await startServe(['--enrollment', 'auto']) })
 afterAll(async () => { await server.stop() })
 
 interface RawResponse {

@@ -7,7 +7,7 @@ import {cli, startServe, type ServeProcess} from './binary.ts'
 const sha256 = (b: Uint8Array) => 'sha256:' + createHash('sha256').update(b).digest('hex')
 
 let server: ServeProcess
-beforeAll(async () => { server = await startServe() })
+beforeAll(async () => { server = await startServe(['--enrollment', 'auto']) })
 afterAll(async () => { await server.stop() })
 
 describe('compiled margo serve, end to end over HTTPS', () => {
@@ -127,7 +127,7 @@ describe('compiled margo serve, end to end over HTTPS', () => {
     expect(((await refused.json()) as {errors: {field: string}[]}).errors[0]!.field).toStartWith('x-acme-extensions[0]')
 
     // A record stored before the limits existed, written straight into the store.
-    const other = await startServe()
+    const other = await startServe(['--enrollment', 'auto'])
     try {
       const od = await TestDevice.create(other.transport())
       await od.onboard()
@@ -136,7 +136,7 @@ describe('compiled margo serve, end to end over HTTPS', () => {
       db.query('UPDATE clients SET capabilities_json = ? WHERE client_id = ?').run(`{"x":${'['.repeat(50_000)}${']'.repeat(50_000)}}`, od.clientId)
       db.close()
       await other.stop()
-      const restarted = await startServe([], other.dataDir)
+      const restarted = await startServe(['--enrollment', 'auto'], other.dataDir)
       try {
         const list = cli(restarted.dataDir, 'device', 'list', '--json')
         expect(list.code).toBe(0)
@@ -179,7 +179,7 @@ describe('compiled margo serve, end to end over HTTPS', () => {
   }, 60_000)
 
   test('SIGTERM stops the server cleanly and removes server.json', async () => {
-    const other = await startServe()
+    const other = await startServe(['--enrollment', 'auto'])
     expect(await other.stop()).toBe(0)
     expect(await Bun.file(`${other.dataDir}/server.json`).exists()).toBe(false)
   })

@@ -44,7 +44,7 @@ async function deployments(server: ServeProcess) {
 const devices = (server: ServeProcess) => cli(server.dataDir, 'device', 'list', '--json').json<{clientId: string, labels: Record<string, string>, capabilities: unknown}[]>()
 
 test('margo simulate: 200 devices onboard with spread labels, a deploy reaches all of them, and failures are reported per device', async () => {
-  const server = await startServe(['--log-level', 'warn'])
+  const server = await startServe(['--log-level', 'warn', '--enrollment', 'auto'])
   running.push(server)
   expect(cli(server.dataDir, 'app', 'publish', HELLO_WORLD).code).toBe(0)
 

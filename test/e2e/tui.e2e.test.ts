@@ -68,7 +68,7 @@ describe.skipIf(missing !== undefined)('margo tui (compiled, in tmux 80×24)', (
     const app = readFileSync(HELLO_WORLD, 'utf8').replace('https://northstarida.example/hello-world/compose.tar.gz', `http://127.0.0.1:${packages.port}/compose.yaml`)
     writeFileSync(join(work, 'margo.yaml'), app)
 
-    const server = await startServe()
+    const server = await startServe(['--enrollment', 'auto'])
     cleanup.push(() => server.stop())
     expect(cli(server.dataDir, 'app', 'publish', join(work, 'margo.yaml')).code).toBe(0)
     const agent = startAgent(server, join(work, 'agent'), {MARGO_FAKE_LOG: join(work, 'fake.log'), MARGO_FAKE_STATE: join(work, 'fake-state')})

@@ -73,6 +73,12 @@ describe.skipIf(!enabled)('the README tour with a real engine', () => {
     expect(published.stdout).toBe(`${APP}\t1.0\tcreated\n`)
 
     agent = startAgent(server, join(work, 'agent'), {}, [], {realTools: true})
+    // The tour's step 3: the new device waits in pending until the operator approves it.
+    const pending = await eventually('the device to onboard and wait for approval', () => {
+      const devices = cli(server.dataDir, 'device', 'list', '--json').json<{clientId: string, enrollment: string}[]>()
+      return devices[0]?.enrollment === 'pending' ? devices[0].clientId : undefined
+    })
+    expect(cli(server.dataDir, 'device', 'approve', pending).stdout).toBe(`${pending}\tactive\n`)
     clientId = await eventually('the device to onboard and report capabilities', () => {
       const devices = cli(server.dataDir, 'device', 'list', '--json').json<{clientId: string, capabilities: unknown}[]>()
       return devices[0]?.capabilities ? devices[0].clientId : undefined
