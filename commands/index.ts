@@ -13,6 +13,9 @@ import AppShow from './app/show.ts'
 import DeviceApprove from './device/approve.ts'
 import DeviceDeny from './device/deny.ts'
 import DeviceEnrollCommand from './device/enroll-command.ts'
+import JoinTokenCreate from './device/join-token/create.ts'
+import JoinTokenList from './device/join-token/list.ts'
+import JoinTokenRevoke from './device/join-token/revoke.ts'
 import DeviceList from './device/list.ts'
 import DeviceRevoke from './device/revoke.ts'
 import DeviceShow from './device/show.ts'
@@ -34,6 +37,9 @@ export const COMMANDS = {
   'device:revoke': DeviceRevoke,
   'device:deny': DeviceDeny,
   'device:enroll-command': DeviceEnrollCommand,
+  'device:join-token:create': JoinTokenCreate,
+  'device:join-token:list': JoinTokenList,
+  'device:join-token:revoke': JoinTokenRevoke,
   'app:publish': AppPublish,
   'app:list': AppList,
   'app:show': AppShow,

@@ -1,15 +1,17 @@
 import {BaseCommand} from '../../src/cli/base-command.ts'
 import {renderDeviceList} from '../../src/cli/render/devices.ts'
+import {pendingFirst} from '../../src/client/enrollment.ts'
 
 export default class DeviceList extends BaseCommand {
   static override summary = 'List devices with their enrollment and when they were last seen'
   static override description =
-    'Shows every device that has onboarded to the fleet manager: its client id, enrollment state (pending, active, revoked), the device id it reported in its capabilities, labels and last contact.'
+    'Shows every device that has onboarded to the fleet manager: its client id, enrollment state (pending, active, revoked), the device id it reported in its capabilities, labels and last contact. Pending devices come first: they wait for approval.'
   static override examples = ['<%= config.bin %> device list', '<%= config.bin %> device list --json | jq -r \'.[] | select(.enrollment == "pending") | .clientId\'']
 
   async run(): Promise<void> {
     const {flags} = await this.parse(DeviceList)
-    const devices = await this.client(flags).listDevices()
+    // Pending devices wait for someone: they come first.
+    const devices = pendingFirst(await this.client(flags).listDevices())
     this.emit(flags, devices, renderDeviceList)
   }
 }

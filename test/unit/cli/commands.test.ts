@@ -69,8 +69,9 @@ describe('operator commands against a fake operator API', () => {
     expect(r.stderr).toBe('')
     expect(r.code).toBe(0)
     const rows = r.stdout.trimEnd().split('\n').map(l => l.split('\t'))
-    expect(rows.map(c => c[0])).toEqual([DEVICE_ID, 'ffff0000-0000-4000-8000-000000000000'])
-    expect(rows[1]![1]).toBe('pending')
+    // The server lists the active device first; pending devices wait for someone, so they come first.
+    expect(rows.map(c => c[0])).toEqual(['ffff0000-0000-4000-8000-000000000000', DEVICE_ID])
+    expect(rows[0]![1]).toBe('pending')
   })
 
   test('--json prints exactly one JSON document', async () => {
