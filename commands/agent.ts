@@ -11,6 +11,7 @@ Settings come from flags, then MARGO_* environment variables, then the YAML conf
     {description: 'Trust the WFM CA by its fingerprint (shown by the server operator)', command: '<%= config.bin %> agent --server https://wfm.example.com --ca-fingerprint sha256:3f0c…'},
     {description: 'Lab use: trust the CA on first use', command: '<%= config.bin %> agent --server https://127.0.0.1:8443 --insecure-tofu --poll-interval 10s'},
     {description: 'Rehearse a rollout: everything is real except helm and docker, which are never run', command: '<%= config.bin %> agent --server https://wfm.example.com --ca-file wfm-ca.pem --simulate-drivers'},
+    {description: 'Join with a token an operator created (margo device join-token create): active at once, no approval step', command: 'MARGO_JOIN_TOKEN=margo-join_… <%= config.bin %> agent --server https://wfm.example.com --ca-fingerprint sha256:3f0c…'},
     {description: 'Show the effective configuration and where each value comes from', command: '<%= config.bin %> agent --server https://wfm.example.com --print-config'},
   ]
   static override flags = {
@@ -34,6 +35,7 @@ Settings come from flags, then MARGO_* environment variables, then the YAML conf
     'log-level': Flags.string({options: ['debug', 'info', 'warn', 'error']}),
     'print-config': Flags.boolean({description: 'Print the effective configuration with its sources and exit'}),
     once: Flags.boolean({description: 'Run one cycle (onboard, report, poll, apply, send status) and exit'}),
+    'join-token': Flags.string({description: 'Join token (from margo device join-token create) presented once before onboarding, so the device is active at once with the token\'s labels; prefer MARGO_JOIN_TOKEN, which stays out of the process list'}),
     'simulate-drivers': Flags.boolean({description: 'Never run helm or docker: report every deployment installed (or removed) without touching this host, to rehearse a rollout'}),
   }
 

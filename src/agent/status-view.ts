@@ -1,6 +1,8 @@
-import {existsSync} from 'node:fs'
+import {existsSync, readFileSync} from 'node:fs'
+import {parseCertificate} from '../pki/index.ts'
 import {NotFoundError} from '../util/errors.ts'
-import {loadClientId} from './identity.ts'
+import {identityFiles, loadClientId} from './identity.ts'
+import {loadJoinRecord} from './join.ts'
 import {loadAccepted} from './state/accepted.ts'
 import {Outbox} from './state/outbox.ts'
 import {StateDir} from './state/state-dir.ts'
@@ -70,6 +72,13 @@ export function agentHealth(status: AgentStatus, now: Date, maxAgeMs: number = D
 export interface AgentStatus {
   stateDir: string
   clientId: string | null
+  /**
+   * `sha256:<hex>` of the device certificate: what an operator compares before approving
+   * (margo device approve and margo device show print the server's side).
+   */
+  fingerprint?: string | null
+  /** The outcome of presenting a join token, if one was. */
+  join?: {at: string, outcome: 'admitted' | 'refused', joinTokenId?: string, code?: string, message?: string} | null
   server: string | null
   onboardedAt: string | null
   lastSync: SyncRecord | null
@@ -77,6 +86,18 @@ export interface AgentStatus {
   adoptedAt: string | null
   deployments: {deploymentId: string, state: string, digest: string, profile: string | null, components: {name: string, state: string}[], error: {code: string, message: string} | null, busy: string | null, nextAttemptAt: string | null}[]
   pendingReports: number
+}
+
+/** The fingerprint of a certificate file, or null when there is none yet. */
+function certificateFingerprint(path: string): string | null {
+  let pem: string
+  try {
+    pem = readFileSync(path, 'utf8')
+  } catch {
+    return null
+  }
+  const parsed = parseCertificate(pem)
+  return parsed.ok ? parsed.fingerprint : null
 }
 
 /** No state directory: the agent never ran here, or --state-dir points elsewhere. */
@@ -89,9 +110,12 @@ export function readAgentStatus(stateDir: string): AgentStatus {
   const identity = loadClientId(stateDir)
   const accepted = loadAccepted(sd)
   const workloads = new WorkloadStore(sd).all()
+  const joined = loadJoinRecord(sd)
   return {
     stateDir,
     clientId: identity?.clientId ?? null,
+    fingerprint: identity ? `sha256:${identity.fingerprint}` : joined?.fingerprint ?? certificateFingerprint(identityFiles(stateDir).cert),
+    join: joined ? {at: joined.at, outcome: joined.outcome, ...(joined.joinTokenId ? {joinTokenId: joined.joinTokenId} : {}), ...(joined.code ? {code: joined.code, message: joined.message} : {})} : null,
     server: identity?.server ?? null,
     onboardedAt: identity?.onboardedAt ?? null,
     lastSync: sd.readJson<SyncRecord>(SYNC_FILE),
@@ -111,6 +135,8 @@ export function readAgentStatus(stateDir: string): AgentStatus {
 export function renderAgentStatus(s: AgentStatus): string {
   const lines = [
     `client:            ${s.clientId ?? '(not onboarded)'}`,
+    `certificate:       ${s.fingerprint ?? '-'}`,
+    ...(s.join ? [`join token:        ${s.join.outcome === 'admitted' ? `admitted by ${s.join.joinTokenId}` : `refused (${s.join.code}): ${s.join.message}`} at ${s.join.at}`] : []),
     `server:            ${s.server ?? '-'}`,
     `state dir:         ${s.stateDir}`,
     `last sync:         ${s.lastSync ? `${s.lastSync.at} (${s.lastSync.outcome}${s.lastSync.detail ? `: ${s.lastSync.detail}` : ''})` : '-'}`,

@@ -14,6 +14,7 @@ export const AGENT_FLAG_NAMES: Readonly<Partial<Record<ConfigKey, string>>> = {
   caFingerprint: '--ca-fingerprint',
   insecureTofu: '--insecure-tofu',
   enrollmentTicket: '--enrollment-ticket',
+  joinToken: '--join-token',
   pollingIntervalRate: '--poll-interval',
   pollingIntervalPeriod: '--poll-period',
   timezone: '--timezone',
@@ -36,6 +37,7 @@ export const AGENT_ENV_VARS: Readonly<Record<string, ConfigKey>> = {
   MARGO_CA_FINGERPRINT: 'caFingerprint',
   MARGO_INSECURE_TOFU: 'insecureTofu',
   MARGO_ENROLLMENT_TICKET: 'enrollmentTicket',
+  MARGO_JOIN_TOKEN: 'joinToken',
   MARGO_POLL_INTERVAL: 'pollingIntervalRate',
   MARGO_POLL_PERIOD: 'pollingIntervalPeriod',
   MARGO_TIMEZONE: 'timezone',
@@ -48,7 +50,7 @@ export const AGENT_ENV_VARS: Readonly<Record<string, ConfigKey>> = {
 
 /** Order of keys in the effective configuration and in `--print-config`. */
 export const KEYS: readonly ConfigKey[] = [
-  'server', 'stateDir', 'configPath', 'keyType', 'keyFile', 'certFile', 'caFile', 'caFingerprint', 'insecureTofu', 'enrollmentTicket',
+  'server', 'stateDir', 'configPath', 'keyType', 'keyFile', 'certFile', 'caFile', 'caFingerprint', 'insecureTofu', 'enrollmentTicket', 'joinToken',
   'pollingIntervalRate', 'pollingIntervalPeriod', 'downtimeWindows', 'timezone', 'capabilities', 'workloadDir',
   'helm', 'docker', 'otel', 'logFormat', 'logLevel',
 ]

@@ -26,6 +26,8 @@ export interface AgentConfig {
   insecureTofu: boolean
   /** Labels the operator chose at install time, redeemed once after onboarding (a secret). */
   enrollmentTicket?: string
+  /** Presented once before onboarding to be admitted without an operator's approval (src/agent/join.ts). */
+  joinToken?: string
   /** Milliseconds between polls. */
   pollingIntervalRate: number
   /** Daily windows `HH:MM-HH:MM` in which polling happens. */

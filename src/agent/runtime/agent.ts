@@ -15,6 +15,7 @@ import type {Driver} from '../types.ts'
 import {reportCapabilities} from './capabilities-reporter.ts'
 import type {AgentContext} from './context.ts'
 import {downloader} from './download.ts'
+import {loadJoinRecord, needsJoin, presentJoinToken, saveJoinRecord, tokenSha256} from '../join.ts'
 import {CycleFailedError, WfmResponseError, cycleFailure, problemOf} from './errors.ts'
 import {Reconciler} from './reconciler.ts'
 import {flushOutbox} from './status-sender.ts'
@@ -140,6 +141,15 @@ export async function runAgent(opts: RunAgentOptions): Promise<void> {
   if (!trust) return
   client = new DeviceClient({server: config.server, caPem: trust.caPem, privateKey: identity.privateKey, alg: identity.alg})
 
+  const onboarded = clientIdFor(loadClientId(config.stateDir), {server: config.server, fingerprint: identity.fingerprint})
+  const joinToken = config.joinToken
+  if (joinToken && !onboarded) {
+    const caPem = trust.caPem
+    // Never logged, never stored: only its hash is kept, to present it once.
+    const joined = await persist('join', () => presentJoin(config, caPem, joinToken, identity, state, log, now), ONBOARDING_RETRY_CAP_MS)
+    if (!joined) return
+  }
+
   const clientId = await persist('onboarding', () => onboard(client!, identity, config, log, now), ONBOARDING_RETRY_CAP_MS)
   if (!clientId) return
   client.clientId = clientId
@@ -226,6 +236,31 @@ function recordSync(state: StateStore, at: Date, outcome: string, detail?: strin
   const record = nextSyncRecord(prev, at, outcome, detail)
   state.writeJson(SYNC_FILE, record)
   lastRecorded.set(state, record)
+}
+
+/**
+ * Presents the join token unless it was already presented for this server and certificate.
+ * A refusal is logged with the server's reason and the device onboards anyway: it then waits
+ * for an operator's approval. True once done either way.
+ */
+async function presentJoin(config: AgentConfig, caPem: string, token: string, identity: Identity, state: StateStore, log: Logger, now: () => Date): Promise<true> {
+  const current = {server: config.server, fingerprint: `sha256:${identity.fingerprint}`, tokenSha256: tokenSha256(token)}
+  const previous = loadJoinRecord(state)
+  if (!needsJoin(previous, current)) {
+    log.debug('join.already_presented', {outcome: previous!.outcome, at: previous!.at})
+    return true
+  }
+  const answer = await presentJoinToken({server: config.server, caPem, token, fingerprint: current.fingerprint})
+  const at = now().toISOString()
+  if (answer.ok) {
+    saveJoinRecord(config.stateDir, {...current, at, outcome: 'admitted', joinTokenId: answer.joinTokenId, labels: answer.labels})
+    log.info('join.admitted', {joinTokenId: answer.joinTokenId, fingerprint: current.fingerprint, labels: answer.labels, repeated: answer.repeated})
+  } else {
+    saveJoinRecord(config.stateDir, {...current, at, outcome: 'refused', code: answer.code, message: answer.message})
+    if (answer.code === 'already_active') log.info('join.not_needed', {reason: answer.message})
+    else log.error('join.refused', {code: answer.code, reason: answer.message, hint: 'the device onboards without it and waits for an operator: margo device approve'})
+  }
+  return true
 }
 
 /** One onboarding attempt; undefined means "try again later" (pending approval, refused, unreachable). */

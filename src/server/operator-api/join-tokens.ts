@@ -46,12 +46,12 @@ export function joinTokenRoutes(ctx: OperatorApiContext) {
       if (!token || !fingerprint) throw badRequest('give "token" (the join token) and "fingerprint" (sha256:<hex> of the certificate the device onboards with)')
       try {
         const result = redeemJoinToken(ctx.store, {token, fingerprint}, ctx.now(), accessOf(request)?.requestId)
-        ctx.log.info('device.joined', {joinToken: result.joinTokenId, fingerprint: result.fingerprint, approvedClientId: result.approvedClientId, repeated: result.repeated})
+        ctx.log.info('device.joined', {joinTokenId: result.joinTokenId, fingerprint: result.fingerprint, approvedClientId: result.approvedClientId, repeated: result.repeated})
         if (result.approvedClientId) ctx.events.emit({type: 'device.updated', clientId: result.approvedClientId})
         return result
       } catch (err) {
         if (!(err instanceof JoinRefused)) throw err
-        ctx.log.warn('join.refused', {code: err.code, joinToken: err.tokenId, fingerprint})
+        ctx.log.warn('join.refused', {code: err.code, joinTokenId: err.tokenId, fingerprint})
         throw new OperatorError(err.status, err.code, err.message)
       }
     }), {parse: 'none'})
