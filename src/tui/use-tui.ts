@@ -22,6 +22,7 @@ export interface FleetApi {
   /** `margo deploy`: create or update a rollout. */
   deployRollout(request: RolloutRequest): Promise<RolloutResult>
   deleteDeployment(deploymentId: string): Promise<Deployment>
+  approveDevice(clientId: string): Promise<Device>
 }
 
 /** The rollout the form edits: the one named like the app (the default name), else the app's only one. */
@@ -125,6 +126,13 @@ export function useTui(options: TuiOptions): [TuiState, (action: Action) => void
       case 'undeploy':
         try {
           safeDispatch({type: 'undeployed', deployment: await api.deleteDeployment(effect.deploymentId)})
+        } catch (err) {
+          safeDispatch({type: 'actionFailed', message: messageOf(err)})
+        }
+        return
+      case 'approve':
+        try {
+          safeDispatch({type: 'approved', device: await api.approveDevice(effect.clientId)})
         } catch (err) {
           safeDispatch({type: 'actionFailed', message: messageOf(err)})
         }

@@ -10,7 +10,7 @@ import {type Hint, hintLine, QUIT, QUIT_ANYWHERE} from './hints.ts'
 import {clip, highlight, type Line, row, type Segment, text} from './lines.ts'
 import {deviceLiveness} from './liveness.ts'
 import {COLUMNS, deploymentState, deploymentStateLabel, isRemoved, stateTone, visibleDeployments} from './panes.ts'
-import {cursorIndex, currentView, deviceDeployments, PANES, paneItems, type TuiState} from './state.ts'
+import {cursorIndex, currentView, deviceDeployments, PANES, paneItems, selectedPendingDevice, type TuiState} from './state.ts'
 import {undeployPrompt} from './undeploy.ts'
 
 export interface Size {
@@ -269,6 +269,7 @@ const HELP: [string, string][] = [
   ['/', 'filter the list as you type (Enter keeps it, Esc clears)'],
   ['d', 'deploy the selected app (on a device: choose an app)'],
   ['u', 'undeploy the selected deployment (asks y/n)'],
+  ['A', 'approve the selected pending device (shows its certificate fingerprint)'],
   ['a', 'show or hide removed deployments (dimmed when shown)'],
   ['r', 'refresh now'],
   ['?', 'this help'],
@@ -301,10 +302,11 @@ function hints(state: TuiState): Hint[] {
   const view = currentView(state)
   const help = h('?', 'help', 1)
   const removed = h('a', state.showRemoved ? 'hide removed' : 'show removed', 6)
-  if (view?.kind === 'device') return [h('↑↓', 'deployment', 6, true), h('Enter', 'open', 4), h('u', 'undeploy', 2), h('d', 'deploy here', 2), removed, h('Esc', 'back', 3), h('r', 'refresh', 7), help, QUIT]
+  const approve = selectedPendingDevice(state) ? [h('A', 'approve', 2)] : []
+  if (view?.kind === 'device') return [...approve, h('↑↓', 'deployment', 6, true), h('Enter', 'open', 4), h('u', 'undeploy', 2), h('d', 'deploy here', 2), removed, h('Esc', 'back', 3), h('r', 'refresh', 7), help, QUIT]
   if (view?.kind === 'deployment') return [h('u', 'undeploy', 2), h('r', 'refresh', 7), h('Esc', 'back', 3), help, QUIT]
   if (view?.kind === 'app') return [h('d', 'deploy', 2), removed, h('Esc', 'back', 3), h('r', 'refresh', 7), help, QUIT]
-  const action = state.pane === 'apps' ? [h('d', 'deploy', 2)] : state.pane === 'deployments' ? [h('u', 'undeploy', 2), removed] : []
+  const action = state.pane === 'apps' ? [h('d', 'deploy', 2)] : state.pane === 'deployments' ? [h('u', 'undeploy', 2), removed] : approve
   return [h('Tab', 'pane', 9, true), h('↑↓', 'move', 8, true), h('Enter', 'open', 4), h('/', 'filter', 5), ...action, h('r', 'refresh', 7), help, QUIT]
 }
 

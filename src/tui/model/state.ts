@@ -41,6 +41,7 @@ export type Effect =
   | {id: number, kind: 'openForm', appId: string}
   | {id: number, kind: 'deploy', request: RolloutRequest}
   | {id: number, kind: 'undeploy', deploymentId: string}
+  | {id: number, kind: 'approve', clientId: string}
   | {id: number, kind: 'quit'}
 
 type EffectSpec = Effect extends infer E ? (E extends {id: number} ? Omit<E, 'id'> : never) : never
@@ -88,6 +89,7 @@ export type Action =
   | {type: 'deployed', result: RolloutResult}
   | {type: 'deployFailed', message: string, details?: {path: string, message: string}[]}
   | {type: 'undeployed', deployment: Deployment}
+  | {type: 'approved', device: Device}
   | {type: 'actionFailed', message: string}
   | {type: 'stream', status: StreamStatus}
   | {type: 'tick', now: number}
@@ -258,6 +260,7 @@ function reduceKey(state: TuiState, key: KeyPress): TuiState {
       if (key.return && list[i]) return open(state, {kind: 'deployment', deploymentId: list[i]!.deploymentId})
       if (key.input === 'u') return askUndeploy(state, list[i])
       if (key.input === 'd') return {...switchPane(state, 'apps'), message: {text: `choose an app and press d to deploy it to ${view.clientId.slice(0, 8)}…`, tone: 'info'}}
+      if (key.input === 'A') return approve(state, view.clientId)
     }
     if (view.kind === 'deployment' && key.input === 'u') return askUndeploy(state, findDeployment(state, view.deploymentId))
     if (view.kind === 'app' && key.input === 'd') return openForm(state, view.appId)
@@ -280,7 +283,22 @@ function reduceKey(state: TuiState, key: KeyPress): TuiState {
   }
   if (key.input === 'd' && pane === 'apps') return openForm(state, item?.id)
   if (key.input === 'u' && pane === 'deployments') return askUndeploy(state, findDeployment(state, item?.id))
+  if (key.input === 'A' && pane === 'devices' && item) return approve(state, item.id)
   return state
+}
+
+/** Approving is for a device waiting in pending; anything else says why nothing happens. */
+function approve(state: TuiState, clientId: string): TuiState {
+  const d = state.data.devices.find(x => x.clientId === clientId)
+  if (d?.enrollment !== 'pending') return {...state, message: {text: `only a pending device can be approved; ${clientId.slice(0, 8)}… is ${d?.enrollment ?? 'unknown'}`, tone: 'error'}}
+  return withEffect({...state, message: {text: 'approving…', tone: 'info'}}, {kind: 'approve', clientId})
+}
+
+/** Whether the selected device (in the list or the open device view) waits for approval. */
+export function selectedPendingDevice(state: TuiState): boolean {
+  const view = currentView(state)
+  const id = view?.kind === 'device' ? view.clientId : !view && state.pane === 'devices' ? selectedItem(state)?.id : undefined
+  return id !== undefined && state.data.devices.some(d => d.clientId === id && d.enrollment === 'pending')
 }
 
 function viewMatches(view: View | undefined, other: View): boolean {
@@ -338,6 +356,13 @@ export function reduce(state: TuiState, action: Action): TuiState {
     case 'undeployed': {
       const view = currentView(state)
       const next = {...state, message: {text: `undeploying ${action.deployment.appId}: the device removes it at its next sync`, tone: 'info' as const}}
+      const refreshed = withEffect(next, {kind: 'refresh'})
+      return view ? withEffect(refreshed, {kind: 'load', view}) : refreshed
+    }
+    case 'approved': {
+      // The fingerprint is what the operator compares with `margo agent status` on the device.
+      const next = {...state, message: {text: `approved ${action.device.clientId.slice(0, 8)}… — certificate ${action.device.certificate.fingerprint}; compare with margo agent status on the device`, tone: 'info' as const}}
+      const view = currentView(state)
       const refreshed = withEffect(next, {kind: 'refresh'})
       return view ? withEffect(refreshed, {kind: 'load', view}) : refreshed
     }

@@ -132,6 +132,14 @@ export class FakeApi implements FleetApi {
     d.desired = 'absent'
     return structuredClone(d)
   }
+
+  async approveDevice(clientId: string) {
+    this.calls.push(`approveDevice ${clientId}`)
+    const d = this.devices.find(x => x.clientId === clientId)
+    if (!d) throw new Error(`device ${clientId} not found`)
+    d.enrollment = 'active'
+    return structuredClone(d)
+  }
 }
 
 /** An event source the test drives by hand. */

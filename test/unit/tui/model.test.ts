@@ -109,6 +109,26 @@ describe('state machine', () => {
     expect(s.effects.at(-1)).toMatchObject({kind: 'undeploy'})
   })
 
+  test('A approves the selected pending device, shows its fingerprint, and is offered only for pending devices', () => {
+    const api = new FakeApi({devices: [device(DEV_A, null, {enrollment: 'pending'}), device(DEV_B, 1)]})
+    let s = loaded(api)
+    const footer = (t: TuiState) => buildScreen(t, {columns: 120, rows: 24}).lines.map(lineText).at(-1)!
+    expect(selectedItem(s)?.id).toBe(DEV_A)
+    expect(footer(s)).toContain('A approve')
+    s = run(s, key('A'))
+    expect(s.effects.at(-1)).toMatchObject({kind: 'approve', clientId: DEV_A})
+    s = reduce(s, {type: 'approved', device: {...api.devices[0]!, enrollment: 'active'}})
+    expect(s.message?.text).toContain(`certificate sha256:${'cd'.repeat(32)}`)
+    expect(s.effects.at(-1)).toMatchObject({kind: 'refresh'})
+
+    const active = run(loaded(api), key('j'))
+    expect(selectedItem(active)?.id).toBe(DEV_B)
+    expect(footer(active)).not.toContain('A approve')
+    const refused = run(active, key('A'))
+    expect(refused.effects.some(e => e.kind === 'approve')).toBe(false)
+    expect(refused.message).toMatchObject({tone: 'error', text: expect.stringContaining('only a pending device can be approved')})
+  })
+
   test('an answer for a view already left is dropped', () => {
     const api = new FakeApi()
     let s = run(loaded(api), key('', {return: true}), key('', {escape: true}))
