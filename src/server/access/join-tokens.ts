@@ -52,7 +52,7 @@ export function createJoinToken(store: Store, request: JoinTokenRequest, creator
   if (typeof uses !== 'number' || !Number.isInteger(uses) || uses < 1 || uses > MAX_USES) {
     throw invalid('invalid_uses', `uses must be a whole number from 1 to ${MAX_USES}: how many devices the token may admit`, [{path: 'uses', message: 'out of range'}])
   }
-  let scope = request.scope === undefined ? creator.scope : parseScopeText(request.scope)
+  const scope = request.scope === undefined ? creator.scope : parseScopeText(request.scope)
   if (creator.scope && request.scope !== undefined) {
     const within = selectorWithinScope(scope!, creator.scope)
     if (!within.ok) throw invalid('outside_scope', `the join token's scope must stay inside token ${creator.name}'s scope ${JSON.stringify(creator.scopeText)}: it lacks ${within.missing.join(', ')}`, within.missing.map(m => ({path: 'scope', message: m})))
