@@ -75,7 +75,7 @@ test('the rollout model end to end: deploy twice updates in place, a second roll
   const dir = mkdtempSync(join(work, 'model-'))
   writeFileSync(join(dir, 'margo.yaml'), readFileSync(HELLO_WORLD, 'utf8').replace('https://northstarida.example/hello-world/compose.tar.gz', `http://127.0.0.1:${packages.port}/compose.yaml`))
   const env = {MARGO_FAKE_LOG: join(dir, 'fake.log'), MARGO_FAKE_STATE: join(dir, 'fake-state')}
-  const server = await startServe()
+  const server = await startServe(['--enrollment', 'auto'])
   running.push(server)
   expect(cli(server.dataDir, 'app', 'publish', join(dir, 'margo.yaml')).code).toBe(0)
   const agent = startAgent(server, join(dir, 'agent'), env)

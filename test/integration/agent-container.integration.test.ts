@@ -85,7 +85,7 @@ describe.skipIf(!enabled)('the agent container image with a real engine', () => 
     if (prepared.code !== 0) throw new Error(`prepare.sh failed:\n${prepared.out}`)
     writeFileSync(join(work, 'margo.yaml'), readFileSync(join(EXAMPLE, 'margo.yaml'), 'utf8').replace('127.0.0.1:8780', `127.0.0.1:${port}`))
 
-    server = await startServe()
+    server = await startServe(['--enrollment', 'auto'])
     expect(cli(server.dataDir, 'app', 'publish', join(work, 'margo.yaml')).stdout).toBe(`${APP}\t1.0\tcreated\n`)
 
     const enroll = cli(server.dataDir, 'device', 'enroll-command', '--container', '--labels', 'site=plant-7', '--image', IMAGE, '--state-dir', stateDir, '--name', agentNames[0]!)

@@ -27,7 +27,7 @@ afterAll(async () => {
 test.skipIf(skip !== undefined)(`linux-arm64 agent under qemu: onboards, reports arm64, polls and reports a deployment installed${skip ? ` — skipped: ${skip}` : ''}`, async () => {
   if ('skip' in release) return
   const binary = join(release.dir, releaseFileName(pjson.version, 'linux-arm64'))
-  server = await startServe()
+  server = await startServe(['--enrollment', 'auto'])
   const config = join(work, 'agent.yaml')
   writeFileSync(config, '{}\n')
   const agentOnce = () => {
