@@ -21,7 +21,7 @@ const freshConnections = (server: ServeProcess): Transport => ({
 let server: ServeProcess
 let token: string
 beforeAll(async () => {
-  server = await startServe(['--workers', '2'])
+  server = await startServe(['--workers', '2', '--enrollment', 'auto'])
   token = readFileSync(`${server.dataDir}/operator-token`, 'utf8').trim()
 })
 afterAll(async () => { await server.stop() })
