@@ -43,6 +43,7 @@ On first start it creates a root CA, a server certificate and an operator token 
     workers: Flags.integer({description: 'Processes serving the port and sharing the database (one of them runs the controllers)', env: 'MARGO_WORKERS', default: availableParallelism(), defaultHelp: async () => 'the number of cores', min: 1, max: 64}),
     'metrics-open': Flags.boolean({description: 'Also serve Prometheus metrics at GET /metrics without a token (otherwise GET /operator/v1/metrics with a token that has metrics.read)'}),
     'metrics-listen': Flags.string({description: 'Serve Prometheus metrics at GET /metrics on a separate plain-HTTP loopback address, HOST:PORT (e.g. 127.0.0.1:9464)', env: 'MARGO_METRICS_LISTEN'}),
+    'secret-key-file': Flags.string({description: 'Key (32 bytes, base64; mode 0600) that seals secrets at rest; default: secret.key in the data dir, created at first start', env: 'MARGO_SECRET_KEY_FILE'}),
     'log-level': Flags.string({options: ['debug', 'info', 'warn', 'error'], default: 'info'}),
     'log-format': Flags.string({options: ['text', 'json'], description: 'Log format (default: text on a terminal, json otherwise)'}),
     'release-dir': Flags.string({description: 'Agent executables and SHA256SUMS (the output of bun run release) served to devices under /downloads', env: 'MARGO_RELEASE_DIR', default: defaultReleaseDir(), defaultHelp: async () => defaultReleaseDir()}),
@@ -89,6 +90,7 @@ On first start it creates a root CA, a server certificate and an operator token 
       metricsOpen: flags['metrics-open'],
       metricsListen: flags['metrics-listen'],
       worker,
+      ...(flags['secret-key-file'] ? {secretKeyFile: flags['secret-key-file']} : {}),
     })
     if (worker) process.stdout.write(`${WORKER_READY}\n`)
     else process.stdout.write(`margo ${pjson.version} serving ${server.deviceApiUrl} (operator API ${server.operatorUrl}, data ${flags['data-dir']}) — agents: margo agent --server ${server.deviceApiUrl} --ca-fingerprint ${server.caFingerprint}\n`)

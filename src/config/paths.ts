@@ -37,6 +37,8 @@ export function dataDirFiles(dataDir: string) {
     serverCert: join(dataDir, 'tls', 'server.pem'),
     serverKey: join(dataDir, 'tls', 'server.key'),
     operatorToken: join(dataDir, 'operator-token'),
+    /** 32 random bytes (base64, mode 0600) that seal secrets at rest; created at first start. */
+    secretKey: join(dataDir, 'secret.key'),
     /** Written by a running `margo serve`: {url, operatorUrl, pid, version}; lets the CLI find it. */
     serverInfo: join(dataDir, 'server.json'),
     /** Held by the running `margo serve` (its pid) so a second one on this directory is refused. */

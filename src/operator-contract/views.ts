@@ -557,3 +557,21 @@ export interface JoinResult {
   /** True when this token had already preauthorised this certificate: no use was counted. */
   repeated: boolean
 }
+
+/** A secret as listed: never its value, which only the devices whose deployments refer to it receive. */
+export interface SecretInfo {
+  name: string
+  createdAt: string
+  updatedAt: string
+  /** The token that set the current value. */
+  updatedBy: string
+  /** Who refers to it as `${secret:NAME}`: live rollouts by name, present deployments by id. */
+  usedBy: {rollouts: string[], deployments: string[]}
+}
+
+/** What `PUT /secrets/{name}` did. */
+export interface SecretChange extends SecretInfo {
+  created: boolean
+  /** Deployments re-rendered with the new value: same id, new digest; their devices update in place. */
+  rerendered: {deploymentId: string, clientId: string, digest: string}[]
+}

@@ -23,6 +23,7 @@ import {createServerMetrics, ownFamilies, scrape, SNAPSHOT_EVERY_MS, storeSnapsh
 import {createServices} from './services.ts'
 import {EXPOSITION_CONTENT_TYPE, renderExposition} from '../util/metrics.ts'
 import {DEFAULT_LIVENESS_THRESHOLDS} from '../operator-contract/liveness.ts'
+import {loadSecretKey, secretBox} from './secrets/cipher.ts'
 import {Store} from './store/store.ts'
 import {caFingerprint, defaultSans, ensureTlsMaterial} from './tls-material.ts'
 
@@ -61,6 +62,10 @@ export interface ServeOptions {
   metricsOpen?: boolean
   /** A separate plain-HTTP loopback listener for GET /metrics, HOST:PORT. */
   metricsListen?: string
+  /** The key that seals secrets; default: the data dir's `secret.key`, created at first start. */
+  secretKeyFile?: string
+  /** How long before a device certificate expires it is listed and announced (ms; default 30 days). */
+  certExpiryWarningMs?: number
 }
 
 export interface RunningServer {
@@ -133,6 +138,12 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
 async function startLocked(opts: ServeOptions, log: Logger, hostname: string, port: number, basePath: string, files: ReturnType<typeof dataDirFiles>, releaseLock: () => void): Promise<RunningServer> {
   const tls = await ensureTlsMaterial(opts.dataDir, {sans: defaultSans(opts.sans), tlsCert: opts.tlsCert, tlsKey: opts.tlsKey, caCert: opts.caCert})
   const token = ensureOperatorToken(opts.dataDir)
+  let box
+  try {
+    box = secretBox(loadSecretKey(files.secretKey, opts.secretKeyFile))
+  } catch (err) {
+    throw new ServeError(err instanceof Error ? err.message : String(err), 2, {cause: err})
+  }
   const workers = opts.worker ? 0 : Math.max(1, opts.workers ?? 1)
   const shared = workers > 1 || opts.worker !== undefined
   const workerIndex = opts.worker?.index ?? 0
@@ -144,7 +155,7 @@ async function startLocked(opts: ServeOptions, log: Logger, hostname: string, po
   const startedAt = new Date()
   const now = () => new Date()
   // Built once: the operator API and the background jobs share them.
-  const services = createServices({store, events, log, now})
+  const services = createServices({store, events, log, now, secretBox: box})
   const device: DeviceApiContext = {
     store, events, log,
     config: {

@@ -4,6 +4,8 @@ import {createDeploymentService} from './deployments/deployment-service.ts'
 import type {EventBus} from './events.ts'
 import {createRegistryService} from './registries/service.ts'
 import {createRolloutService} from './rollouts/rollout-service.ts'
+import {ephemeralSecretBox, type SecretBox} from './secrets/cipher.ts'
+import {createSecretService} from './secrets/service.ts'
 import type {Store} from './store/store.ts'
 
 /** All the server's services need: none of them knows about HTTP or the operator API's context. */
@@ -12,15 +14,21 @@ export interface ServiceDeps {
   events: EventBus
   log: Logger
   now: () => Date
+  /** Seals secrets at rest: `margo serve` passes the data dir's key; without one (tests) a key lives as long as the process. */
+  secretBox?: SecretBox
 }
 
-/** The catalog, deployment, rollout and registry services, built once where the server is assembled. */
+/** The catalog, deployment, rollout, secret and registry services, built once where the server is assembled. */
 export function createServices(deps: ServiceDeps) {
   const {store, events, log, now} = deps
+  const secretService = createSecretService({store, events, now, box: deps.secretBox ?? ephemeralSecretBox()})
+  // Rendering reads secrets through this one reader: values stay references everywhere else.
+  const secrets = secretService.reader()
   return {
     catalog: createCatalogService({store, events, now}),
-    deployments: createDeploymentService({store, events, now}),
-    rollouts: createRolloutService({store, events, now}),
+    deployments: createDeploymentService({store, events, now, secrets}),
+    rollouts: createRolloutService({store, events, now, secrets}),
+    secrets: secretService,
     registries: createRegistryService({store, events, log, now}),
   }
 }

@@ -20,12 +20,14 @@ export type Permission =
   | 'devices.enroll'
   | 'denylist.manage'
   | 'tokens.manage'
+  /** Set, list and delete secrets (never read their values: no route returns one). */
+  | 'secrets.manage'
   | 'audit.read'
   /** Prometheus metrics: counts and timings, never a device or deployment id. */
   | 'metrics.read'
 
 export const PERMISSIONS: readonly Permission[] = [
-  'session', 'fleet.read', 'fleet.deploy', 'fleet.label', 'catalog.publish', 'registries.manage', 'devices.enroll', 'denylist.manage', 'tokens.manage', 'audit.read', 'metrics.read',
+  'session', 'fleet.read', 'fleet.deploy', 'fleet.label', 'catalog.publish', 'registries.manage', 'devices.enroll', 'denylist.manage', 'tokens.manage', 'secrets.manage', 'audit.read', 'metrics.read',
 ]
 
 const VIEWER: Permission[] = ['session', 'fleet.read', 'metrics.read']
@@ -106,6 +108,10 @@ export const ROUTE_RULES: Readonly<Record<string, RouteRule>> = {
   'GET /tokens': {permission: 'tokens.manage'},
   'POST /tokens': change('tokens.manage', 'token.created'),
   'POST /tokens/:name/revoke': change('tokens.manage', 'token.revoked'),
+
+  'GET /secrets': {permission: 'secrets.manage'},
+  'PUT /secrets/:name': change('secrets.manage', 'secret.set'),
+  'DELETE /secrets/:name': change('secrets.manage', 'secret.deleted'),
 
   'GET /audit': {permission: 'audit.read'},
   'GET /audit/verify': {permission: 'audit.read'},

@@ -4,7 +4,7 @@ import {readStoredJson} from '../../margo/limits.ts'
 import {YAML_MEDIA_TYPE} from '../../margo/media-types.ts'
 import {findAppVersion} from '../catalog/catalog-service.ts'
 import type {ApplicationDescription} from '../../margo/package/description.ts'
-import {resolveParameterValues} from '../../margo/package/parameters.ts'
+import {NO_SECRETS, resolveWithSecrets, type SecretReader} from '../secrets/resolve.ts'
 import {chooseProfile} from '../catalog/profiles.ts'
 import {publishManifest} from '../desired-state/publish.ts'
 import {conflict, invalid, invalidParameters, notFound} from '../domain-errors.ts'
@@ -17,9 +17,14 @@ export interface DeploymentDeps {
   store: Store
   events: Pick<EventBus, 'emit'>
   now: () => Date
+  /** Reads the secrets values refer to as `${secret:NAME}` (none when absent). */
+  secrets?: SecretReader
 }
 
-/** What a deployment's values column holds: what the operator set, and what that resolved to. */
+/**
+ * What a deployment's values column holds: what the operator set, and what that resolved to.
+ * Both keep secret references as written; only the rendered YAML holds their values.
+ */
 export interface StoredValues {
   user: Record<string, unknown>
   resolved: Record<string, unknown>
@@ -62,7 +67,7 @@ export interface DeploymentPatch {
 }
 
 /** Assign an application to a device: pick the profile, resolve and validate values, write the YAML and a new manifest. */
-export function createDeployment({store, events, now: clock}: DeploymentDeps, input: CreateDeploymentInput): DeploymentRecord {
+export function createDeployment({store, events, now: clock, secrets = NO_SECRETS}: DeploymentDeps, input: CreateDeploymentInput): DeploymentRecord {
   const now = clock().toISOString()
   const client = requireClient(store, input.clientId)
   const {record, description} = findAppVersion(store, input.appId, input.version)
@@ -73,11 +78,11 @@ export function createDeployment({store, events, now: clock}: DeploymentDeps, in
       chosen.reasons.map(r => ({path: 'profile', message: r})))
   }
   const user = input.values ?? {}
-  const resolved = resolveParameterValues(description, user)
+  const resolved = resolveWithSecrets(description, user, secrets)
   if (!resolved.ok) throw invalidParameters(resolved.errors)
 
   const deploymentId = newDeploymentId()
-  const artifact = render(description, chosen.profile, deploymentId, resolved.values)
+  const artifact = render(description, chosen.profile, deploymentId, resolved.rendered)
   const deployment: DeploymentRecord = {
     deploymentId,
     clientId: client.clientId,
@@ -85,7 +90,7 @@ export function createDeployment({store, events, now: clock}: DeploymentDeps, in
     appVersion: record.version,
     profileId: chosen.profile.id,
     profileType: chosen.profile.type,
-    valuesJson: JSON.stringify({user, resolved: resolved.values} satisfies StoredValues),
+    valuesJson: JSON.stringify({user, resolved: resolved.stored} satisfies StoredValues),
     digest: artifact.digest,
     desired: 'present',
     createdAt: now,
@@ -104,7 +109,7 @@ export function createDeployment({store, events, now: clock}: DeploymentDeps, in
  * Change an existing deployment's app version or values in place: same deploymentId, new
  * YAML and digest. Immutable settings keep the value they were installed with.
  */
-export function updateDeployment({store, events, now: clock}: DeploymentDeps, deploymentId: string, patch: DeploymentPatch): DeploymentRecord {
+export function updateDeployment({store, events, now: clock, secrets = NO_SECRETS}: DeploymentDeps, deploymentId: string, patch: DeploymentPatch): DeploymentRecord {
   const now = clock().toISOString()
   const current = store.getDeployment(deploymentId)
   if (!current) throw notFound('deployment', deploymentId, 'run: margo status')
@@ -117,15 +122,15 @@ export function updateDeployment({store, events, now: clock}: DeploymentDeps, de
 
   const previous = readValues(current)
   const user = {...previous.user, ...(patch.values ?? {})}
-  const resolved = resolveParameterValues(description, user, {values: previous.resolved, applied: true})
+  const resolved = resolveWithSecrets(description, user, secrets, {values: previous.resolved, applied: true})
   if (!resolved.ok) throw invalidParameters(resolved.errors)
-  const artifact = render(description, chosen.profile, deploymentId, resolved.values)
+  const artifact = render(description, chosen.profile, deploymentId, resolved.rendered)
   const updated: DeploymentRecord = {
     ...current,
     appVersion: record.version,
     profileId: chosen.profile.id,
     profileType: chosen.profile.type,
-    valuesJson: JSON.stringify({user, resolved: resolved.values} satisfies StoredValues),
+    valuesJson: JSON.stringify({user, resolved: resolved.stored} satisfies StoredValues),
     digest: artifact.digest,
     updatedAt: now,
   }

@@ -16,6 +16,7 @@ import {ensureBootstrapToken} from '../access/tokens.ts'
 import {createServices, type Services} from '../services.ts'
 import {ENROLLMENT_OPENAPI_PATHS, enrollmentTicketRoutes} from '../enrollment/routes.ts'
 import {STATUS_OPENAPI_PATHS, statusRoutes} from './status.ts'
+import {SECRETS_OPENAPI_PATHS, secretRoutes} from './secrets.ts'
 import type {EnrollmentMode, Health} from '../../operator-contract/views.ts'
 import {EXPOSITION_CONTENT_TYPE} from '../../util/metrics.ts'
 
@@ -29,7 +30,7 @@ const EVENTS_OPENAPI_PATHS = {
 /** The served OpenAPI document: the core resources plus each feature's own paths. */
 export const OPERATOR_OPENAPI_DOCUMENT = {
   ...OPERATOR_OPENAPI,
-  paths: {...OPERATOR_OPENAPI.paths, ...STATUS_OPENAPI_PATHS, ...DENYLIST_OPENAPI_PATHS, ...FLEET_OPENAPI_PATHS, ...REGISTRY_OPENAPI_PATHS, ...EVENTS_OPENAPI_PATHS, ...IDS_OPENAPI_PATHS, ...ACCESS_OPENAPI_PATHS, ...ENROLLMENT_OPENAPI_PATHS, ...JOIN_TOKEN_OPENAPI_PATHS},
+  paths: {...OPERATOR_OPENAPI.paths, ...STATUS_OPENAPI_PATHS, ...DENYLIST_OPENAPI_PATHS, ...FLEET_OPENAPI_PATHS, ...REGISTRY_OPENAPI_PATHS, ...EVENTS_OPENAPI_PATHS, ...IDS_OPENAPI_PATHS, ...ACCESS_OPENAPI_PATHS, ...ENROLLMENT_OPENAPI_PATHS, ...JOIN_TOKEN_OPENAPI_PATHS, ...SECRETS_OPENAPI_PATHS},
 }
 
 /**
@@ -73,4 +74,5 @@ export function operatorApi(ctx: OperatorApiContext, services: Services = create
     .use(accessRoutes(ctx))
     .use(enrollmentTicketRoutes(ctx))
     .use(joinTokenRoutes(ctx))
+    .use(secretRoutes(ctx, services.secrets))
 }

@@ -4,6 +4,7 @@ import {latestVersion} from '../catalog/versions.ts'
 import type {ApplicationDescription} from '../../margo/package/description.ts'
 import type {App, AppSummary, ComponentStatus, Deployment, DeploymentState, DeploymentStatus, DeploymentWithTimeline, Device, DeviceCapabilities, StatusError, TimelineEntry} from '../../operator-contract/views.ts'
 import {readStoredJson} from '../../margo/limits.ts'
+import {showReferences} from '../secrets/references.ts'
 
 /** Records as the operator API shows them (docs/operator-api.md), in the shapes of the operator contract. */
 
@@ -64,7 +65,8 @@ export function deploymentJson(store: Store, d: DeploymentRecord, withTimeline =
     appId: d.appId,
     appVersion: d.appVersion,
     profile: {id: d.profileId, type: d.profileType},
-    values: values.resolved,
+    // Secret references show as <secret:NAME>; the value is only ever in the device's YAML.
+    values: showReferences(values.resolved),
     digest: d.digest,
     desired: d.desired,
     createdAt: d.createdAt,

@@ -18,7 +18,8 @@
  */
 import type {ApplicationDescription, DeploymentProfile} from '../../margo/package/types.ts'
 import {chooseProfile, profileMismatches, type DeviceView} from '../catalog/profiles.ts'
-import {resolveParameterValues} from '../../margo/package/parameters.ts'
+import {NO_SECRETS, resolveWithSecrets, type SecretReader} from '../secrets/resolve.ts'
+import {shownYaml} from '../secrets/show.ts'
 import type {DeploymentRecord} from '../store/store.ts'
 import type {RolloutRecord} from '../store/rollouts-repo.ts'
 import {buildApplicationDeployment} from '../deployments/build.ts'
@@ -57,8 +58,9 @@ export interface Problem {
 export type SkipKind = 'fit' | 'values' | 'owned' | 'revoked' | 'app'
 
 export type Decision =
-  | {action: 'create', clientId: string, record: DeploymentRecord, bytes: Uint8Array}
-  | {action: 'update', clientId: string, current: DeploymentRecord, record: DeploymentRecord, bytes: Uint8Array, relink: boolean}
+  /** `shown`: the YAML with `<secret:NAME>` for each secret, when the values refer to any (dry runs show it). */
+  | {action: 'create', clientId: string, record: DeploymentRecord, bytes: Uint8Array, shown?: string}
+  | {action: 'update', clientId: string, current: DeploymentRecord, record: DeploymentRecord, bytes: Uint8Array, relink: boolean, shown?: string}
   | {action: 'unchanged', clientId: string, current: DeploymentRecord, relink: boolean}
   | {action: 'remove', clientId: string, current: DeploymentRecord}
   | {action: 'skip', clientId: string, kind: SkipKind, reason: string, problems: Problem[]}
@@ -75,6 +77,8 @@ export interface PlanInput {
   adopt: boolean
   newDeploymentId: () => string
   now: string
+  /** Reads the secrets values refer to; without it a reference is refused as missing. */
+  secrets?: SecretReader
 }
 
 /** Whether the device is one the rollout targets (an invalid stored selector targets nothing). */
@@ -161,20 +165,21 @@ export function planDevice(input: PlanInput): Decision {
       if (!Object.hasOwn(given, name) && Object.hasOwn(previous.resolved, name)) given[name] = previous.resolved[name]
     }
   }
-  const resolved = resolveParameterValues(app.description, given, previous ? {values: previous.resolved, applied: true} : undefined)
+  const resolved = resolveWithSecrets(app.description, given, input.secrets ?? NO_SECRETS, previous ? {values: previous.resolved, applied: true} : undefined)
   if (!resolved.ok) {
     const problems = resolved.errors.map(e => ({path: e.field, message: e.message, ...(e.code ? {code: e.code} : {})}))
     return skip(clientId, 'values', `parameter values are invalid for this device: ${problems.map(p => `${p.path} ${p.message}`).join('; ')}`, problems)
   }
 
   const deploymentId = current?.deploymentId ?? input.newDeploymentId()
-  const built = buildApplicationDeployment({description: app.description, profile: profile.profile, deploymentId, values: resolved.values})
+  const built = buildApplicationDeployment({description: app.description, profile: profile.profile, deploymentId, values: resolved.rendered})
   const digest = sha256Digest(built.bytes)
-  const valuesJson = JSON.stringify({user, resolved: resolved.values})
+  const valuesJson = JSON.stringify({user, resolved: resolved.stored})
+  const shown = shownYaml(app.description, profile.profile, deploymentId, resolved.stored)
 
   if (!current) {
     return {
-      action: 'create', clientId, bytes: built.bytes,
+      action: 'create', clientId, bytes: built.bytes, ...(shown !== null ? {shown} : {}),
       record: {
         deploymentId, clientId, appId: app.appId, appVersion: app.version, profileId: profile.profile.id, profileType: profile.profile.type,
         valuesJson, digest, desired: 'present', createdAt: input.now, updatedAt: input.now,
@@ -184,7 +189,7 @@ export function planDevice(input: PlanInput): Decision {
   const same = current.appVersion === app.version && current.profileId === profile.profile.id && current.valuesJson === valuesJson
   if (same && current.digest === digest) return {action: 'unchanged', clientId, current, relink}
   return {
-    action: 'update', clientId, current, relink, bytes: built.bytes,
+    action: 'update', clientId, current, relink, bytes: built.bytes, ...(shown !== null ? {shown} : {}),
     // Same YAML: the device has nothing to apply and will not report again, so the status it
     // reported stays current and updatedAt keeps marking the last change it has to act on.
     record: {

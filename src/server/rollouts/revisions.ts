@@ -4,6 +4,7 @@
  * secrets.
  */
 import {createHash} from 'node:crypto'
+import {showReferences} from '../secrets/references.ts'
 
 /** The operator's intent for one app: everything a revision records. */
 export interface RolloutSpec {
@@ -111,7 +112,7 @@ export function historyOf(revisions: readonly RevisionRecord[]): HistoryEntry[] 
     version: r.appVersion,
     profile: r.profile,
     valuesDigest: valuesDigest(r.values),
-    values: redactValues(r.values),
+    values: showReferences(redactValues(r.values)),
     target: r.selector !== null ? {selector: r.selector} : {devices: [...r.devices]},
     changed: i === 0 ? [] : specChanges(sorted[i - 1]!, r),
   }))

@@ -16,7 +16,9 @@ import {randomUUID} from 'node:crypto'
 import {YAML_MEDIA_TYPE} from '../../margo/media-types.ts'
 import {ConflictError, NotFoundError} from '../../util/errors.ts'
 import {findAppVersion} from '../catalog/catalog-service.ts'
-import {resolveParameterValues} from '../../margo/package/parameters.ts'
+import {NO_SECRETS, resolveWithSecrets, type SecretReader} from '../secrets/resolve.ts'
+import {showReferences} from '../secrets/references.ts'
+import {shownDeploymentYaml} from '../secrets/show.ts'
 import {deviceView} from '../deployments/deployment-service.ts'
 import {publishManifest} from '../desired-state/publish.ts'
 import {badRequest, conflict, invalid, invalidParameters, notFound} from '../domain-errors.ts'
@@ -97,6 +99,8 @@ export interface RolloutDeps {
   store: Store
   events: Events
   now: () => Date
+  /** Reads the secrets values refer to as `${secret:NAME}` (none when absent). */
+  secrets?: SecretReader
 }
 
 export interface ChangeOptions {
@@ -170,7 +174,7 @@ function checkSelector(text: string): string {
 }
 
 /** Checks what does not depend on a device: the app version, the profile name and the values. */
-function checkRollout(store: Store, rollout: RolloutRecord): AppFacts {
+function checkRollout(store: Store, rollout: RolloutRecord, secrets: SecretReader): AppFacts {
   const {record, description} = findAppVersion(store, rollout.appId, rollout.appVersion ?? undefined)
   if (rollout.profile) {
     const wanted = rollout.profile === 'helm' ? 'helm.v3' : rollout.profile
@@ -180,7 +184,7 @@ function checkRollout(store: Store, rollout: RolloutRecord): AppFacts {
         [{path: 'profile', message: `no profile ${JSON.stringify(rollout.profile)}`}])
     }
   }
-  const resolved = resolveParameterValues(description, rollout.values)
+  const resolved = resolveWithSecrets(description, rollout.values, secrets)
   if (!resolved.ok) throw invalidParameters(resolved.errors)
   return {appId: record.appId, version: record.version, description}
 }
@@ -194,7 +198,7 @@ function candidates(store: Store, rollout: RolloutRecord): ClientRecord[] {
  * Plans the rollout on every device it covers or owns a deployment on. Throws (nothing
  * written) when a device's values are refused: invalid or an immutable setting changed.
  */
-function planAll(store: Store, rollout: RolloutRecord, app: AppFacts, now: string, dryRun: boolean): Decision[] {
+function planAll(store: Store, rollout: RolloutRecord, app: AppFacts, now: string, dryRun: boolean, secrets: SecretReader): Decision[] {
   const owned = new Set(rolloutDeploymentIds(store, rollout.rolloutId).map(id => store.getDeployment(id)?.clientId))
   const clients = candidates(store, rollout)
   for (const id of owned) {
@@ -205,7 +209,7 @@ function planAll(store: Store, rollout: RolloutRecord, app: AppFacts, now: strin
   }
   const decisions = clients.map(client => planDevice({
     rollout, device: facts(client), app, existing: existingOf(store, client.clientId, rollout.appId), adopt: true, now,
-    newDeploymentId: dryRun ? () => DRY_RUN_DEPLOYMENT_ID : randomUUID,
+    newDeploymentId: dryRun ? () => DRY_RUN_DEPLOYMENT_ID : randomUUID, secrets,
   }))
   const refused = decisions.filter((d): d is Extract<Decision, {action: 'skip'}> => d.action === 'skip' && d.kind === 'values')
   if (refused.length > 0) {
@@ -241,11 +245,11 @@ function result(store: Store, rollout: RolloutRecord, app: AppFacts, decisions: 
         digest: record.digest,
       }
       if (dryRun) {
-        const yaml = d.action === 'unchanged' ? text(store.getArtifact(record.digest)?.bytes ?? new Uint8Array()) : text(d.bytes)
+        // Secrets show as <secret:NAME>, on both sides of a diff: never the stored bytes that hold them.
+        const yaml = d.action === 'unchanged' ? shownDeploymentYaml(store, record) : d.shown ?? text(d.bytes)
         target.yaml = yaml
         if (d.action === 'update') {
-          const before = store.getArtifact(d.current.digest)
-          target.diff = unifiedDiff(before ? text(before.bytes) : '', yaml, {from: `${d.current.deploymentId} (${d.current.appVersion}, current)`, to: `${d.current.deploymentId} (${record.appVersion}, new)`})
+          target.diff = unifiedDiff(shownDeploymentYaml(store, d.current), yaml, {from: `${d.current.deploymentId} (${d.current.appVersion}, current)`, to: `${d.current.deploymentId} (${record.appVersion}, new)`})
         }
       }
       targets.push(target)
@@ -294,9 +298,10 @@ function change(deps: RolloutDeps, current: RolloutRecord | null, next: RolloutR
   const kind: RolloutChange = !current ? 'created' : changed.length === 0 ? 'unchanged' : 'updated'
   const rollout: RolloutRecord = kind === 'unchanged' ? current! : {...next, revision: current ? current.revision + 1 : 1}
   checkOwnership(store, rollout)
-  const app = checkRollout(store, rollout)
+  const secrets = deps.secrets ?? NO_SECRETS
+  const app = checkRollout(store, rollout, secrets)
   const now = next.updatedAt
-  const decisions = planAll(store, rollout, app, now, dryRun)
+  const decisions = planAll(store, rollout, app, now, dryRun, secrets)
   if (!dryRun) {
     commit(store, events, rollout, decisions, now, () => {
       if (kind === 'unchanged') return
@@ -524,11 +529,11 @@ function forgetUnconfirmed(store: Store, rolloutId: string, now: string): Remove
  * first; then rollouts are served oldest first, so when a device comes to match two rollouts
  * of one app, the one that had it keeps it and the other skips it (no takeover).
  */
-export function reconcileDevice({store, events, now}: RolloutDeps, clientId: string, filter: {appId?: string} = {}): Decision[] {
-  return reconcile(store, events, clientId, now().toISOString(), filter)
+export function reconcileDevice({store, events, now, secrets = NO_SECRETS}: RolloutDeps, clientId: string, filter: {appId?: string} = {}): Decision[] {
+  return reconcile(store, events, clientId, now().toISOString(), filter, secrets)
 }
 
-function reconcile(store: Store, events: Events, clientId: string, now: string, filter: {appId?: string}): Decision[] {
+function reconcile(store: Store, events: Events, clientId: string, now: string, filter: {appId?: string}, secrets: SecretReader): Decision[] {
   const client = store.getClient(clientId)
   if (!client) return []
   const rollouts = listRollouts(store, filter)
@@ -540,7 +545,7 @@ function reconcile(store: Store, events: Events, clientId: string, now: string, 
     return apps.get(key)!
   }
   const plan = (r: RolloutRecord) => planDevice({
-    rollout: r, device, app: appOf(r), existing: existingOf(store, clientId, r.appId), adopt: false, now, newDeploymentId: randomUUID,
+    rollout: r, device, app: appOf(r), existing: existingOf(store, clientId, r.appId), adopt: false, now, newDeploymentId: randomUUID, secrets,
   })
   const decisions: Decision[] = []
   const changed: DeploymentRecord[] = []
@@ -563,16 +568,16 @@ function reconcile(store: Store, events: Events, clientId: string, now: string, 
 }
 
 /** Re-evaluates an app's rollouts on every device, one transaction per device. */
-export function reconcileApp({store, events, now: clock}: RolloutDeps, appId: string) {
+export function reconcileApp({store, events, now: clock, secrets = NO_SECRETS}: RolloutDeps, appId: string) {
   if (listRollouts(store, {appId}).length === 0) return
   const now = clock().toISOString()
-  for (const client of store.listClients()) reconcile(store, events, client.clientId, now, {appId})
+  for (const client of store.listClients()) reconcile(store, events, client.clientId, now, {appId}, secrets)
 }
 
 export function rolloutSummary(r: RolloutRecord) {
   return {
     rolloutId: r.rolloutId, name: r.name, revision: r.revision, appId: r.appId, version: r.appVersion, selector: r.selector, devices: r.devices,
-    profile: r.profile, values: r.values, createdAt: r.createdAt, updatedAt: r.updatedAt,
+    profile: r.profile, values: showReferences(r.values), createdAt: r.createdAt, updatedAt: r.updatedAt,
   }
 }
 
@@ -584,7 +589,7 @@ export function listRolloutSummaries(store: Store, filter: {appId?: string} = {}
  * A rollout with its deployments (status included by `deploymentView`) and the devices in its
  * scope that have none, with the reason, as a re-evaluation would find them now.
  */
-export function rolloutDetail<T>({store, now: clock}: Pick<RolloutDeps, 'store' | 'now'>, ref: string, deploymentView: (d: DeploymentRecord) => T) {
+export function rolloutDetail<T>({store, now: clock, secrets}: Pick<RolloutDeps, 'store' | 'now' | 'secrets'>, ref: string, deploymentView: (d: DeploymentRecord) => T) {
   const now = clock().toISOString()
   const rollout = requireRollout(store, ref)
   const deployments = rolloutDeploymentIds(store, rollout.rolloutId).map(id => store.getDeployment(id)!)
@@ -594,7 +599,7 @@ export function rolloutDetail<T>({store, now: clock}: Pick<RolloutDeps, 'store' 
     if (deployments.some(d => d.clientId === client.clientId) || !inScope(rollout, client)) continue
     const d = planDevice({
       rollout, device: facts(client), app, existing: existingOf(store, client.clientId, rollout.appId), adopt: false, now,
-      newDeploymentId: () => DRY_RUN_DEPLOYMENT_ID,
+      newDeploymentId: () => DRY_RUN_DEPLOYMENT_ID, secrets,
     })
     if (d.action === 'skip') skipped.push({clientId: client.clientId, reason: d.reason})
   }

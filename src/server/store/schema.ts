@@ -257,4 +257,24 @@ export const MIGRATIONS: Migration[] = [
   ALTER TABLE preregistered ADD COLUMN labels_json TEXT;
   ALTER TABLE preregistered ADD COLUMN join_token TEXT;
   `,
+  `
+  -- Secrets parameter values refer to as \${secret:NAME}: AES-256-GCM under the server's key,
+  -- the name as additional data. Only the device's own deployment YAML holds the value in clear.
+  CREATE TABLE secrets (
+    name        TEXT PRIMARY KEY,
+    nonce       BLOB NOT NULL,                          -- 96 random bits, new for every value
+    sealed      BLOB NOT NULL,                          -- ciphertext, then the 16-byte tag
+    created_at  TEXT NOT NULL,
+    updated_at  TEXT NOT NULL,
+    updated_by  TEXT NOT NULL
+  );
+  `,
+  `
+  -- A device that was rejected, deleted or replaced stays as a tombstone (enrollment 'revoked'),
+  -- so its certificate cannot onboard again unless an operator allows it.
+  ALTER TABLE clients ADD COLUMN tombstone TEXT CHECK (tombstone IN ('rejected', 'deleted', 'replaced'));
+  ALTER TABLE clients ADD COLUMN tombstone_at TEXT;
+  ALTER TABLE clients ADD COLUMN replaced_by TEXT;
+  ALTER TABLE clients ADD COLUMN reonboard_allowed INTEGER NOT NULL DEFAULT 0;
+  `,
 ]
