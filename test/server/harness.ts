@@ -6,7 +6,8 @@ import {createServerApp} from '../../src/server/app.ts'
 import {DEFAULT_DEVICE_API_CONFIG, type DeviceApiConfig, type DeviceApiContext} from '../../src/server/device-api/context.ts'
 import {EventBus} from '../../src/server/events.ts'
 import {Store} from '../../src/server/store/store.ts'
-import {silentLogger} from '../../src/util/log.ts'
+import {silentLogger, type Logger} from '../../src/util/log.ts'
+import {createServices} from '../../src/server/services.ts'
 import {createCertificateAuthority, createSelfSignedDeviceCertificate, certificateToBase64Der, parseCertificate} from '../../src/pki/index.ts'
 import {generateKeyPair, signRequest, type KeyType, type SignatureAlgorithm} from '../../src/signing/index.ts'
 
@@ -20,14 +21,15 @@ async function testCa() {
 }
 
 /** An in-process server (real SQLite file, real routes) driven through `app.handle`. */
-export async function createHarness(config: Partial<DeviceApiConfig> = {}) {
+export async function createHarness(config: Partial<DeviceApiConfig> = {}, options: {log?: Logger} = {}) {
+  const log = options.log ?? silentLogger
   const dir = mkdtempSync(join(tmpdir(), 'margo-server-'))
   const store = new Store(join(dir, 'margo.db'))
   const events = new EventBus()
   let clock: Date | null = null
   const now = () => clock ?? new Date()
   const device: DeviceApiContext = {
-    store, events, log: silentLogger,
+    store, events, log,
     // Tests of other things onboard devices and use them at once: they run under --enrollment auto.
     // Tests of enrollment name the policy they test.
     config: {...DEFAULT_DEVICE_API_CONFIG, enrollment: 'auto', ...config},
@@ -36,13 +38,16 @@ export async function createHarness(config: Partial<DeviceApiConfig> = {}) {
     keyCache: new Map(),
     lastSeen: new Map(),
   }
-  const app = createServerApp(device, {
-    store, events, log: silentLogger, token: TOKEN, version: 'test', enrollment: device.config.enrollment,
+  const operator = {
+    store, events, log, token: TOKEN, version: 'test', enrollment: device.config.enrollment,
     deviceApiUrl: ORIGIN + device.config.basePath, maxBodyBytes: 64 * 1024 * 1024, startedAt: new Date(), now,
-  })
+  }
+  // Shared with the test, so a rollout controller it starts renders with the same secrets.
+  const services = createServices(operator)
+  const app = createServerApp(device, operator, services)
   const base = ORIGIN + device.config.basePath
   return {
-    app, store, events, device, base, dir,
+    app, store, events, device, base, dir, services,
     setClock(d: Date | null) { clock = d },
     fetch: (path: string, init: RequestInit = {}) => app.handle(new Request(base + path, init)),
     operator(method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
