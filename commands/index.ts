@@ -3,6 +3,7 @@ import {CONFORMANCE_AGENT_COMMANDS} from './_conformance-agent.ts'
 import {CONFORMANCE_WFM_COMMANDS} from './_conformance-wfm.ts'
 import {FLEET_COMMANDS} from './_fleet.ts'
 import {REGISTRY_COMMANDS} from './_registry.ts'
+import {SECRET_COMMANDS} from './_secrets.ts'
 import {TUI_COMMANDS} from './_tui.ts'
 import {WATCH_COMMANDS} from './_watch.ts'
 import Agent from './agent.ts'
@@ -52,6 +53,7 @@ export const COMMANDS = {
   ...FLEET_COMMANDS,
   ...REGISTRY_COMMANDS,
   ...ACCESS_COMMANDS,
+  ...SECRET_COMMANDS,
   ...WATCH_COMMANDS,
   ...TUI_COMMANDS,
   ...CONFORMANCE_WFM_COMMANDS,
