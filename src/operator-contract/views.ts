@@ -64,6 +64,29 @@ export interface Device {
   labels: Record<string, string>
   /** Stored fields the server could not read back (e.g. `capabilities`); they show as empty. */
   unreadable?: string[]
+  /**
+   * Present when the device was rejected, deleted or replaced: it is kept only as a record
+   * (enrollment `revoked`) so its certificate cannot onboard again unless `reonboardAllowed`.
+   */
+  tombstone?: DeviceTombstone
+}
+
+export interface DeviceTombstone {
+  reason: 'rejected' | 'deleted' | 'replaced'
+  at: string
+  /** The device that took over, for `replaced`. */
+  replacedBy: string | null
+  reonboardAllowed: boolean
+}
+
+/** What `margo device replace` did. */
+export interface DeviceReplacement {
+  old: Device
+  new: Device
+  /** Rollouts that listed the old device and list the new one now, at their new revision. */
+  rollouts: {name: string, revision: number}[]
+  labels: Record<string, string>
+  approved: boolean
 }
 
 export interface DeviceWithDeployments extends Device {
@@ -231,6 +254,18 @@ export interface FleetOverview {
   failedDeployments: FailedDeploymentView[]
   /** Active devices that are not online, most recently seen first (never seen last). */
   staleOrOfflineDevices: DeviceLivenessView[]
+  /** Devices whose certificate expires within `certExpiryWarningSeconds` (or has expired), soonest first. */
+  expiringCertificates?: ExpiringCertificate[]
+  certExpiryWarningSeconds?: number
+}
+
+export interface ExpiringCertificate {
+  clientId: string
+  notAfter: string
+  expired: boolean
+  /** Whole days left; 0 once expired. */
+  daysLeft: number
+  labels: Record<string, string>
 }
 
 export interface ComponentView {

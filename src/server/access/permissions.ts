@@ -16,7 +16,7 @@ export type Permission =
   | 'fleet.label'
   | 'catalog.publish'
   | 'registries.manage'
-  /** Approve, revoke and pre-register devices, manage join tokens: enrollment decisions. */
+  /** Approve, revoke, reject, delete, replace and pre-register devices, manage join tokens: enrollment decisions. */
   | 'devices.enroll'
   | 'denylist.manage'
   | 'tokens.manage'
@@ -62,6 +62,9 @@ export const ROUTE_RULES: Readonly<Record<string, RouteRule>> = {
   'POST /devices/:clientId/revoke': change('devices.enroll', 'device.revoked'),
   'POST /devices/preregister': change('devices.enroll', 'device.preregistered'),
   'POST /enrollment-tickets': change('devices.enroll', 'enrollment.ticket_issued'),
+  'POST /devices/:clientId/reject': change('devices.enroll', 'device.rejected'),
+  'DELETE /devices/:clientId': change('devices.enroll', 'device.deleted'),
+  'POST /devices/:clientId/replace': change('devices.enroll', 'device.replaced'),
   'PUT /devices/:clientId/labels': change('fleet.label', 'device.labels.replaced'),
   'PATCH /devices/:clientId/labels': change('fleet.label', 'device.labels.changed'),
 

@@ -61,9 +61,11 @@ export async function onboard(ctx: DeviceApiContext, request: Request, body: Uin
   }
 
   const existing = ctx.store.getClientByFingerprint(cert.fingerprint)
-  if (existing) {
+  const revivable = existing?.tombstone && existing.reonboardAllowed === 1
+  if (existing && !revivable) {
     if (existing.enrollment === 'revoked') {
-      return problemResponse('certificate-not-trusted', 'Client rejected: this certificate has been revoked.', CLIENT_REJECTED)
+      const why = existing.tombstone ? `this certificate's device was ${existing.tombstone}` : 'this certificate has been revoked'
+      return problemResponse('certificate-not-trusted', `Client rejected: ${why}.`, CLIENT_REJECTED)
     }
     return Response.json({clientId: existing.clientId}, {status: 201})
   }
@@ -76,6 +78,17 @@ export async function onboard(ctx: DeviceApiContext, request: Request, body: Uin
   else {
     ctx.log.warn('onboarding.rejected', {fingerprint: cert.fingerprint, reason: 'not on the allowlist'})
     return problemResponse('certificate-not-trusted', 'Client rejected: the certificate is not pre-registered (allowlist enrollment).', CLIENT_REJECTED)
+  }
+
+  if (existing) {
+    // An operator allowed this tombstone back: it onboards under its old clientId, enrolled as a new device would be.
+    ctx.store.transaction(() => {
+      ctx.store.reviveClient(existing.clientId, enrollment)
+      appendAudit(ctx.store, {actor: SYSTEM_ACTOR, action: 'device.reonboarded', target: `device:${existing.clientId}`, summary: {fingerprint: cert.fingerprint, enrollment, was: existing.tombstone}}, ctx.now())
+    })
+    ctx.log.info('device.reonboarded', {clientId: existing.clientId, enrollment})
+    ctx.events.emit({type: 'device.onboarded', clientId: existing.clientId})
+    return Response.json({clientId: existing.clientId}, {status: 201})
   }
 
   const clientId = randomUUID()

@@ -4,7 +4,7 @@ import type {DeploymentService} from '../deployments/deployment-service.ts'
 import type {RolloutService} from '../rollouts/rollout-service.ts'
 import {rolloutOfDeployment} from '../store/rollouts-repo.ts'
 import {badRequest, notFound} from './errors.ts'
-import {deploymentJson} from './views.ts'
+import {deploymentJson, inFleet} from './views.ts'
 import {resolveId} from './ids.ts'
 
 /** Deployments of an app to a device: create, inspect, update in place, delete. */
@@ -26,7 +26,9 @@ export function deploymentRoutes(ctx: OperatorApiContext, deployments: Deploymen
       const typed = queryString(query.clientId)
       const clientId = typed && resolveId(ctx.store, 'device', typed)
       const appId = queryString(query.appId)
-      return {deployments: ctx.store.listDeployments({clientId, appId}).filter(d => visible(request, d.clientId)).map(d => deploymentJson(ctx.store, d))}
+      // Deployments of deleted and replaced devices have left the fleet view (GET /deployments/{id} still shows one).
+      const fleet = new Set(ctx.store.listClients().filter(inFleet).map(c => c.clientId))
+      return {deployments: ctx.store.listDeployments({clientId, appId}).filter(d => (clientId || fleet.has(d.clientId)) && visible(request, d.clientId)).map(d => deploymentJson(ctx.store, d))}
     }))
     .post('/deployments', ({request}) => handle(request, async () => {
       const body = await readJson(request, ctx.maxBodyBytes)

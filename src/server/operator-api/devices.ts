@@ -1,12 +1,15 @@
 import {Elysia} from 'elysia'
-import {OPERATOR_PREFIX, auditRequest, deviceVisible, operatorHandler, requireVisibleDevice, optionalString, readJson, type OperatorApiContext} from './context.ts'
+import {OPERATOR_PREFIX, auditRequest, deviceVisible, operatorHandler, principalOf, requireVisibleDevice, optionalString, queryString, readJson, type OperatorApiContext} from './context.ts'
+import {deleteDevice, rejectDevice, replaceDevice} from '../devices/lifecycle.ts'
+import type {RolloutService} from '../rollouts/rollout-service.ts'
+import {resolveId} from './ids.ts'
 import {parseCertificate} from '../../pki/index.ts'
 import {badRequest, notFound} from './errors.ts'
-import {deploymentJson, deviceJson} from './views.ts'
-import type {DenyEntry, DenyResult, DeviceWithDeployments} from '../../operator-contract/views.ts'
+import {deploymentJson, deviceJson, inFleet} from './views.ts'
+import type {DenyEntry, DenyResult, DeviceReplacement, DeviceWithDeployments} from '../../operator-contract/views.ts'
 
-/** Devices: list, inspect, approve, revoke, pre-register. */
-export function deviceRoutes(ctx: OperatorApiContext) {
+/** Devices: list, inspect, approve, revoke, pre-register, and the lifecycle: reject, delete, replace. */
+export function deviceRoutes(ctx: OperatorApiContext, rollouts: RolloutService) {
   const handle = operatorHandler(ctx)
   const nowIso = () => ctx.now().toISOString()
   const device = (request: Request, clientId: string) => requireVisibleDevice(ctx, request, clientId)
@@ -22,13 +25,53 @@ export function deviceRoutes(ctx: OperatorApiContext) {
     return deviceJson(device(request, clientId))
   }
   return new Elysia({name: 'margo-operator-devices', prefix: OPERATOR_PREFIX})
-    .get('/devices', ({request}) => handle(request, () => ({devices: ctx.store.listClients().filter(c => deviceVisible(request, c)).map(deviceJson)})))
+    // Tombstones are records, not fleet members: listed with ?all=true only.
+    .get('/devices', ({request, query}) => handle(request, () => {
+      const all = queryString(query.all) === 'true'
+      return {devices: ctx.store.listClients().filter(c => (all || inFleet(c)) && deviceVisible(request, c)).map(deviceJson)}
+    }))
     .get('/devices/:clientId', ({request, params}) => handle(request, (): DeviceWithDeployments => {
       const d = device(request, params.clientId)
       return {...deviceJson(d), deployments: ctx.store.listDeployments({clientId: d.clientId}).map(x => deploymentJson(ctx.store, x))}
     }))
     .post('/devices/:clientId/approve', ({request, params}) => handle(request, () => setEnrollment(request, params.clientId, 'active')), {parse: 'none'})
     .post('/devices/:clientId/revoke', ({request, params}) => handle(request, () => setEnrollment(request, params.clientId, 'revoked')), {parse: 'none'})
+    .post('/devices/:clientId/reject', ({request, params}) => handle(request, () => {
+      const {clientId} = device(request, params.clientId)
+      const rejected = ctx.store.transaction(() => {
+        const c = rejectDevice(ctx, clientId)
+        auditRequest(ctx, request, {target: `device:${clientId}`, summary: {fingerprint: c.fingerprint}})
+        return c
+      })
+      ctx.log.info('device.rejected', {clientId})
+      ctx.events.emit({type: 'device.updated', clientId})
+      return deviceJson(rejected)
+    }), {parse: 'none'})
+    .delete('/devices/:clientId', ({request, params, query}) => handle(request, () => {
+      const {clientId} = device(request, params.clientId)
+      const allowReonboard = queryString(query.allowReonboard) === 'true'
+      const deleted = ctx.store.transaction(() => {
+        const c = deleteDevice(ctx, clientId, {allowReonboard})
+        auditRequest(ctx, request, {target: `device:${clientId}`, summary: {fingerprint: c.fingerprint, allowReonboard}})
+        return c
+      })
+      ctx.log.info('device.deleted', {clientId, allowReonboard})
+      return deviceJson(deleted)
+    }), {parse: 'none'})
+    .post('/devices/:clientId/replace', ({request, params}) => handle(request, async (): Promise<DeviceReplacement> => {
+      const {clientId: oldId} = device(request, params.clientId)
+      const body = await readJson(request, ctx.maxBodyBytes)
+      const typed = optionalString(body.newClientId, 'newClientId')
+      if (!typed) throw badRequest('the body must be {"newClientId": "<client id of the new device>"}')
+      const newId = device(request, resolveId(ctx.store, 'device', typed)).clientId
+      const actor = principalOf(request)?.name ?? 'operator'
+      const r = replaceDevice({...ctx, rollouts}, oldId, newId, {
+        actor,
+        audit: change => auditRequest(ctx, request, {target: `device:${oldId}`, summary: {replacedBy: newId, rollouts: change.rollouts, labels: change.labels, approved: change.approved}}),
+      })
+      ctx.log.info('device.replaced', {clientId: oldId, replacedBy: newId, rollouts: r.rollouts.length})
+      return {old: deviceJson(r.old), new: deviceJson(r.new), rollouts: r.rollouts, labels: r.labels, approved: r.approved}
+    }), {parse: 'none'})
     .post('/devices/preregister', ({request}) => handle(request, async () => {
       const body = await readJson(request, ctx.maxBodyBytes)
       const cert = parseCertificate(optionalString(body.certificate, 'certificate') ?? '')

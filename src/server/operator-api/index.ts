@@ -63,7 +63,7 @@ export function operatorApi(ctx: OperatorApiContext, services: Services = create
     })))
     .get(`${OPERATOR_PREFIX}/metrics`, ({request}) => handle(request, () =>
       new Response(ctx.metrics?.() ?? '', {headers: {'content-type': EXPOSITION_CONTENT_TYPE}})))
-    .use(deviceRoutes(ctx))
+    .use(deviceRoutes(ctx, services.rollouts))
     .use(appRoutes(ctx, services.catalog))
     .use(deploymentRoutes(ctx, services.deployments, services.rollouts))
     .use(statusRoutes(ctx))

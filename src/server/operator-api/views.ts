@@ -31,8 +31,12 @@ export function deviceJson(c: ClientRecord): Device {
     manifestVersion: c.manifestVersion,
     labels: c.labels,
     ...(unreadable.length > 0 && {unreadable}),
+    ...(c.tombstone ? {tombstone: {reason: c.tombstone, at: c.tombstoneAt ?? c.onboardedAt, replacedBy: c.replacedBy ?? null, reonboardAllowed: c.reonboardAllowed === 1}} : {}),
   }
 }
+
+/** Whether a device is part of the fleet view: tombstones (rejected, deleted, replaced) are records only. */
+export const inFleet = (c: Pick<ClientRecord, 'tombstone'>) => !c.tombstone
 
 /** Stored report columns, read without throwing: a row that cannot be read shows as null. */
 const parseOr = (json: string | null) => (json ? readStoredJson(json) ?? null : null)

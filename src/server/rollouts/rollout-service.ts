@@ -606,6 +606,22 @@ export function rolloutDetail<T>({store, now: clock, secrets}: Pick<RolloutDeps,
   return {...rolloutSummary(rollout), appVersion: 'error' in app ? null : app.version, targets: deployments.map(deploymentView), skipped}
 }
 
+/**
+ * A device swap: every live rollout that lists `oldId` lists `newId` in its place, each as a new
+ * revision. All are checked (ownership, values) before any is written.
+ */
+export function replaceListedDevice(deps: RolloutDeps, oldId: string, newId: string, options: ChangeOptions = {}): {name: string, revision: number}[] {
+  const listing = listRollouts(deps.store).filter(r => r.selector === null && r.devices.includes(oldId))
+  const now = deps.now().toISOString()
+  const next = (r: RolloutRecord): RolloutRecord => ({...r, devices: [...new Set(r.devices.map(id => (id === oldId ? newId : id)))], updatedAt: now})
+  const cause = `device ${oldId} replaced by ${newId}`
+  for (const r of listing) change(deps, r, next(r), {...options, dryRun: true, cause})
+  return listing.map(r => {
+    const result = change(deps, r, next(r), {...options, dryRun: false, cause})
+    return {name: result.name, revision: result.revision}
+  })
+}
+
 /** Rollouts as the server uses them, bound to their dependencies once. */
 export function createRolloutService(deps: RolloutDeps) {
   return {
@@ -619,6 +635,7 @@ export function createRolloutService(deps: RolloutDeps) {
     detail: <T>(ref: string, deploymentView: (d: DeploymentRecord) => T) => rolloutDetail(deps, ref, deploymentView),
     reconcileDevice: (clientId: string, filter: {appId?: string} = {}) => reconcileDevice(deps, clientId, filter),
     reconcileApp: (appId: string) => reconcileApp(deps, appId),
+    replaceListedDevice: (oldId: string, newId: string, options: ChangeOptions = {}) => replaceListedDevice(deps, oldId, newId, options),
   }
 }
 

@@ -5,6 +5,8 @@ import {MIGRATIONS} from './schema.ts'
 import type {IdKind} from '../../operator-contract/views.ts'
 
 export type Enrollment = 'pending' | 'active' | 'revoked'
+/** Why a device is kept only as a record: its certificate cannot onboard again unless allowed. */
+export type Tombstone = 'rejected' | 'deleted' | 'replaced'
 export type Desired = 'present' | 'absent'
 
 /** The kinds of id an operator may shorten: devices (clientId), deployments and rollouts. */
@@ -31,6 +33,13 @@ export interface ClientRecord {
   capabilitiesAt: string | null
   labels: Record<string, string>
   manifestVersion: number
+  /** Set when the device was rejected, deleted or replaced (its enrollment is then `revoked`). */
+  tombstone?: Tombstone | null
+  tombstoneAt?: string | null
+  /** The device that took over from a replaced one. */
+  replacedBy?: string | null
+  /** 1 when an operator allowed the tombstone's certificate to onboard again. */
+  reonboardAllowed?: number
   /** Stored columns that could not be read back, e.g. `labels`; they read as empty instead. */
   unreadable?: string[]
 }
@@ -290,6 +299,28 @@ export class Store {
     this.write(() => {
       this.invalidate(clientId)
       this.db.query('UPDATE clients SET enrollment = ? WHERE client_id = ?').run(enrollment, clientId)
+    })
+  }
+
+  /**
+   * Keeps the device only as a tombstone: revoked, so its signed requests are refused from the
+   * next one on, and its certificate cannot onboard again unless `reonboardAllowed`.
+   */
+  setTombstone(clientId: string, t: {tombstone: Tombstone, at: string, replacedBy?: string | null, reonboardAllowed?: boolean}) {
+    this.credentials.delete(clientId)
+    this.write(() => {
+      this.invalidate(clientId)
+      this.db.query(`UPDATE clients SET enrollment = 'revoked', tombstone = ?, tombstone_at = ?, replaced_by = ?, reonboard_allowed = ? WHERE client_id = ?`)
+        .run(t.tombstone, t.at, t.replacedBy ?? null, t.reonboardAllowed ? 1 : 0, clientId)
+    })
+  }
+
+  /** A tombstone whose certificate was allowed back onboards again under its old clientId. */
+  reviveClient(clientId: string, enrollment: Enrollment) {
+    this.credentials.delete(clientId)
+    this.write(() => {
+      this.invalidate(clientId)
+      this.db.query('UPDATE clients SET enrollment = ?, tombstone = NULL, tombstone_at = NULL, replaced_by = NULL, reonboard_allowed = 0 WHERE client_id = ?').run(enrollment, clientId)
     })
   }
 
