@@ -8,6 +8,16 @@ import {defaultDataDir} from '../src/config/paths.ts'
 import {STATUS_TIMELINE_RETENTION} from '../src/margo/limits.ts'
 import {WORKER_READY, workerFromEnv} from '../src/server/cluster/workers.ts'
 import {startServer} from '../src/server/serve.ts'
+import {parseDuration} from '../src/util/duration.ts'
+import {UsageError} from '../src/util/errors.ts'
+
+function certExpiryWarning(text: string): number {
+  try {
+    return parseDuration(text)
+  } catch (err) {
+    throw new UsageError(`--cert-expiry-warning: ${err instanceof Error ? err.message : String(err)}`)
+  }
+}
 
 /** dist/release beside a dist/margo, when there is one: where `bun run release` writes. */
 function defaultReleaseDir(): string | undefined {
@@ -44,6 +54,7 @@ On first start it creates a root CA, a server certificate and an operator token 
     'metrics-open': Flags.boolean({description: 'Also serve Prometheus metrics at GET /metrics without a token (otherwise GET /operator/v1/metrics with a token that has metrics.read)'}),
     'metrics-listen': Flags.string({description: 'Serve Prometheus metrics at GET /metrics on a separate plain-HTTP loopback address, HOST:PORT (e.g. 127.0.0.1:9464)', env: 'MARGO_METRICS_LISTEN'}),
     'secret-key-file': Flags.string({description: 'Key (32 bytes, base64; mode 0600) that seals secrets at rest; default: secret.key in the data dir, created at first start', env: 'MARGO_SECRET_KEY_FILE'}),
+    'cert-expiry-warning': Flags.string({description: 'How long before a device certificate expires margo status lists it and the server announces it (e.g. 30d, 72h)', default: '30d', env: 'MARGO_CERT_EXPIRY_WARNING'}),
     'log-level': Flags.string({options: ['debug', 'info', 'warn', 'error'], default: 'info'}),
     'log-format': Flags.string({options: ['text', 'json'], description: 'Log format (default: text on a terminal, json otherwise)'}),
     'release-dir': Flags.string({description: 'Agent executables and SHA256SUMS (the output of bun run release) served to devices under /downloads', env: 'MARGO_RELEASE_DIR', default: defaultReleaseDir(), defaultHelp: async () => defaultReleaseDir()}),
@@ -91,6 +102,7 @@ On first start it creates a root CA, a server certificate and an operator token 
       metricsListen: flags['metrics-listen'],
       worker,
       ...(flags['secret-key-file'] ? {secretKeyFile: flags['secret-key-file']} : {}),
+      certExpiryWarningMs: certExpiryWarning(flags['cert-expiry-warning']),
     })
     if (worker) process.stdout.write(`${WORKER_READY}\n`)
     else process.stdout.write(`margo ${pjson.version} serving ${server.deviceApiUrl} (operator API ${server.operatorUrl}, data ${flags['data-dir']}) — agents: margo agent --server ${server.deviceApiUrl} --ca-fingerprint ${server.caFingerprint}\n`)

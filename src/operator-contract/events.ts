@@ -10,5 +10,7 @@ export type ServerEvent =
   | {type: 'deployment.status', deploymentId: string, clientId: string, state: string}
   | {type: 'manifest.published', clientId: string, manifestVersion: number}
   | {type: 'app.published', appId: string, version: string}
+  /** A device's certificate came within the warning window of its expiry (once per entry into it). */
+  | {type: 'device.certificate_expiring', clientId: string, notAfter: string}
 
 export type ServerEventType = ServerEvent['type']

@@ -20,6 +20,7 @@ import {startEventJournal} from './cluster/event-journal.ts'
 import {runAsSingleton} from './cluster/lease.ts'
 import {selfCommand, startWorkers, type WorkerSpec} from './cluster/workers.ts'
 import {createServerMetrics, ownFamilies, scrape, SNAPSHOT_EVERY_MS, storeSnapshot} from './metrics/server-metrics.ts'
+import {startCertificateWatch} from './fleet-status/cert-expiry.ts'
 import {createServices} from './services.ts'
 import {EXPOSITION_CONTENT_TYPE, renderExposition} from '../util/metrics.ts'
 import {DEFAULT_LIVENESS_THRESHOLDS} from '../operator-contract/liveness.ts'
@@ -186,6 +187,7 @@ async function startLocked(opts: ServeOptions, log: Logger, hostname: string, po
     now,
     lastSeen: () => device.lastSeen,
     metrics: () => renderExposition(scrape({metrics, worker: workerIndex, db: store.db, shared, now: now(), thresholds: DEFAULT_LIVENESS_THRESHOLDS, version: opts.version, unflushed: device.lastSeen})),
+    ...(opts.certExpiryWarningMs !== undefined ? {certExpiryWarningMs: opts.certExpiryWarningMs} : {}),
   }
   device.metrics = metrics
   store.onCommit = seconds => metrics.sqliteWrite.observe({}, seconds)
@@ -272,6 +274,8 @@ async function startLocked(opts: ServeOptions, log: Logger, hostname: string, po
     const start = () => {
       const stopRollouts = startRolloutController({store, events, log, now}, services.rollouts)
       const stopRegistries = startRegistryScheduler({store, events, log, now})
+      const certificates = startCertificateWatch({store, events, log, now, ...(opts.certExpiryWarningMs !== undefined ? {windowMs: opts.certExpiryWarningMs} : {})})
+      certificates.check()
       const pruner = journal && setInterval(() => {
         try {
           journal.prune()
@@ -282,6 +286,7 @@ async function startLocked(opts: ServeOptions, log: Logger, hostname: string, po
       }, 60_000)
       return () => {
         if (pruner) clearInterval(pruner)
+        certificates.stop()
         stopRegistries()
         stopRollouts()
       }

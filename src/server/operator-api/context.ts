@@ -29,6 +29,8 @@ export interface OperatorApiContext {
    * it, liveness is judged from the stored times, which lag by up to one flush period.
    */
   lastSeen?: () => Map<string, string>
+  /** How long before a device certificate expires `margo status` lists it (default 30 days). */
+  certExpiryWarningMs?: number
   /** When devices count as stale and offline; defaults in src/operator-contract/liveness.ts. */
   liveness?: {staleAfterMs: number, offlineAfterMs: number}
   /** Key and CA of enrollment tickets (set by createServerApp); without them no tickets are issued. */

@@ -7,6 +7,10 @@ import type {TargetKind} from '../../operator-contract/views.ts'
 import {findId} from './ids.ts'
 import {latestStatusByDeployment} from '../store/fleet-status.ts'
 import type {ClientRecord, DeploymentRecord} from '../store/store.ts'
+import {DEFAULT_CERT_EXPIRY_WARNING_MS, expiringCertificates} from '../fleet-status/cert-expiry.ts'
+import {inFleet} from './views.ts'
+import {queryString} from './context.ts'
+import {parseDuration} from '../../util/duration.ts'
 
 /** Reports kept per deployment in a view: all that matter for one, a recent window for many. */
 const TIMELINE_ONE = 200
@@ -20,14 +24,20 @@ export function statusRoutes(ctx: OperatorApiContext) {
   const clock = (): ViewClock => ({now: ctx.now(), thresholds, pendingSeen: ctx.lastSeen?.()})
 
   return new Elysia({name: 'margo-operator-status', prefix: OPERATOR_PREFIX})
-    .get('/status', ({request}) => handle(request, () => {
+    .get('/status', ({request, query}) => handle(request, () => {
       const {store} = ctx
+      const within = queryString(query.certExpiryWithin)
+      let windowMs = ctx.certExpiryWarningMs ?? DEFAULT_CERT_EXPIRY_WARNING_MS
+      if (within !== undefined) {
+        try { windowMs = parseDuration(within) } catch (err) { throw new OperatorError(400, 'bad_request', `certExpiryWithin: ${err instanceof Error ? err.message : String(err)}`) }
+      }
       // One read transaction: counts and lists come from the same moment.
       return store.transaction(() => {
-        // A scoped token's overview counts only the devices in its scope and their deployments.
-        const clients = store.listClients().filter(c => deviceVisible(request, c))
+        // A scoped token's overview counts only the devices in its scope and their deployments; tombstones are not counted.
+        const clients = store.listClients().filter(c => inFleet(c) && deviceVisible(request, c))
         const ids = new Set(clients.map(c => c.clientId))
-        return buildOverview(clients, store.listDeployments().filter(d => ids.has(d.clientId)), latestStatusByDeployment(store), clock())
+        const overview = buildOverview(clients, store.listDeployments().filter(d => ids.has(d.clientId)), latestStatusByDeployment(store), clock())
+        return {...overview, expiringCertificates: expiringCertificates(clients, ctx.now(), windowMs), certExpiryWarningSeconds: Math.round(windowMs / 1000)}
       })
     }))
     .get('/status/:id', ({request, params}) => handle(request, () => {
