@@ -4,6 +4,7 @@ import {CONFORMANCE_WFM_COMMANDS} from './_conformance-wfm.ts'
 import {FLEET_COMMANDS} from './_fleet.ts'
 import {REGISTRY_COMMANDS} from './_registry.ts'
 import {SECRET_COMMANDS} from './_secrets.ts'
+import {LIFECYCLE_COMMANDS} from './_lifecycle.ts'
 import {TUI_COMMANDS} from './_tui.ts'
 import {WATCH_COMMANDS} from './_watch.ts'
 import Agent from './agent.ts'
@@ -54,6 +55,7 @@ export const COMMANDS = {
   ...REGISTRY_COMMANDS,
   ...ACCESS_COMMANDS,
   ...SECRET_COMMANDS,
+  ...LIFECYCLE_COMMANDS,
   ...WATCH_COMMANDS,
   ...TUI_COMMANDS,
   ...CONFORMANCE_WFM_COMMANDS,

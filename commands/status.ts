@@ -23,6 +23,7 @@ export default class Status extends BaseCommand {
   static override flags = {
     watch: Flags.boolean({char: 'w', summary: 'Keep the view up to date until interrupted.'}),
     device: Flags.string({char: 'd', summary: 'A device clientId (the same as giving it as the argument).'}),
+    'cert-expiry-within': Flags.string({summary: 'List devices whose certificate expires within this time (e.g. 60d); default: the server\'s --cert-expiry-warning.'}),
   }
 
   async run(): Promise<void> {
@@ -31,7 +32,7 @@ export default class Status extends BaseCommand {
     const id = args.id ?? flags.device
     const client = this.client(flags)
     if (!flags.watch) {
-      this.emit(flags, await statusView(client, id), renderStatusView, statusViewJson)
+      this.emit(flags, await statusView(client, id, flags['cert-expiry-within'] ? {certExpiryWithin: flags['cert-expiry-within']} : {}), renderStatusView, statusViewJson)
       return
     }
 

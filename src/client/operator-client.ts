@@ -56,8 +56,9 @@ export class OperatorClient {
     return this.json('GET', '/openapi.json')
   }
 
-  async listDevices(): Promise<Device[]> {
-    return (await this.json<{devices: Device[]}>('GET', '/devices')).devices
+  /** `all`: tombstones (rejected, deleted, replaced devices) too. */
+  async listDevices(options: {all?: boolean} = {}): Promise<Device[]> {
+    return (await this.json<{devices: Device[]}>('GET', '/devices', options.all ? {query: {all: 'true'}} : {})).devices
   }
 
   getDevice(clientId: string): Promise<DeviceWithDeployments> {

@@ -7,8 +7,9 @@ import type {ServerEventType} from '../operator-contract/events.ts'
 
 export type StatusView = {scope: 'fleet'; overview: FleetOverview} | {scope: 'target'; target: TargetStatus}
 
-export function fleetOverview(client: OperatorClient): Promise<FleetOverview> {
-  return client.call('GET', '/status')
+/** `certExpiryWithin` (e.g. `60d`) widens or narrows the window of expiring certificates; the server's default otherwise. */
+export function fleetOverview(client: OperatorClient, options: {certExpiryWithin?: string} = {}): Promise<FleetOverview> {
+  return client.call('GET', '/status', {query: {certExpiryWithin: options.certExpiryWithin}})
 }
 
 /** `id` is a deploymentId, a clientId or an appId; the server says which it matched. */
@@ -17,8 +18,8 @@ export function targetStatus(client: OperatorClient, id: string): Promise<Target
 }
 
 /** The overview, or the status of one deployment, device or app. */
-export async function statusView(client: OperatorClient, id?: string): Promise<StatusView> {
-  return id ? {scope: 'target', target: await targetStatus(client, id)} : {scope: 'fleet', overview: await fleetOverview(client)}
+export async function statusView(client: OperatorClient, id?: string, options: {certExpiryWithin?: string} = {}): Promise<StatusView> {
+  return id ? {scope: 'target', target: await targetStatus(client, id)} : {scope: 'fleet', overview: await fleetOverview(client, options)}
 }
 
 /** The event types a status view can change on. */

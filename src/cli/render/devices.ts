@@ -1,4 +1,4 @@
-import type {Device, DeviceCapabilities, DeviceWithDeployments} from '../../operator-contract/views.ts'
+import type {Device, DeviceCapabilities, DeviceReplacement, DeviceWithDeployments} from '../../operator-contract/views.ts'
 import {type Field, type OutputContext, blocks, fields, formatTime, keyValues, section, table} from '../output.ts'
 import {deploymentTable} from './deployments.ts'
 import {enrollmentCell} from './states.ts'
@@ -11,12 +11,13 @@ export function renderDeviceList(devices: readonly Device[], ctx: OutputContext)
   }
   const rows = devices.map(d => [
     d.clientId,
-    enrollmentCell(d.enrollment),
+    d.tombstone ? d.tombstone.reason : enrollmentCell(d.enrollment),
     d.capabilities?.properties?.id ?? '',
     keyValues(d.labels, ','),
     formatTime(d.lastSeenAt, ctx),
+    ctx.tty ? d.certificate.notAfter.slice(0, 10) : d.certificate.notAfter,
   ])
-  return table(['client id', 'enrollment', 'device id', 'labels', 'last seen'], rows, ctx)
+  return table(['client id', 'enrollment', 'device id', 'labels', 'last seen', 'cert expires'], rows, ctx)
 }
 
 function architectures(cpu: {architecture?: string | string[]; architectures?: string[]} | undefined): string {
@@ -57,12 +58,16 @@ export function deviceFields(d: Device, ctx: OutputContext): Field[] {
     {label: 'Subject', key: 'certificate.subject', value: d.certificate.subject},
     {label: 'Key type', key: 'certificate.keyType', value: d.certificate.keyType},
     {label: 'Expires', key: 'certificate.notAfter', value: formatTime(d.certificate.notAfter, ctx)},
+    {label: 'Not after', key: 'notAfter', value: d.certificate.notAfter},
+    ...(d.tombstone ? [{label: 'Tombstone', key: 'tombstone', value: `${d.tombstone.reason} ${d.tombstone.at}${d.tombstone.replacedBy ? ` by ${d.tombstone.replacedBy}` : ''}${d.tombstone.reonboardAllowed ? ' (may onboard again)' : ''}`}] : []),
   ]
 }
 
 /** What follows from the enrollment state, as a next step for the operator. */
 export function enrollmentHint(d: Device): string {
   if (d.enrollment === 'pending') return `pending approval — run: margo device approve ${d.clientId}`
+  if (d.tombstone?.reason === 'replaced') return `replaced by ${d.tombstone.replacedBy} — kept as a record; its certificate cannot onboard again`
+  if (d.tombstone) return `${d.tombstone.reason} — kept as a record; its certificate ${d.tombstone.reonboardAllowed ? 'may onboard again' : 'cannot onboard again (margo device delete --allow-reonboard allows it)'}`
   if (d.enrollment === 'revoked') return 'revoked — its signed requests are refused'
   return ''
 }
@@ -82,9 +87,10 @@ export function renderDevice(d: DeviceWithDeployments, ctx: OutputContext): stri
   return blocks([fields(deviceFields(d, ctx), ctx), hint, caps, pipedDeployments], ctx)
 }
 
-/** After approve/revoke. */
+/** After approve/revoke/reject/delete. */
 export function renderEnrollmentChange(d: Device, ctx: OutputContext): string {
-  if (!ctx.tty) return `${d.clientId}\t${d.enrollment}`
+  if (!ctx.tty) return `${d.clientId}\t${d.tombstone?.reason ?? d.enrollment}`
+  if (d.tombstone) return `device ${d.clientId}: ${enrollmentHint(d)}`
   const next =
     d.enrollment === 'active'
       ? `device ${d.clientId} is active — deploy to it with: margo deploy <appId> --device ${d.clientId}`
@@ -92,4 +98,14 @@ export function renderEnrollmentChange(d: Device, ctx: OutputContext): string {
         ? `device ${d.clientId} is revoked — its signed requests are now refused`
         : `device ${d.clientId} is ${d.enrollment}`
   return next
+}
+
+/** After `margo device replace`. */
+export function renderReplacement(r: DeviceReplacement, ctx: OutputContext): string {
+  if (!ctx.tty) return `${r.old.clientId}\treplaced\t${r.new.clientId}`
+  const lines = [`device ${r.new.clientId} replaces ${r.old.clientId}${r.approved ? ' (approved)' : ''}; ${r.old.clientId} is revoked`]
+  const labels = keyValues(r.labels)
+  if (labels) lines.push(`  labels taken over: ${labels}`)
+  for (const x of r.rollouts) lines.push(`  rollout ${x.name} lists it now (revision ${x.revision})`)
+  return lines.join('\n')
 }

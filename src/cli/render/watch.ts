@@ -57,7 +57,14 @@ export function renderOverview(o: FleetOverview, ctx: OutputContext): string {
         ...(ctx.tty ? [] : ['device']), q.clientId, livenessCell(q.liveness), formatTime(q.lastSeenAt, ctx), keyValues(q.labels),
       ]), ctx) + quiet.more
     : ''
-  return blocks([summary, section('Failed deployments', failedTable, ctx), section('Stale or offline devices', quietTable, ctx)], ctx)
+  const expiring = limited(o.expiringCertificates ?? [], ctx)
+  const expiringTable = expiring.shown.length
+    ? table(['device', 'certificate expires', 'left', 'labels'], expiring.shown.map(e => [
+        ...(ctx.tty ? [] : ['certificate']), e.clientId, e.notAfter, {text: e.expired ? 'expired' : `${e.daysLeft}d`, style: e.expired ? 'red' : 'yellow'}, keyValues(e.labels),
+      ]), ctx) + expiring.more
+    : ''
+  const days = o.certExpiryWarningSeconds !== undefined ? ` within ${Math.round(o.certExpiryWarningSeconds / 86400)} days` : ''
+  return blocks([summary, section('Failed deployments', failedTable, ctx), section('Stale or offline devices', quietTable, ctx), section(`Certificates expiring${days}`, expiringTable, ctx)], ctx)
 }
 
 function deviceLine(d: DeviceLivenessView | undefined, clientId: string, ctx: OutputContext): Cell {

@@ -24,14 +24,14 @@ describe('devices', () => {
   const {deployments: _, ...device} = sampleDevice()
   test('list on a terminal', () => {
     const out = renderDeviceList([device], tty)
-    expect(out.split('\n')[0]).toMatch(/^CLIENT ID\s+ENROLLMENT\s+DEVICE ID\s+LABELS\s+LAST SEEN$/)
+    expect(out.split('\n')[0]).toMatch(/^CLIENT ID\s+ENROLLMENT\s+DEVICE ID\s+LABELS\s+LAST SEEN\s+CERT EXPIRES$/)
     expect(out).toContain(DEVICE_ID)
     expect(out).toContain('site=plant-7')
     expect(out).toContain('2m ago')
   })
   test('list piped: one tab-separated row per device with ISO time', () => {
     expect(renderDeviceList([device], pipe)).toBe(
-      `${DEVICE_ID}\tactive\tnorthstarida.xtapro.k8s.edge\tsite=plant-7\t2025-01-01T10:06:00.000Z`,
+      `${DEVICE_ID}\tactive\tnorthstarida.xtapro.k8s.edge\tsite=plant-7\t2025-01-01T10:06:00.000Z\t2026-01-01T00:00:00.000Z`,
     )
   })
   test('empty list: a hint on a terminal, nothing piped', () => {
