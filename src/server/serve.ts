@@ -139,7 +139,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
 async function startLocked(opts: ServeOptions, log: Logger, hostname: string, port: number, basePath: string, files: ReturnType<typeof dataDirFiles>, releaseLock: () => void): Promise<RunningServer> {
   const tls = await ensureTlsMaterial(opts.dataDir, {sans: defaultSans(opts.sans), tlsCert: opts.tlsCert, tlsKey: opts.tlsKey, caCert: opts.caCert})
   const token = ensureOperatorToken(opts.dataDir)
-  let box
+  let box: ReturnType<typeof secretBox>
   try {
     box = secretBox(loadSecretKey(files.secretKey, opts.secretKeyFile))
   } catch (err) {
