@@ -44,7 +44,7 @@ export function startEventJournal(db: Database, bus: EventBus, origin: string, l
     const batch = queue
     queue = []
     try {
-      db.transaction(() => { for (const e of batch) insert.run(origin, JSON.stringify(e)) })()
+      db.transaction(() => { for (const e of batch) insert.run(origin, JSON.stringify(e)) }).immediate()
     } catch (err) {
       log.error('events.journal_write_failed', {events: batch.length, error: err instanceof Error ? err.message : String(err)})
     }

@@ -200,7 +200,7 @@ export class Store {
   /** In shared mode, a write and its invalidation record commit together (one commit, one fsync). */
   private write(fn: () => void) {
     if (!this.shared || this.db.inTransaction) fn()
-    else this.db.transaction(fn)()
+    else this.db.transaction(fn).immediate()
   }
 
   /** Keeps the newest `keep` invalidation records; a process further behind forgets its whole cache. */
@@ -219,18 +219,24 @@ export class Store {
         if (typeof step === 'string') this.db.exec(step)
         else this.migrationNotes.push(...step(this.db))
         this.db.exec(`PRAGMA user_version = ${v + 1}`)
-      })()
+      }).immediate()
     }
   }
 
   /** Told how long each committed write transaction took (the server's metrics). */
   onCommit: ((seconds: number) => void) | undefined
 
+  /**
+   * Write transactions take the write lock when they begin (BEGIN IMMEDIATE): a transaction that
+   * starts as a reader and then writes cannot wait for another process's writer — SQLite answers
+   * "database is locked" at once instead of honouring busy_timeout.
+   */
   transaction<T>(fn: () => T): T {
     try {
-      if (!this.onCommit || this.db.inTransaction) return this.db.transaction(fn)()
+      if (this.db.inTransaction) return this.db.transaction(fn)()
+      if (!this.onCommit) return this.db.transaction(fn).immediate()
       const t0 = performance.now()
-      const result = this.db.transaction(fn)()
+      const result = this.db.transaction(fn).immediate()
       this.onCommit((performance.now() - t0) / 1000)
       return result
     } catch (err) {
