@@ -1,10 +1,9 @@
 import {afterAll, expect, test} from 'bun:test'
-import {Database} from 'bun:sqlite'
 import {copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {HELLO_WORLD} from '../server/harness.ts'
-import {BIN, cli, ensureBinary, eventually, startAgent, startServe, type AgentProcess, type ServeProcess} from './binary.ts'
+import {BIN, cli, ensureBinary, eventually, openServerDatabase, startAgent, startServe, type AgentProcess, type ServeProcess} from './binary.ts'
 
 const work = mkdtempSync(join(tmpdir(), 'margo-agent-e2e-'))
 const fakeLog = join(work, 'fake.log')
@@ -95,7 +94,7 @@ test('CL-01: margo serve + margo agent: deploy, update, undeploy, outage, crash,
 
   // A snapshot of the server's database, to replay an older desired state later.
   const snapshot = join(work, 'snapshot.db')
-  const db = new Database(join(server.dataDir, 'margo.db'))
+  const db = openServerDatabase(server.dataDir)
   db.exec(`VACUUM INTO '${snapshot}'`)
   db.close()
 
@@ -131,7 +130,7 @@ test('CL-01: margo serve + margo agent: deploy, update, undeploy, outage, crash,
   expect(agent.log()).toContain('"agent.stopped"')
   const tamperedAt = stamp()
   const tampered = await api<DeploymentView>(server, 'PATCH', `/deployments/${helm.deploymentId}`, {values: {greeting: 'Tampered'}})
-  const store = new Database(join(server.dataDir, 'margo.db'))
+  const store = openServerDatabase(server.dataDir)
   const bundleDigest = (store.query('SELECT bundle_digest FROM manifests WHERE client_id = ? ORDER BY manifest_version DESC LIMIT 1').get(clientId) as {bundle_digest: string}).bundle_digest
   const originals = [tampered.digest, bundleDigest].map(digest => ({digest, bytes: (store.query('SELECT bytes FROM artifacts WHERE digest = ?').get(digest) as {bytes: Uint8Array}).bytes}))
   const setBytes = store.query('UPDATE artifacts SET bytes = ? WHERE digest = ?')

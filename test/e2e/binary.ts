@@ -2,6 +2,7 @@ import {mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync} from 'n
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import type {Subprocess} from 'bun'
+import {Database} from 'bun:sqlite'
 import type {Transport} from '../server/harness.ts'
 
 const ROOT = join(import.meta.dir, '../..')
@@ -130,4 +131,14 @@ export async function eventually<T>(what: string, check: () => T | undefined | P
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
     await Bun.sleep(100)
   }
+}
+
+/**
+ * The running server's database, for tests that reach behind the API. The server's processes
+ * write to it too (events, leases), so wait for a lock the way the server itself does.
+ */
+export function openServerDatabase(dataDir: string): Database {
+  const db = new Database(join(dataDir, 'margo.db'))
+  db.exec('PRAGMA busy_timeout = 5000')
+  return db
 }

@@ -2,7 +2,7 @@ import {afterAll, beforeAll, describe, expect, test} from 'bun:test'
 import {createHash, X509Certificate} from 'node:crypto'
 import {gunzipSync} from 'node:zlib'
 import {capabilitiesBody, HELLO_WORLD, statusBody, TestDevice} from '../server/harness.ts'
-import {cli, startServe, type ServeProcess} from './binary.ts'
+import {cli, openServerDatabase, startServe, type ServeProcess} from './binary.ts'
 
 const sha256 = (b: Uint8Array) => 'sha256:' + createHash('sha256').update(b).digest('hex')
 
@@ -131,8 +131,7 @@ describe('compiled margo serve, end to end over HTTPS', () => {
     try {
       const od = await TestDevice.create(other.transport())
       await od.onboard()
-      const {Database} = await import('bun:sqlite')
-      const db = new Database(`${other.dataDir}/margo.db`)
+      const db = openServerDatabase(other.dataDir)
       db.query('UPDATE clients SET capabilities_json = ? WHERE client_id = ?').run(`{"x":${'['.repeat(50_000)}${']'.repeat(50_000)}}`, od.clientId)
       db.close()
       await other.stop()
