@@ -229,12 +229,13 @@ async function startLocked(opts: ServeOptions, log: Logger, hostname: string, po
   const flusher = setInterval(flushLastSeen, 5000)
   const metricsServer = opts.metricsListen && !opts.worker ? listenMetrics(opts.metricsListen, exposition) : undefined
   const controllers = startControllers()
+  const origin = opts.externalUrl ? new URL(opts.externalUrl).origin : `https://${localHost(hostname)}:${actualPort}`
+  // Workers answer the operator API too (GET /health tells enroll commands where devices go): same URL as the primary.
+  deviceApiUrl = opts.externalUrl ? opts.externalUrl.replace(/\/+$/, '') : `${origin}${basePath}`
   if (opts.worker) {
     log.info('server.worker_started', {worker: workerIndex, port: actualPort})
     return runningWorker()
   }
-  const origin = opts.externalUrl ? new URL(opts.externalUrl).origin : `https://${localHost(hostname)}:${actualPort}`
-  deviceApiUrl = opts.externalUrl ? opts.externalUrl.replace(/\/+$/, '') : `${origin}${basePath}`
   const operatorUrl = `https://${localHost(hostname)}:${actualPort}${OPERATOR_PREFIX}`
   const pool = workers > 1
     ? await startWorkers({count: workers, port: actualPort, command: opts.workerCommand ?? [...selfCommand(), ...process.argv.slice(2)], log})
