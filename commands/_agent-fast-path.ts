@@ -18,7 +18,6 @@ export const AGENT_FLAGS = {
   'ca-file': {type: 'string'},
   'ca-fingerprint': {type: 'string'},
   'insecure-tofu': {type: 'boolean'},
-  'enrollment-ticket': {type: 'string'},
   'join-token': {type: 'string'},
   'poll-interval': {type: 'string'},
   'poll-period': {type: 'string'},
@@ -60,7 +59,7 @@ export async function runAgentCommand(flags: AgentFlagValues): Promise<void> {
     flags: {
       server: flags.server, stateDir: flags['state-dir'], configPath: flags.config, keyType: flags['key-type'], keyFile: flags.key, certFile: flags.cert,
       caFile: flags['ca-file'], caFingerprint: flags['ca-fingerprint'], insecureTofu: flags['insecure-tofu'] || undefined,
-      enrollmentTicket: flags['enrollment-ticket'], joinToken: flags['join-token'],
+      joinToken: flags['join-token'],
       pollingIntervalRate: flags['poll-interval'], pollingIntervalPeriod: flags['poll-period']?.split(',').map(s => s.trim()),
       timezone: flags.timezone, workloadDir: flags['workload-dir'], helm: flags.helm, docker: flags.docker,
       logFormat: flags['log-format'], logLevel: flags['log-level'],

@@ -24,7 +24,6 @@ Settings come from flags, then MARGO_* environment variables, then the YAML conf
     'ca-file': Flags.string({description: 'Trust this root CA (PEM) for the WFM'}),
     'ca-fingerprint': Flags.string({description: 'Download the WFM root CA and trust it only if its SHA-256 fingerprint matches'}),
     'insecure-tofu': Flags.boolean({description: 'Trust the downloaded WFM root CA on first use (then remember it)', allowNo: false}),
-    'enrollment-ticket': Flags.string({description: 'Ticket from margo device enroll-command: the labels it carries are applied once the device has onboarded'}),
     'poll-interval': Flags.string({description: 'How often to poll for desired state (e.g. 300, 5m, PT5M)'}),
     'poll-period': Flags.string({description: 'Daily window(s) when polling is allowed, e.g. 06:00-22:00 (comma-separated)'}),
     timezone: Flags.string({description: 'IANA time zone for polling periods and downtime windows'}),

@@ -4,11 +4,11 @@
 # fleet manager's CA against the fingerprint it carries and hands the verified CA over as
 # --ca-file, so every download here is over verified TLS.
 #
-#   sh install-agent.sh --server URL --downloads URL --ca-file FILE [--ticket TICKET]
+#   sh install-agent.sh --server URL --downloads URL --ca-file FILE [--join-token TOKEN]
 #
 # Steps: pick the build for this CPU and C library, download it and SHA256SUMS, refuse it unless
 # the SHA-256 matches, install /usr/local/bin/margo, write /etc/margo/ca.pem and
-# /etc/margo/agent.yaml (0600: it holds the enrollment ticket), install the systemd unit and
+# /etc/margo/agent.yaml (0600: it holds the join token), install the systemd unit and
 # (re)start the agent. Running it again is safe: the device keeps its key and clientId (they live
 # in /var/lib/margo-agent), the binary and the configuration are replaced.
 #
@@ -20,18 +20,20 @@ set -eu
 say() { printf 'margo install: %s\n' "$*" >&2; }
 die() { say "$*"; exit 1; }
 
-server='' downloads='' ca_file='' ticket=''
+server='' downloads='' ca_file='' join_token=''
 while [ $# -gt 0 ]; do
   case "$1" in
     --server) server=${2:-}; shift 2 ;;
     --downloads) downloads=${2:-}; shift 2 ;;
     --ca-file) ca_file=${2:-}; shift 2 ;;
-    --ticket) ticket=${2:-}; shift 2 ;;
+    --join-token) join_token=${2:-}; shift 2 ;;
     *) die "unknown argument $1" ;;
   esac
 done
-[ -n "$server" ] && [ -n "$downloads" ] && [ -n "$ca_file" ] || die "usage: install-agent.sh --server URL --downloads URL --ca-file FILE [--ticket TICKET] (run the line margo device enroll-command prints)"
+[ -n "$server" ] && [ -n "$downloads" ] && [ -n "$ca_file" ] || die "usage: install-agent.sh --server URL --downloads URL --ca-file FILE [--join-token TOKEN] (run the line margo device enroll-command prints)"
 [ -s "$ca_file" ] || die "the CA file $ca_file is missing or empty"
+# Written into YAML between single quotes: only the characters join tokens are made of. Never echoed.
+case "$join_token" in *[!A-Za-z0-9_.~-]*) die "the join token holds characters no join token has: copy the line again" ;; esac
 command -v curl >/dev/null 2>&1 || die "curl is needed"
 command -v sha256sum >/dev/null 2>&1 || die "sha256sum is needed (coreutils or busybox)"
 
@@ -87,9 +89,9 @@ fi
     echo "$marker (margo device enroll-command); running it again rewrites this file."
     echo "server: '$server'"
     echo "caFile: '$etc_dir/ca.pem'"
-    if [ -n "$ticket" ]; then
-      echo '# Labels the operator chose for this device, redeemed once after onboarding (secret: keep this file 0600).'
-      echo "enrollmentTicket: '$ticket'"
+    if [ -n "$join_token" ]; then
+      echo '# Vouches for this device: presented once, before it onboards, so it is active at once (secret: keep this file 0600).'
+      echo "joinToken: '$join_token'"
     fi
   } > "$config.new"
 )

@@ -298,19 +298,6 @@ export class DeviceClient {
     })
   }
 
-  /**
-   * Presents an enrollment ticket at the fleet manager's `/enroll/labels`, which lies beside the
-   * Margo device interface (at the server's origin, outside any base path); signed like every
-   * request, so the labels can only go to this device.
-   */
-  redeemEnrollmentTicket(ticket: string): Promise<HttpResult> {
-    const clientId = this.requireClientId()
-    return this.send({
-      method: 'POST', url: `${new URL(this.server).origin}/enroll/labels`, keyId: clientId,
-      json: {clientId, ticket}, headers: {accept: 'application/json'}, cap: this.maxBodyBytes, timeoutMs: this.timeoutMs,
-    })
-  }
-
   postStatus(deploymentId: string, report: object): Promise<HttpResult> {
     return this.send({
       method: 'POST',

@@ -20,6 +20,8 @@ export interface Health {
   uptimeSeconds: number
   enrollment: EnrollmentMode
   deviceApiUrl: string
+  /** `sha256:<hex>` of the root CA's DER: what devices pin (`margo device enroll-command` writes it into its line). */
+  caFingerprint: string | null
 }
 
 export interface DeviceCertificate {

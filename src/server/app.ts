@@ -3,15 +3,13 @@ import {PROBLEM_MEDIA_TYPE} from '../margo/media-types.ts'
 import {deviceApi} from './device-api/index.ts'
 import type {DeviceApiContext} from './device-api/context.ts'
 import {downloadRoutes} from './downloads/routes.ts'
-import {redeemRoutes} from './enrollment/routes.ts'
-import {newTicketKey} from './enrollment/ticket.ts'
 import {OPERATOR_PREFIX, operatorApi, type OperatorApiContext} from './operator-api/index.ts'
 import {createServices, type Services} from './services.ts'
+import {caFingerprint} from './tls-material.ts'
 
-/** Putting the agent on devices: where release executables live and the key of enrollment tickets. */
+/** Putting the agent on devices: where release executables live. */
 export interface InstallerOptions {
   releaseDir?: string
-  ticketKey?: Uint8Array
   /** Told of every answered request (the server's metrics). */
   observe?: RequestObserver
 }
@@ -34,18 +32,16 @@ function withObserver(app: Elysia, observe: RequestObserver | undefined): Elysia
 
 /**
  * The whole HTTP surface: the Margo device interface and the operator API side by side, each
- * with its own errors, and the agent's downloads and enrollment tickets beside them. Tests drive it with `app.handle(new Request(...))`. `services` are built
+ * with its own errors, and the agent's downloads beside them. Tests drive it with `app.handle(new Request(...))`. `services` are built
  * from the operator context unless the caller shares its own (serve does, with its background jobs).
  */
 export function createServerApp(device: DeviceApiContext, operator: OperatorApiContext, services: Services = createServices(operator), installer: InstallerOptions = {}) {
-  // The operator API issues tickets under the key the redeem endpoint checks them with.
-  const ticketKey = installer.ticketKey ?? operator.enrollmentTickets?.key ?? newTicketKey()
-  operator.enrollmentTickets = {key: ticketKey, caCertificatePem: device.caCertificatePem}
+  // The operator API tells enroll commands the CA devices pin: the one the device interface serves.
+  operator.caFingerprint ??= caFingerprint(device.caCertificatePem)
   return withObserver(new Elysia(), installer.observe)
     .use(deviceApi(device))
     .use(operatorApi(operator, services))
     .use(downloadRoutes({releaseDir: installer.releaseDir, caCertificatePem: device.caCertificatePem}))
-    .use(redeemRoutes(device, ticketKey))
     .onError(({code, request}) => {
       const path = new URL(request.url).pathname
       if (path.startsWith(OPERATOR_PREFIX)) {

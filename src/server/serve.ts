@@ -7,7 +7,6 @@ import {writeFileAtomic} from '../util/fs.ts'
 import {createLogger, type LogFormat, type Logger, type LogLevel} from '../util/log.ts'
 import {createServerApp} from './app.ts'
 import type {DeviceApiContext, EnrollmentPolicy} from './device-api/context.ts'
-import {ensureTicketKey} from './enrollment/key.ts'
 import {EventBus} from './events.ts'
 import {listenerOptions} from './http-listener.ts'
 import {acquireInstanceLock, ServerAlreadyRunning} from './instance-lock.ts'
@@ -191,7 +190,7 @@ async function startLocked(opts: ServeOptions, log: Logger, hostname: string, po
   }
   device.metrics = metrics
   store.onCommit = seconds => metrics.sqliteWrite.observe({}, seconds)
-  const app = createServerApp(device, operator, services, {releaseDir: opts.releaseDir, ticketKey: ensureTicketKey(opts.dataDir), observe: r => {
+  const app = createServerApp(device, operator, services, {releaseDir: opts.releaseDir, observe: r => {
     const labels = {route: r.route, method: r.method, status: String(r.status)}
     metrics.requests.inc(labels)
     metrics.duration.observe(labels, r.seconds)

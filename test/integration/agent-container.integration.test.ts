@@ -98,7 +98,7 @@ describe.skipIf(!enabled)('the agent container image with a real engine', () => 
     mkdirSync(stateDir, {recursive: true})
     t = performance.now()
     startAgentContainer(agentNames[0]!)
-    // Onboarded, capabilities reported, and the labels of the enrollment ticket in the line applied.
+    // Onboarded (vouched for by the join token in the line), capabilities reported, with the token's labels.
     clientId = await eventually('the device to onboard with its labels and report capabilities', () => {
       const devices = cli(server.dataDir, 'device', 'list', '--json').json<{clientId: string, capabilities: unknown, labels?: Record<string, string>}[]>()
       return devices[0]?.capabilities && devices[0].labels?.site === 'plant-7' ? devices[0].clientId : undefined

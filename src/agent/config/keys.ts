@@ -13,7 +13,6 @@ export const AGENT_FLAG_NAMES: Readonly<Partial<Record<ConfigKey, string>>> = {
   caFile: '--ca-file',
   caFingerprint: '--ca-fingerprint',
   insecureTofu: '--insecure-tofu',
-  enrollmentTicket: '--enrollment-ticket',
   joinToken: '--join-token',
   pollingIntervalRate: '--poll-interval',
   pollingIntervalPeriod: '--poll-period',
@@ -36,7 +35,6 @@ export const AGENT_ENV_VARS: Readonly<Record<string, ConfigKey>> = {
   MARGO_CA_FILE: 'caFile',
   MARGO_CA_FINGERPRINT: 'caFingerprint',
   MARGO_INSECURE_TOFU: 'insecureTofu',
-  MARGO_ENROLLMENT_TICKET: 'enrollmentTicket',
   MARGO_JOIN_TOKEN: 'joinToken',
   MARGO_POLL_INTERVAL: 'pollingIntervalRate',
   MARGO_POLL_PERIOD: 'pollingIntervalPeriod',
@@ -50,7 +48,7 @@ export const AGENT_ENV_VARS: Readonly<Record<string, ConfigKey>> = {
 
 /** Order of keys in the effective configuration and in `--print-config`. */
 export const KEYS: readonly ConfigKey[] = [
-  'server', 'stateDir', 'configPath', 'keyType', 'keyFile', 'certFile', 'caFile', 'caFingerprint', 'insecureTofu', 'enrollmentTicket', 'joinToken',
+  'server', 'stateDir', 'configPath', 'keyType', 'keyFile', 'certFile', 'caFile', 'caFingerprint', 'insecureTofu', 'joinToken',
   'pollingIntervalRate', 'pollingIntervalPeriod', 'downtimeWindows', 'timezone', 'capabilities', 'workloadDir',
   'helm', 'docker', 'otel', 'logFormat', 'logLevel',
 ]
@@ -62,7 +60,7 @@ export const FILE_KEYS = KEYS.filter(k => k !== 'configPath')
 const KEY_ALIASES: Readonly<Record<string, string>> = {
   url: 'server', wfm: 'server', serverurl: 'server', wfmurl: 'server',
   key: 'keyFile', cert: 'certFile', certificate: 'certFile', ca: 'caFile', cafile: 'caFile', cacert: 'caFile',
-  fingerprint: 'caFingerprint', tofu: 'insecureTofu', ticket: 'enrollmentTicket',
+  fingerprint: 'caFingerprint', tofu: 'insecureTofu',
   interval: 'pollingIntervalRate', pollinterval: 'pollingIntervalRate', pollingrate: 'pollingIntervalRate', pollingintervalrate: 'pollingIntervalRate',
   pollperiod: 'pollingIntervalPeriod', pollingperiod: 'pollingIntervalPeriod', pollingwindows: 'pollingIntervalPeriod',
   downtime: 'downtimeWindows', tz: 'timezone', loglevel: 'logLevel', logformat: 'logFormat',

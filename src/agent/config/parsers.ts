@@ -32,7 +32,6 @@ export const PARSERS: {[K in ConfigKey]: (o: Origin, value: unknown) => AgentCon
   caFile: path,
   caFingerprint,
   insecureTofu: bool,
-  enrollmentTicket: (o, v) => text(o, v, 'the enrollment ticket from margo device enroll-command'),
   joinToken: (o, v) => text(o, v, 'the join token from margo device join-token create'),
   pollingIntervalRate: pollRate,
   pollingIntervalPeriod: pollPeriod,

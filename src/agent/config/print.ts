@@ -4,7 +4,7 @@ import type {AgentConfig, ConfigKey, ConfigSource} from './types.ts'
 import {isRecord} from './values.ts'
 
 /** Names whose values are secret material. Paths to such material (`keyFile`) and `keyType` are not. */
-const SECRET_NAME = /(token|password|passphrase|secret|credential|privatekey|apikey|ticket)/i
+const SECRET_NAME = /(token|password|passphrase|secret|credential|privatekey|apikey)/i
 const KEY_MATERIAL_NAME = /key$/i
 
 function isSecretName(name: string): boolean {

@@ -24,8 +24,6 @@ export interface AgentConfig {
   /** `sha256:<64 lowercase hex>` of the CA certificate's DER. */
   caFingerprint?: string
   insecureTofu: boolean
-  /** Labels the operator chose at install time, redeemed once after onboarding (a secret). */
-  enrollmentTicket?: string
   /** Presented once before onboarding to be admitted without an operator's approval (src/agent/join.ts). */
   joinToken?: string
   /** Milliseconds between polls. */

@@ -11,8 +11,11 @@ export interface ContainerRunOptions {
   caFingerprint: string
   /** The agent image, e.g. margo-agent:0.1.0. */
   image: string
-  /** Enrollment ticket carrying the device's labels, when the fleet manager issued one (a secret). */
-  ticket?: string
+  /**
+   * Join token that vouches for the device (a secret): the agent presents it once before it
+   * onboards, and the device is active at once with the token's labels. Without one it waits for approval.
+   */
+  joinToken?: string
   /** Host directory for identity, outbox, journal and workload files (default /var/lib/margo-agent). */
   stateDir?: string
   name?: string
@@ -41,7 +44,7 @@ export function containerRunArgs(o: ContainerRunOptions): string[] {
   if (o.kubeconfig) args.push('-v', `${o.kubeconfig}:${KUBECONFIG_IN_CONTAINER}:ro`, '-e', `KUBECONFIG=${KUBECONFIG_IN_CONTAINER}`)
   if (stateDir !== CONTAINER_STATE_DIR) args.push('-e', `MARGO_AGENT_STATE_DIR=${stateDir}`)
   args.push('-e', `MARGO_SERVER=${o.server}`, '-e', `MARGO_CA_FINGERPRINT=${fp}`)
-  if (o.ticket) args.push('-e', `MARGO_ENROLLMENT_TICKET=${o.ticket}`)
+  if (o.joinToken) args.push('-e', `MARGO_JOIN_TOKEN=${o.joinToken}`)
   for (const [k, v] of Object.entries(o.env ?? {})) args.push('-e', `${k}=${v}`)
   args.push(o.image)
   return args

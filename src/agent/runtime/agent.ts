@@ -20,7 +20,6 @@ import {CycleFailedError, WfmResponseError, cycleFailure, problemOf} from './err
 import {Reconciler} from './reconciler.ts'
 import {flushOutbox} from './status-sender.ts'
 import {syncOnce} from './sync-cycle.ts'
-import {redeemEnrollmentTicket} from './enrollment-ticket.ts'
 import {startMetricsExporter} from '../telemetry/exporter.ts'
 import pjson from '../../../package.json' with {type: 'json'}
 import {nextSyncRecord, SYNC_FILE, type SyncRecord} from '../status-view.ts'
@@ -172,8 +171,6 @@ export async function runAgent(opts: RunAgentOptions): Promise<void> {
       if (wasQuiet) log.info('downtime.left', {})
       wasQuiet = false
       try {
-        // First: a device pending approval is refused everything else, but may present its ticket.
-        if (config.enrollmentTicket) await redeemEnrollmentTicket(ctx, clientId, config.enrollmentTicket)
         if (t.getTime() - capabilitiesCheckedAt >= CAPABILITIES_CHECK_MS) {
           await reportCapabilities(ctx, clientId, {workloadDir: config.workloadDir, overrides: config.capabilities})
           capabilitiesCheckedAt = t.getTime()

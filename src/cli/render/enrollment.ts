@@ -49,3 +49,26 @@ export function renderCreatedJoinToken(t: CreatedJoinToken, ctx: OutputContext):
 export function renderRevokedJoinToken(t: JoinTokenInfo, ctx: OutputContext): string {
   return ctx.tty ? `revoked join token ${t.id} (it admitted ${t.uses} of ${t.maxUses})` : t.id
 }
+
+/**
+ * What the operator reads before pasting the line (on stderr, so stdout stays the line alone).
+ * The line carries the join token, so it says how to treat it.
+ */
+export function renderEnrollNotice(r: {deviceUrl: string, caFingerprint: string, vouch: string, joinToken: JoinTokenInfo | null}): string {
+  const lines: string[] = []
+  if (r.joinToken) {
+    const t = r.joinToken
+    const admits = t.maxUses === 1 ? 'one device' : `${t.maxUses} devices`
+    lines.push(`Paste on the device as root (labels: ${keyValues(t.labels, ',') || 'none'}; admits ${admits} until ${t.expiresAt}; CA ${r.caFingerprint}).`)
+    lines.push(`The line holds join token ${t.id}: keep it secret until it is used; margo device join-token revoke ${t.id} withdraws it.`)
+  } else if (r.vouch === 'given-join-token') {
+    lines.push(`Paste on the device as root (CA ${r.caFingerprint}). The line holds the join token you gave: keep it secret until it is used.`)
+  } else {
+    lines.push(`Paste on the device as root (CA ${r.caFingerprint}). The line vouches for no device: the device waits for margo device approve.`)
+  }
+  const host = new URL(r.deviceUrl).hostname
+  if (host === 'localhost' || host.startsWith('127.') || host === '[::1]') {
+    lines.push(`warning: ${r.deviceUrl} is this machine's loopback address; pass --device-url with an address devices can reach`)
+  }
+  return `${lines.join('\n')}\n`
+}

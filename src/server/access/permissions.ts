@@ -61,7 +61,6 @@ export const ROUTE_RULES: Readonly<Record<string, RouteRule>> = {
   'POST /devices/:clientId/approve': change('devices.enroll', 'device.approved'),
   'POST /devices/:clientId/revoke': change('devices.enroll', 'device.revoked'),
   'POST /devices/preregister': change('devices.enroll', 'device.preregistered'),
-  'POST /enrollment-tickets': change('devices.enroll', 'enrollment.ticket_issued'),
   'POST /devices/:clientId/reject': change('devices.enroll', 'device.rejected'),
   'DELETE /devices/:clientId': change('devices.enroll', 'device.deleted'),
   'POST /devices/:clientId/replace': change('devices.enroll', 'device.replaced'),

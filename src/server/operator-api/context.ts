@@ -33,8 +33,8 @@ export interface OperatorApiContext {
   certExpiryWarningMs?: number
   /** When devices count as stale and offline; defaults in src/operator-contract/liveness.ts. */
   liveness?: {staleAfterMs: number, offlineAfterMs: number}
-  /** Key and CA of enrollment tickets (set by createServerApp); without them no tickets are issued. */
-  enrollmentTickets?: {key: Uint8Array, caCertificatePem: string}
+  /** `sha256:<hex>` of the root CA devices pin (createServerApp sets it from the device interface's CA). */
+  caFingerprint?: string
   /** The Prometheus exposition of `GET /metrics` (src/server/metrics/); empty when not given. */
   metrics?: () => string
 }

@@ -14,7 +14,6 @@ import {JOIN_TOKEN_OPENAPI_PATHS, joinTokenRoutes} from './join-tokens.ts'
 import {authorizeRequest} from './guard.ts'
 import {ensureBootstrapToken} from '../access/tokens.ts'
 import {createServices, type Services} from '../services.ts'
-import {ENROLLMENT_OPENAPI_PATHS, enrollmentTicketRoutes} from '../enrollment/routes.ts'
 import {STATUS_OPENAPI_PATHS, statusRoutes} from './status.ts'
 import {SECRETS_OPENAPI_PATHS, secretRoutes} from './secrets.ts'
 import type {EnrollmentMode, Health} from '../../operator-contract/views.ts'
@@ -30,7 +29,7 @@ const EVENTS_OPENAPI_PATHS = {
 /** The served OpenAPI document: the core resources plus each feature's own paths. */
 export const OPERATOR_OPENAPI_DOCUMENT = {
   ...OPERATOR_OPENAPI,
-  paths: {...OPERATOR_OPENAPI.paths, ...STATUS_OPENAPI_PATHS, ...DENYLIST_OPENAPI_PATHS, ...FLEET_OPENAPI_PATHS, ...REGISTRY_OPENAPI_PATHS, ...EVENTS_OPENAPI_PATHS, ...IDS_OPENAPI_PATHS, ...ACCESS_OPENAPI_PATHS, ...ENROLLMENT_OPENAPI_PATHS, ...JOIN_TOKEN_OPENAPI_PATHS, ...SECRETS_OPENAPI_PATHS},
+  paths: {...OPERATOR_OPENAPI.paths, ...STATUS_OPENAPI_PATHS, ...DENYLIST_OPENAPI_PATHS, ...FLEET_OPENAPI_PATHS, ...REGISTRY_OPENAPI_PATHS, ...EVENTS_OPENAPI_PATHS, ...IDS_OPENAPI_PATHS, ...ACCESS_OPENAPI_PATHS, ...JOIN_TOKEN_OPENAPI_PATHS, ...SECRETS_OPENAPI_PATHS},
 }
 
 /**
@@ -60,6 +59,7 @@ export function operatorApi(ctx: OperatorApiContext, services: Services = create
       // `margo serve` accepts only these modes; the context's field is a plain string.
       enrollment: ctx.enrollment as EnrollmentMode,
       deviceApiUrl: ctx.deviceApiUrl,
+      caFingerprint: ctx.caFingerprint ?? null,
     })))
     .get(`${OPERATOR_PREFIX}/metrics`, ({request}) => handle(request, () =>
       new Response(ctx.metrics?.() ?? '', {headers: {'content-type': EXPOSITION_CONTENT_TYPE}})))
@@ -72,7 +72,6 @@ export function operatorApi(ctx: OperatorApiContext, services: Services = create
     .use(eventRoutes(ctx))
     .use(idRoutes(ctx))
     .use(accessRoutes(ctx))
-    .use(enrollmentTicketRoutes(ctx))
     .use(joinTokenRoutes(ctx))
     .use(secretRoutes(ctx, services.secrets))
 }

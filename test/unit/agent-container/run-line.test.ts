@@ -12,13 +12,13 @@ describe('the docker run line of the agent container', () => {
     )
   })
 
-  test('another state dir is named to the agent; a kubeconfig is mounted read-only; the ticket and extra settings go in the environment', () => {
-    const args = containerRunArgs({...base, stateDir: '/srv/margo/', kubeconfig: '/etc/rancher/k3s/k3s.yaml', ticket: 'mgt1.e30.sig', env: {MARGO_POLL_INTERVAL: '30s'}, name: 'agent-2'})
+  test('another state dir is named to the agent; a kubeconfig is mounted read-only; the join token and extra settings go in the environment', () => {
+    const args = containerRunArgs({...base, stateDir: '/srv/margo/', kubeconfig: '/etc/rancher/k3s/k3s.yaml', joinToken: 'margo-join_abc', env: {MARGO_POLL_INTERVAL: '30s'}, name: 'agent-2'})
     expect(args).toContain('/srv/margo:/srv/margo')
     expect(args).toContain('MARGO_AGENT_STATE_DIR=/srv/margo')
     expect(args).toContain('/etc/rancher/k3s/k3s.yaml:/etc/margo/kubeconfig:ro')
     expect(args).toContain('KUBECONFIG=/etc/margo/kubeconfig')
-    expect(args).toContain('MARGO_ENROLLMENT_TICKET=mgt1.e30.sig')
+    expect(args).toContain('MARGO_JOIN_TOKEN=margo-join_abc')
     expect(args).toContain('MARGO_POLL_INTERVAL=30s')
     expect(args.slice(0, 4)).toEqual(['run', '-d', '--name', 'agent-2'])
     expect(args.at(-1)).toBe('margo-agent:0.1.0')

@@ -267,12 +267,12 @@ describe('--print-config', () => {
     })
   })
 
-  test('the enrollment ticket is read from the file or MARGO_ENROLLMENT_TICKET and never printed', () => {
-    const {config, sources} = load({flags: {server: 'https://wfm.example'}, env: {MARGO_ENROLLMENT_TICKET: 'mgt1.payload.mac'}})
-    expect(config.enrollmentTicket).toBe('mgt1.payload.mac')
-    expect(sources.enrollmentTicket).toBe('env')
+  test('the join token of the enroll line is read from the file or MARGO_JOIN_TOKEN and never printed', () => {
+    const {config, sources} = load({flags: {server: 'https://wfm.example'}, env: {MARGO_JOIN_TOKEN: 'margo-join_abc'}})
+    expect(config.joinToken).toBe('margo-join_abc')
+    expect(sources.joinToken).toBe('env')
     const out = renderConfig(config, sources)
-    expect(out).toContain('enrollmentTicket: <redacted>')
-    expect(out).not.toContain('mgt1.payload.mac')
+    expect(out).toContain('joinToken: <redacted>')
+    expect(out).not.toContain('margo-join_abc')
   })
 })
