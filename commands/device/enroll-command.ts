@@ -1,6 +1,6 @@
 import {Flags} from '@oclif/core'
 import pjson from '../../package.json' with {type: 'json'}
-import {CONTAINER_STATE_DIR} from '../../src/agent/container/run-line.ts'
+import {CONTAINER_STATE_DIR} from '../../src/client/container-run-line.ts'
 import {BaseCommand} from '../../src/cli/base-command.ts'
 import {renderEnrollNotice} from '../../src/cli/render/enrollment.ts'
 import {enrollCommand, type EnrollCommand} from '../../src/client/enroll.ts'

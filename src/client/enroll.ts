@@ -1,4 +1,4 @@
-import {containerRunLine} from '../agent/container/run-line.ts'
+import {containerRunLine} from './container-run-line.ts'
 import type {CreatedJoinToken, JoinTokenInfo} from '../operator-contract/views.ts'
 import {UsageError} from '../util/errors.ts'
 import {createJoinToken} from './enrollment.ts'

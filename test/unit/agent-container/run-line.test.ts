@@ -1,5 +1,5 @@
 import {describe, expect, test} from 'bun:test'
-import {containerRunArgs, containerRunLine} from '../../../src/agent/container/run-line.ts'
+import {containerRunArgs, containerRunLine} from '../../../src/client/container-run-line.ts'
 
 const FP = `sha256:${'ab'.repeat(32)}`
 const base = {server: 'https://wfm.example.com:8443/v1alpha2/margo', caFingerprint: FP, image: 'margo-agent:0.1.0'}
