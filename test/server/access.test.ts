@@ -153,6 +153,23 @@ describe('scope', () => {
     expect((await call(token, 'GET', `/status/${b}`)).status).toBe(404)
   })
 
+  test('the event stream of a scoped token carries only its devices (and events about no device)', async () => {
+    const a = await labelledDevice({site: 'a'})
+    const b = await labelledDevice({site: 'b'})
+    const token = await createToken('site-a-viewer', 'viewer', {scope: 'site=a'})
+    const abort = new AbortController()
+    const res = await h.app.handle(new Request(`${ORIGIN}${OPERATOR_PREFIX}/events`, {headers: {authorization: `Bearer ${token}`, accept: 'text/event-stream'}, signal: abort.signal}))
+    expect(res.status).toBe(200)
+    for (const id of [b, a]) expect((await h.operator('PATCH', `/devices/${id}/labels`, {labels: {line: '1'}})).status).toBe(200)
+    expect((await publish()).status).toBe(201)
+    const reader = res.body!.getReader()
+    let text = ''
+    while (!text.includes('event: app.published')) text += new TextDecoder().decode((await reader.read()).value)
+    abort.abort()
+    expect(text).toContain(a)
+    expect(text).not.toContain(b)
+  })
+
   test('a rollout selector that could reach outside the scope is refused, naming the rule; one inside it stays inside as the fleet changes', async () => {
     expect((await publish()).status).toBe(201)
     const a = await labelledDevice({site: 'a', line: '1'})

@@ -148,6 +148,8 @@ export const realEvery: Every = (ms, fn) => {
 export interface StreamOptions {
   log: EventLog
   filter: TypeFilter
+  /** Which events this reader may see at all (a scoped token: only its devices'); default all. */
+  visible?: (event: ServerEvent) => boolean
   lastEventId?: number
   heartbeatMs?: number
   every?: Every
@@ -184,7 +186,8 @@ export function eventStream(opts: StreamOptions): ReadableStream<Uint8Array> {
       }
 
       const replay = opts.lastEventId === undefined ? [] : opts.log.since(opts.lastEventId)
-      const pending = (replay ?? []).filter(e => opts.filter(e.event.type))
+      const admits = (event: ServerEvent) => opts.filter(event.type) && (opts.visible?.(event) ?? true)
+      const pending = (replay ?? []).filter(e => admits(e.event))
       send(`retry: ${RETRY_MS}\n` + formatEvent('stream.open', {
         lastEventId: opts.log.lastId,
         replayed: pending.length,
@@ -193,7 +196,7 @@ export function eventStream(opts: StreamOptions): ReadableStream<Uint8Array> {
       for (const e of pending) send(formatEvent(e.event.type, e.event, e.id))
 
       const unsubscribe = opts.log.subscribe(e => {
-        if (opts.filter(e.event.type)) send(formatEvent(e.event.type, e.event, e.id))
+        if (admits(e.event)) send(formatEvent(e.event.type, e.event, e.id))
       })
       const stopHeartbeat = every(opts.heartbeatMs ?? HEARTBEAT_MS, () => send(formatComment('heartbeat')))
       const onAbort = () => close()

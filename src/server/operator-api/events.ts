@@ -1,6 +1,7 @@
 import {Elysia} from 'elysia'
-import {OPERATOR_PREFIX, operatorHandler, queryString, type OperatorApiContext} from './context.ts'
+import {OPERATOR_PREFIX, deviceVisible, operatorHandler, principalOf, queryString, type OperatorApiContext} from './context.ts'
 import {OperatorError, badRequest} from './errors.ts'
+import type {ServerEvent} from '../../operator-contract/events.ts'
 import {type Every, eventLogFor, eventStream, parseLastEventId, parseTypeFilter} from '../fleet-status/event-stream.ts'
 
 export interface EventRouteOptions {
@@ -37,8 +38,15 @@ export function eventRoutes(ctx: OperatorApiContext, options: EventRouteOptions 
       // The heartbeat keeps the stream busy, but Bun's default idle timeout (10 s) is shorter.
       server?.timeout(request, 0)
       ctx.log.debug('events.open', {types: types.types, lastEventId})
+      // A scoped token follows only the devices of its scope (events about no device, such as a
+      // new app version, are everyone's); a device that leaves the scope drops out of its stream.
+      const scoped = principalOf(request)?.scope ? (event: ServerEvent) => {
+        if (!('clientId' in event)) return true
+        const client = ctx.store.getClient(event.clientId)
+        return client !== null && deviceVisible(request, client)
+      } : undefined
       const body = eventStream({
-        log, filter: types.filter, lastEventId, signal: request.signal,
+        log, filter: types.filter, lastEventId, signal: request.signal, ...(scoped ? {visible: scoped} : {}),
         heartbeatMs: options.heartbeatMs, every: options.every,
         onClose: () => ctx.log.debug('events.close', {}),
       })
