@@ -137,6 +137,16 @@ describe.skipIf(!enabled)('the agent container image with a real engine', () => 
     expect(healthy).toStartWith('healthy: last successful poll')
   }, 60_000)
 
+  test('the image carries helm for the helm.v3 profile, on the PATH the driver searches', () => {
+    // The pinned version scripts/fetch-helm.sh verified when it took helm out of the npm package.
+    const pinned = readFileSync(join(ROOT, 'scripts/fetch-helm.sh'), 'utf8').match(/^HELM_VERSION="([^"]+)"$/m)?.[1]
+    expect(pinned).toMatch(/^v\d+\.\d+\.\d+$/)
+    const version = run(['docker', 'run', '--rm', '--network', 'none', '--entrypoint', 'helm', IMAGE, 'version'])
+    expect(version.code).toBe(0)
+    expect(version.out).toContain(`Version:"${pinned}"`)
+    expect(inspect(IMAGE, '{{json .Config.Env}}')).toContain('PATH=/usr/local/bin:')
+  }, 60_000)
+
   test('deploy: the workload runs on the host engine, its compose files at the same path on the host', () => {
     const t = performance.now()
     const created = deploy('Servus')
