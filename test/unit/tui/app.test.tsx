@@ -112,9 +112,11 @@ describe('margo tui', () => {
     await t.press(KEY.backspace, '2', KEY.enter)
     await t.until(/deployed com-northstartida-hello-world to 1 device/)
     expect(t.api.deploys).toEqual([{appId: APP_ID, devices: [DEV_A], values: {replicas: 2}}])
-    // back on the deployments list, the new deployment selected
+    // back on the deployments list, the new deployment selected (once the list has reloaded)
+    const row = /hello-world\s+1\.0\s+3f0c2a9e…\s+compose\s+unreported/
+    await waitFor('the new deployment on the first row', () => row.test(t.frame().split('\n')[2] ?? ''))
     expect(t.frame()).toMatch(/APP\s+VER\s+DEVICE\s+PROFILE\s+STATE/)
-    expect(t.frame().split('\n')[2]).toMatch(/hello-world\s+1\.0\s+3f0c2a9e…\s+compose\s+unreported/)
+    expect(t.frame().split('\n')[2]).toMatch(row)
   })
 
   test('the server\'s 422 is shown next to the field and the form stays open', async () => {
