@@ -76,7 +76,8 @@ export async function runAgent(opts: RunAgentOptions): Promise<void> {
   const now = opts.now ?? (() => new Date())
   const rng = opts.rng ?? Math.random
   const windows = parseWindows({timezone: config.timezone, pollingPeriods: config.pollingIntervalPeriod, downtime: config.downtimeWindows})
-  const planner: PlannerConfig = {...windows, pollIntervalMs: config.pollingIntervalRate}
+  // Not spread: that would look up the time zone the windows may leave unresolved.
+  const planner: PlannerConfig = Object.assign(windows, {pollIntervalMs: config.pollingIntervalRate})
   const quiet = () => inDowntime(now(), windows)
 
   const identity = await ensureIdentity(config.stateDir, {keyType: config.keyType, keyFile: config.keyFile, certFile: config.certFile})

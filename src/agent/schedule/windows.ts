@@ -50,15 +50,23 @@ export const WHOLE_DAY: DailyPeriod = {from: 0, to: 1440}
 
 /** Parses and checks the configuration; throws an error naming the offending field. */
 export function parseWindows(input: WindowInput = {}): WindowConfig {
-  const timezone = checkTimeZone(input.timezone ?? hostTimeZone())
   const raw = input.pollingPeriods
   const list = raw === undefined ? null : typeof raw === 'string' ? raw.split(',') : raw
   if (list !== null && list.length === 0) throw new Error('pollingPeriods: must list at least one period (use "00:00-24:00" for the whole day)')
   const pollingPeriods = list === null ? [WHOLE_DAY] : list.map((p, i) => withField(`pollingPeriods[${i}]`, () => parsePeriod(p)))
   if (input.downtime !== undefined && !Array.isArray(input.downtime)) throw new Error('downtime: must be a list of windows')
+  // The host's zone is looked up when a window is read in it: the runtime's zone database
+  // (ICU) stays resident once touched, megabytes for an agent that polls the whole day.
+  if (input.timezone === undefined && (input.downtime ?? []).length === 0 && pollingPeriods.every(isWholeDay)) {
+    let zone: string | undefined
+    return {get timezone() { return zone ??= checkTimeZone(hostTimeZone()) }, pollingPeriods, downtime: []}
+  }
+  const timezone = checkTimeZone(input.timezone ?? hostTimeZone())
   const downtime = (input.downtime ?? []).map((w, i) => withField(`downtime[${i}]`, () => parseDowntimeWindow(w, timezone)))
   return {timezone, pollingPeriods, downtime}
 }
+
+const isWholeDay = (p: DailyPeriod) => p.from === 0 && p.to === 1440
 
 /**
  * A daily window, `"06:00-22:00"` (or `"6:00-22:00"`, `"22:00-06:00"` across midnight). The one
@@ -135,7 +143,7 @@ const HORIZON_MS = 9 * DAY_MS
 const CHUNKS_MS = [2 * DAY_MS, HORIZON_MS]
 
 function pollingAt(t: number, cfg: WindowConfig): boolean {
-  if (cfg.pollingPeriods.length === 0) return true
+  if (cfg.pollingPeriods.length === 0 || cfg.pollingPeriods.some(isWholeDay)) return true
   const m = wallTime(t, cfg.timezone).minuteOfDay
   return cfg.pollingPeriods.some(p => inSpan(m, p.from, p.to))
 }
