@@ -17,6 +17,26 @@ describe('A21: window configuration', () => {
     expect(parseWindows({}).timezone).toBe(Intl.DateTimeFormat().resolvedOptions().timeZone)
   })
 
+  test('without windows the zone is looked up only when asked for', () => {
+    const original = Intl.DateTimeFormat
+    let lookups = 0
+    Intl.DateTimeFormat = function (...args: ConstructorParameters<typeof original>) {
+      lookups++
+      return new original(...args)
+    } as typeof original
+    try {
+      const cfg = parseWindows({pollingPeriods: ['00:00-24:00']})
+      expect(isPollingAllowed(at('2026-06-01T03:17:00Z'), cfg)).toBe(true)
+      expect(inDowntime(at('2026-06-01T03:17:00Z'), cfg)).toBe(false)
+      expect(lookups).toBe(0)
+      expect(cfg.timezone).toBe(original().resolvedOptions().timeZone)
+      expect(lookups).toBeGreaterThan(0)
+      expect(() => parseWindows({timezone: 'Mars/Olympus'})).toThrow(/unknown time zone/)
+    } finally {
+      Intl.DateTimeFormat = original
+    }
+  })
+
   test('errors name the field', () => {
     expect(() => parseWindows({timezone: 'Mars/Olympus'})).toThrow(/unknown time zone/)
     expect(() => parseWindows({timezone: 'UTC', pollingPeriods: ['25:00-26:00']})).toThrow(/pollingPeriods\[0\]/)
