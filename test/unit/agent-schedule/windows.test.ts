@@ -20,6 +20,7 @@ describe('A21: window configuration', () => {
   test('without windows the zone is looked up only when asked for', () => {
     const original = Intl.DateTimeFormat
     let lookups = 0
+    // biome-ignore lint/complexity/useArrowFunction: it is called with `new`, which an arrow function cannot be
     Intl.DateTimeFormat = function (...args: ConstructorParameters<typeof original>) {
       lookups++
       return new original(...args)
