@@ -12,5 +12,13 @@ export type ServerEvent =
   | {type: 'app.published', appId: string, version: string}
   /** A device's certificate came within the warning window of its expiry (once per entry into it). */
   | {type: 'device.certificate_expiring', clientId: string, notAfter: string}
+  /**
+   * A staged rollout moved: a run started, a wave started or completed, it waits between
+   * waves, was paused, resumed or aborted, completed, or rolled back; `wave` is 1-based and
+   * `actor` is the operator's token name, or `system` for what the server decided itself.
+   */
+  | {type: 'rollout.progress', rolloutId: string, name: string, change: RolloutChangeKind, wave: number, reason: string, actor: string}
+
+export type RolloutChangeKind = 'run_started' | 'wave_started' | 'wave_completed' | 'waiting' | 'paused' | 'resumed' | 'aborted' | 'completed' | 'rolled_back'
 
 export type ServerEventType = ServerEvent['type']

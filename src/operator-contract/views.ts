@@ -6,6 +6,7 @@
  */
 import type {ComponentStatus, DeploymentState, StatusError} from '../margo/status.ts'
 import type {Liveness} from './liveness.ts'
+import type {RolloutProgress, SetForRequest, Strategy} from './strategy.ts'
 
 /** Deployment states, reported errors and components are relayed as the device reported them (validated). */
 export type {ComponentStatus, DeploymentState, Liveness, StatusError}
@@ -388,6 +389,10 @@ export interface Rollout {
   profile: string | null
   /** What the operator set; the app's defaults fill in the rest per device. */
   values: Record<string, unknown>
+  /** Values for the devices a selector matches, in order (later wins). */
+  setFor?: SetForRequest[]
+  /** How the rollout is staged; absent: every device at once. */
+  strategy?: Strategy
   createdAt: string
   updatedAt: string
 }
@@ -404,6 +409,8 @@ export interface RolloutDetail extends Rollout {
   targets: Deployment[]
   /** Devices in scope without a deployment, and why. */
   skipped: SkippedDevice[]
+  /** A staged rollout: its run, per wave, and why each device has not converged. */
+  progress?: RolloutProgress
 }
 
 export interface RolloutRemoval {

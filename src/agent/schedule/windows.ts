@@ -22,7 +22,7 @@
  * Windows are wall-clock windows: when the clocks spring forward over part of a window that
  * part does not happen, and when they go back the repeated hour is inside a window twice.
  */
-import {addDays, checkTimeZone, hostTimeZone, instantsOfWall, offsetChanges, wallTime, type WallTime} from './zoned.ts'
+import {addDays, checkTimeZone, hostTimeZone, instantsOfWall, offsetChanges, wallTime, type WallTime} from '../../util/zoned.ts'
 
 /** Minutes of the day; `to` is 1…1440 and is at or below `from` when the period wraps midnight. */
 export interface DailyPeriod {

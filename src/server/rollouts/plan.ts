@@ -25,6 +25,7 @@ import type {RolloutRecord} from '../store/rollouts-repo.ts'
 import {buildApplicationDeployment} from '../deployments/build.ts'
 import {sha256Digest} from '../../margo/digest.ts'
 import {matchesSelector, parseSelector} from '../../operator-contract/selector.ts'
+import {valuesForDevice} from './device-values.ts'
 
 export interface DeviceFacts {
   clientId: string
@@ -32,6 +33,8 @@ export interface DeviceFacts {
   labels: Record<string, string>
   /** Reported capabilities; null until the device reports them. */
   view: DeviceView | null
+  /** The reported capabilities document, for `${device.capabilities.…}` templates. */
+  capabilities?: unknown
 }
 
 export interface AppFacts {
@@ -55,7 +58,7 @@ export interface Problem {
   code?: string
 }
 
-export type SkipKind = 'fit' | 'values' | 'owned' | 'revoked' | 'app'
+export type SkipKind = 'fit' | 'values' | 'owned' | 'revoked' | 'app' | 'template'
 
 export type Decision =
   /** `shown`: the YAML with `<secret:NAME>` for each secret, when the values refer to any (dry runs show it). */
@@ -156,7 +159,11 @@ export function planDevice(input: PlanInput): Decision {
   if (!profile.ok) return skip(clientId, 'fit', profile.reason)
 
   const previous = current ? (JSON.parse(current.valuesJson) as {user: Record<string, unknown>, resolved: Record<string, unknown>}) : null
-  const user: Record<string, unknown> = {...rollout.values}
+  const own = valuesForDevice(rollout.values, rollout.setFor ?? [], {clientId, labels: device.labels, capabilities: device.capabilities ?? null})
+  if (!own.ok) {
+    return skip(clientId, 'template', `a template does not resolve on this device: ${own.problems.map(p => `${p.path} ${p.message}`).join('; ')}`, own.problems)
+  }
+  const user: Record<string, unknown> = own.values
   // Installed immutable values fill in for the ones the rollout leaves unset; they are not
   // stored as the operator's values, so a later explicit value is still checked against them.
   const given: Record<string, unknown> = {...user}

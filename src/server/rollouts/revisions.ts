@@ -5,6 +5,7 @@
  */
 import {createHash} from 'node:crypto'
 import {showReferences} from '../secrets/references.ts'
+import type {SetForRequest} from '../../operator-contract/strategy.ts'
 
 /** The operator's intent for one app: everything a revision records. */
 export interface RolloutSpec {
@@ -15,6 +16,8 @@ export interface RolloutSpec {
   devices: string[]
   profile: string | null
   values: Record<string, unknown>
+  /** Values for the devices a selector matches, in order (later wins); part of the values. */
+  setFor?: SetForRequest[]
 }
 
 export type SpecField = 'version' | 'profile' | 'values' | 'target'
@@ -39,7 +42,7 @@ export function specChanges(before: RolloutSpec, after: RolloutSpec): SpecField[
   const out: SpecField[] = []
   if (before.appVersion !== after.appVersion) out.push('version')
   if (before.profile !== after.profile) out.push('profile')
-  if (canonicalJson(before.values) !== canonicalJson(after.values)) out.push('values')
+  if (canonicalJson(before.values) !== canonicalJson(after.values) || canonicalJson(before.setFor ?? []) !== canonicalJson(after.setFor ?? [])) out.push('values')
   if (before.selector !== after.selector || (before.selector === null && !sameDevices(before.devices, after.devices))) out.push('target')
   return out
 }
@@ -47,7 +50,7 @@ export function specChanges(before: RolloutSpec, after: RolloutSpec): SpecField[
 export const sameSpec = (a: RolloutSpec, b: RolloutSpec) => specChanges(a, b).length === 0
 
 export const specOf = (r: RolloutSpec): RolloutSpec =>
-  ({appVersion: r.appVersion, selector: r.selector, devices: [...r.devices], profile: r.profile, values: {...r.values}})
+  ({appVersion: r.appVersion, selector: r.selector, devices: [...r.devices], profile: r.profile, values: {...r.values}, setFor: [...(r.setFor ?? [])]})
 
 export const REDACTED = '(redacted)'
 

@@ -13,27 +13,30 @@
  * setting on any device refuse the whole request before anything is written.
  */
 import {randomUUID} from 'node:crypto'
-import {YAML_MEDIA_TYPE} from '../../margo/media-types.ts'
-import {ConflictError, NotFoundError} from '../../util/errors.ts'
+import {ConflictError} from '../../util/errors.ts'
 import {findAppVersion} from '../catalog/catalog-service.ts'
 import {NO_SECRETS, resolveWithSecrets, type SecretReader} from '../secrets/resolve.ts'
 import {showReferences} from '../secrets/references.ts'
 import {shownDeploymentYaml} from '../secrets/show.ts'
-import {deviceView} from '../deployments/deployment-service.ts'
 import {publishManifest} from '../desired-state/publish.ts'
 import {badRequest, conflict, invalid, invalidParameters, notFound} from '../domain-errors.ts'
-import type {EventBus} from '../events.ts'
-import type {ClientRecord, DeploymentRecord, Store} from '../store/store.ts'
+import type {DeploymentRecord, Store} from '../store/store.ts'
 import {
-  deletedRolloutsByName, forgetDeployment, getRollout, getRolloutByName, insertRevision, insertRollout, linkDeployment, listRevisions, listRollouts,
-  rolloutDeploymentIds, rolloutLinks, rolloutOfDeployment, updateRollout as writeRollout, type RolloutRecord,
+  deletedRolloutsByName, forgetDeployment, getRollout, getRolloutByName, insertRevision, insertRollout, listRevisions, listRollouts,
+  rolloutDeploymentIds, rolloutOfDeployment, updateRollout as writeRollout, type RolloutRecord,
 } from '../store/rollouts-repo.ts'
 import {unifiedDiff} from './diff.ts'
-import {inScope, planDevice, type AppFacts, type Decision, type DeviceFacts, type ExistingDeployment, type Problem} from './plan.ts'
+import {apply, announce, appFacts, candidates, existingOf, facts, type Events} from './apply.ts'
+import {inScope, planDevice, type AppFacts, type Decision, type Problem} from './plan.ts'
 import {describeSelectorError, formatSelector, parseSelector} from '../../operator-contract/selector.ts'
 import {defaultNamespace, isDnsLabel} from '../deployments/names.ts'
 import {describeConflicts, ownershipConflicts} from './ownership.ts'
-import {historyOf, specChanges, specOf, undoTarget, type HistoryEntry, type SpecField} from './revisions.ts'
+import {checkTemplates} from './templates.ts'
+import {advanceAll, advanceRollout, controlRollout, gate, rolloutProgress, runKeyOf} from './staging.ts'
+import {parseStrategy} from './strategy/spec.ts'
+import type {SetForRequest, StrategyRequest} from '../../operator-contract/strategy.ts'
+import type {LivenessThresholds} from '../../operator-contract/liveness.ts'
+import {canonicalJson, historyOf, specChanges, specOf, undoTarget, type HistoryEntry, type SpecField} from './revisions.ts'
 
 /** The id a dry run renders new deployments with: visibly not a real one. */
 export const DRY_RUN_DEPLOYMENT_ID = '00000000-0000-4000-8000-000000000000'
@@ -47,6 +50,10 @@ export interface RolloutInput {
   selector?: string
   profile?: string
   values?: Record<string, unknown>
+  /** Values for the devices a selector matches; later entries win. */
+  setFor?: SetForRequest[]
+  /** Stage the rollout in waves; absent: every device at once. */
+  strategy?: StrategyRequest
 }
 
 export interface RolloutPatch {
@@ -93,14 +100,15 @@ export interface RolloutResult {
   skipped: {clientId: string, reason: string}[]
 }
 
-type Events = Pick<EventBus, 'emit'>
-
 export interface RolloutDeps {
   store: Store
   events: Events
   now: () => Date
   /** Reads the secrets values refer to as `${secret:NAME}` (none when absent). */
   secrets?: SecretReader
+  /** For staged rollouts: last-seen times not yet flushed, and when a device counts as offline. */
+  lastSeen?: () => ReadonlyMap<string, string>
+  thresholds?: LivenessThresholds
 }
 
 export interface ChangeOptions {
@@ -113,59 +121,6 @@ export interface ChangeOptions {
 export const DEFAULT_ACTOR = 'operator'
 
 const rolloutNotFound = (id: string) => notFound('rollout', id, 'run: margo rollout list')
-
-function facts(client: ClientRecord): DeviceFacts {
-  return {clientId: client.clientId, enrollment: client.enrollment, labels: client.labels, view: deviceView(client)}
-}
-
-function appFacts(store: Store, appId: string, version: string | null): AppFacts | {error: string} {
-  try {
-    const {record, description} = findAppVersion(store, appId, version ?? undefined)
-    return {appId: record.appId, version: record.version, description}
-  } catch (err) {
-    if (err instanceof NotFoundError) return {error: err.message}
-    throw err
-  }
-}
-
-function existingOf(store: Store, clientId: string, appId: string): ExistingDeployment[] {
-  const links = rolloutLinks(store, clientId)
-  return store.listDeployments({clientId, appId, desired: 'present'}).map(deployment => {
-    const rolloutId = links.get(deployment.deploymentId) ?? null
-    const name = rolloutId ? getRollout(store, rolloutId)?.name : undefined
-    return {deployment, rolloutId, ...(name ? {rolloutName: name} : {})}
-  })
-}
-
-/** Writes one decision; returns the deployment it changed, if any. Runs in the caller's transaction. */
-function apply(store: Store, rolloutId: string, d: Decision, now: string): DeploymentRecord | null {
-  switch (d.action) {
-    case 'create':
-      store.putArtifact(d.record.digest, YAML_MEDIA_TYPE, d.bytes, now)
-      store.insertDeployment(d.record)
-      linkDeployment(store, d.record.deploymentId, rolloutId)
-      return d.record
-    case 'update':
-      store.putArtifact(d.record.digest, YAML_MEDIA_TYPE, d.bytes, now)
-      store.updateDeployment(d.record)
-      if (d.relink) linkDeployment(store, d.record.deploymentId, rolloutId)
-      return d.record
-    case 'unchanged':
-      if (d.relink) linkDeployment(store, d.current.deploymentId, rolloutId)
-      return null
-    case 'remove': {
-      const removed: DeploymentRecord = {...d.current, desired: 'absent', updatedAt: now}
-      store.updateDeployment(removed)
-      return removed
-    }
-    default:
-      return null
-  }
-}
-
-function announce(events: Events, changed: DeploymentRecord[]) {
-  for (const d of changed) events.emit({type: 'deployment.changed', deploymentId: d.deploymentId, clientId: d.clientId})
-}
 
 function checkSelector(text: string): string {
   const parsed = parseSelector(text)
@@ -189,11 +144,6 @@ function checkRollout(store: Store, rollout: RolloutRecord, secrets: SecretReade
   return {appId: record.appId, version: record.version, description}
 }
 
-function candidates(store: Store, rollout: RolloutRecord): ClientRecord[] {
-  if (rollout.selector !== null) return store.listClients()
-  return rollout.devices.map(id => store.getClient(id)).filter((c): c is ClientRecord => c !== null)
-}
-
 /**
  * Plans the rollout on every device it covers or owns a deployment on. Throws (nothing
  * written) when a device's values are refused: invalid or an immutable setting changed.
@@ -211,10 +161,13 @@ function planAll(store: Store, rollout: RolloutRecord, app: AppFacts, now: strin
     rollout, device: facts(client), app, existing: existingOf(store, client.clientId, rollout.appId), adopt: true, now,
     newDeploymentId: dryRun ? () => DRY_RUN_DEPLOYMENT_ID : randomUUID, secrets,
   }))
-  const refused = decisions.filter((d): d is Extract<Decision, {action: 'skip'}> => d.action === 'skip' && d.kind === 'values')
+  const refused = decisions.filter((d): d is Extract<Decision, {action: 'skip'}> => d.action === 'skip' && (d.kind === 'values' || (d.kind === 'template' && !dryRun)))
   if (refused.length > 0) {
     const details: Problem[] = refused.flatMap(d => d.problems.map(p => ({path: `${d.clientId}: ${p.path}`, message: p.message})))
     const immutable = refused.some(d => d.problems.some(p => p.code === 'immutable'))
+    if (refused.every(d => d.kind === 'template')) {
+      throw invalid('unresolved_template', `templates do not resolve on ${refused.length} device(s); nothing was changed — run with --dry-run to list them`, details)
+    }
     throw invalid(immutable ? 'immutable_parameter' : 'invalid_parameters',
       `parameter values are refused on ${refused.length} device(s); nothing was changed`, details)
   }
@@ -264,11 +217,13 @@ function result(store: Store, rollout: RolloutRecord, app: AppFacts, decisions: 
 }
 
 /** Writes the decisions, one transaction per device with its manifest; then announces them. */
-function commit(store: Store, events: Events, rollout: RolloutRecord, decisions: Decision[], now: string, write: () => void) {
+function commit(store: Store, events: Events, rollout: RolloutRecord, app: AppFacts, decisions: Decision[], now: string, write: () => void) {
   const changed: DeploymentRecord[] = []
+  const runKey = runKeyOf(rollout, app)
   store.transaction(() => {
     write()
     for (const d of decisions) {
+      if (!gate(store, rollout, runKey, d)) continue
       const c = apply(store, rollout.rolloutId, d, now)
       if (c) changed.push(c)
     }
@@ -303,7 +258,10 @@ function change(deps: RolloutDeps, current: RolloutRecord | null, next: RolloutR
   const now = next.updatedAt
   const decisions = planAll(store, rollout, app, now, dryRun, secrets)
   if (!dryRun) {
-    commit(store, events, rollout, decisions, now, () => {
+    const restaged = kind === 'unchanged' && canonicalJson(current!.strategy ?? null) !== canonicalJson(next.strategy ?? null)
+    if (restaged) rollout.strategy = next.strategy ?? null
+    commit(store, events, rollout, app, decisions, now, () => {
+      if (restaged) writeRollout(store, rollout)
       if (kind === 'unchanged') return
       if (kind === 'created') insertRollout(store, rollout)
       else writeRollout(store, rollout)
@@ -311,6 +269,37 @@ function change(deps: RolloutDeps, current: RolloutRecord | null, next: RolloutR
     })
   }
   return result(store, rollout, app, decisions, dryRun, {change: kind, changed})
+}
+
+/**
+ * Checks what a deploy stages and renders per device: the strategy (waves, amounts, durations,
+ * rules), the `setFor` selectors, and the templates in every value. Every problem is listed in
+ * one refusal, before anything is created.
+ */
+function checkStaging(input: RolloutInput) {
+  const problems: {path: string, message: string}[] = []
+  if (input.selector !== undefined) {
+    const parsed = parseSelector(input.selector)
+    if (!parsed.ok) {
+      // A bad selector alone keeps its own code and message, as before staging existed.
+      if (!input.strategy && !input.setFor && checkTemplates(input.values ?? {}).length === 0) checkSelector(input.selector)
+      problems.push({path: 'selector', message: parsed.error.message})
+    }
+  }
+  const strategy = parseStrategy(input.strategy)
+  if (!strategy.ok) problems.push(...strategy.problems)
+  const setFor: SetForRequest[] = []
+  for (const [i, entry] of (input.setFor ?? []).entries()) {
+    const parsed = parseSelector(entry.selector)
+    if (!parsed.ok) problems.push({path: `setFor[${i}].selector`, message: describeSelectorError(parsed.error)})
+    else setFor.push({selector: formatSelector(parsed.selector), values: entry.values})
+    problems.push(...checkTemplates(entry.values, `setFor[${i}].values`))
+  }
+  problems.push(...checkTemplates(input.values ?? {}))
+  if (problems.length > 0) {
+    throw invalid('invalid_rollout', `${problems.length} problem(s) in the request; nothing was created or changed`, problems)
+  }
+  return {setFor, strategy: strategy.ok ? strategy.strategy : null}
 }
 
 function checkName(name: string): string {
@@ -342,6 +331,7 @@ export function createRollout(deps: RolloutDeps, input: RolloutInput, options: C
   }
   const devices = hasDevices ? [...new Set(input.devices)] : []
   if (hasDevices && devices.length === 0) throw badRequest('"devices" is empty; name at least one client id, or use a selector')
+  const staging = checkStaging(input)
   const unknown = devices.filter(id => !store.getClient(id))
   if (unknown.length > 0) throw notFound('device', unknown.join(', '), 'run: margo device list')
   const target = hasDevices || hasSelector
@@ -356,6 +346,8 @@ export function createRollout(deps: RolloutDeps, input: RolloutInput, options: C
     ...target,
     profile: input.profile ?? null,
     values: input.values ?? {},
+    setFor: staging.setFor,
+    strategy: staging.strategy,
     createdAt: current?.createdAt ?? now,
     updatedAt: now,
     deleted: false,
@@ -557,6 +549,7 @@ function reconcile(store: Store, events: Events, clientId: string, now: string, 
         const d = plan(r)
         if ((d.action === 'remove') !== removals) continue
         decisions.push(d)
+        if (!gate(store, r, runKeyOf(r, appOf(r)), d)) continue
         const c = apply(store, r.rolloutId, d, now)
         if (c) changed.push(c)
       }
@@ -578,6 +571,8 @@ export function rolloutSummary(r: RolloutRecord) {
   return {
     rolloutId: r.rolloutId, name: r.name, revision: r.revision, appId: r.appId, version: r.appVersion, selector: r.selector, devices: r.devices,
     profile: r.profile, values: showReferences(r.values), createdAt: r.createdAt, updatedAt: r.updatedAt,
+    ...(r.setFor && r.setFor.length > 0 ? {setFor: r.setFor} : {}),
+    ...(r.strategy ? {strategy: r.strategy} : {}),
   }
 }
 
@@ -603,7 +598,8 @@ export function rolloutDetail<T>({store, now: clock, secrets}: Pick<RolloutDeps,
     })
     if (d.action === 'skip') skipped.push({clientId: client.clientId, reason: d.reason})
   }
-  return {...rolloutSummary(rollout), appVersion: 'error' in app ? null : app.version, targets: deployments.map(deploymentView), skipped}
+  const progress = rolloutProgress({store, events: {emit: () => {}}, now: clock}, rollout)
+  return {...rolloutSummary(rollout), appVersion: 'error' in app ? null : app.version, targets: deployments.map(deploymentView), skipped, ...(progress ? {progress} : {})}
 }
 
 /**
@@ -624,10 +620,18 @@ export function replaceListedDevice(deps: RolloutDeps, oldId: string, newId: str
 
 /** Rollouts as the server uses them, bound to their dependencies once. */
 export function createRolloutService(deps: RolloutDeps) {
+  // A staged rollout lets its first wave through as soon as its revision is written.
+  const staged = (r: RolloutResult) => {
+    if (!r.dryRun && r.rolloutId) advanceRollout(deps, r.rolloutId)
+    return r
+  }
   return {
-    create: (input: RolloutInput, options: ChangeOptions = {}) => createRollout(deps, input, options),
-    update: (ref: string, patch: RolloutPatch, options: ChangeOptions = {}) => updateRollout(deps, ref, patch, options),
-    undo: (ref: string, options: ChangeOptions & {toRevision?: number} = {}) => undoRollout(deps, ref, options),
+    create: (input: RolloutInput, options: ChangeOptions = {}) => staged(createRollout(deps, input, options)),
+    update: (ref: string, patch: RolloutPatch, options: ChangeOptions = {}) => staged(updateRollout(deps, ref, patch, options)),
+    undo: (ref: string, options: ChangeOptions & {toRevision?: number} = {}) => staged(undoRollout(deps, ref, options)),
+    control: (ref: string, action: 'pause' | 'resume' | 'abort', actor: string) => controlRollout(deps, requireRollout(deps.store, ref), action, actor),
+    progress: (ref: string) => rolloutProgress(deps, requireRollout(deps.store, ref)),
+    advanceAll: () => advanceAll(deps),
     history: (ref: string) => rolloutHistory(deps.store, ref),
     remove: (ref: string, options: {forget?: boolean} = {}) => deleteRollout(deps, ref, options),
     removeDeployment: (deploymentId: string, options: ChangeOptions & {forget?: boolean} = {}) => removeDeployment(deps, deploymentId, options),

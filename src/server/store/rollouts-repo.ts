@@ -1,5 +1,7 @@
 import type {Store} from './store.ts'
 import type {RevisionRecord} from '../rollouts/revisions.ts'
+import type {SetForRequest} from '../../operator-contract/strategy.ts'
+import type {Strategy} from '../rollouts/strategy/spec.ts'
 
 /**
  * SQL for rollouts (table `rollouts`) and the link from a deployment to the rollout that owns
@@ -22,6 +24,10 @@ export interface RolloutRecord {
   profile: string | null
   /** What the operator set; the app's defaults fill in the rest per device. */
   values: Record<string, unknown>
+  /** Per-device value overrides by selector, in order. */
+  setFor?: SetForRequest[]
+  /** How the rollout is staged; null or absent: every device at once. */
+  strategy?: Strategy | null
   createdAt: string
   updatedAt: string
   deleted: boolean
@@ -37,6 +43,8 @@ interface Row {
   devices_json: string
   profile: string | null
   values_json: string
+  set_for_json: string
+  strategy_json: string | null
   created_at: string
   updated_at: string
   deleted: number
@@ -52,21 +60,23 @@ const toRecord = (r: Row): RolloutRecord => ({
   devices: JSON.parse(r.devices_json) as string[],
   profile: r.profile,
   values: JSON.parse(r.values_json) as Record<string, unknown>,
+  setFor: JSON.parse(r.set_for_json) as SetForRequest[],
+  strategy: r.strategy_json ? JSON.parse(r.strategy_json) as Strategy : null,
   createdAt: r.created_at,
   updatedAt: r.updated_at,
   deleted: r.deleted !== 0,
 })
 
 export function insertRollout(store: Store, r: RolloutRecord) {
-  store.db.query(`INSERT INTO rollouts (rollout_id, name, revision, app_id, app_version, selector, devices_json, profile, values_json, created_at, updated_at, deleted)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-    .run(r.rolloutId, r.name, r.revision, r.appId, r.appVersion, r.selector, JSON.stringify(r.devices), r.profile, JSON.stringify(r.values), r.createdAt, r.updatedAt, r.deleted ? 1 : 0)
+  store.db.query(`INSERT INTO rollouts (rollout_id, name, revision, app_id, app_version, selector, devices_json, profile, values_json, set_for_json, strategy_json, created_at, updated_at, deleted)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+    .run(r.rolloutId, r.name, r.revision, r.appId, r.appVersion, r.selector, JSON.stringify(r.devices), r.profile, JSON.stringify(r.values), JSON.stringify(r.setFor ?? []), r.strategy ? JSON.stringify(r.strategy) : null, r.createdAt, r.updatedAt, r.deleted ? 1 : 0)
 }
 
 export function updateRollout(store: Store, r: RolloutRecord) {
-  store.db.query(`UPDATE rollouts SET revision = ?, app_version = ?, selector = ?, devices_json = ?, profile = ?, values_json = ?, updated_at = ?, deleted = ?
+  store.db.query(`UPDATE rollouts SET revision = ?, app_version = ?, selector = ?, devices_json = ?, profile = ?, values_json = ?, set_for_json = ?, strategy_json = ?, updated_at = ?, deleted = ?
     WHERE rollout_id = ?`)
-    .run(r.revision, r.appVersion, r.selector, JSON.stringify(r.devices), r.profile, JSON.stringify(r.values), r.updatedAt, r.deleted ? 1 : 0, r.rolloutId)
+    .run(r.revision, r.appVersion, r.selector, JSON.stringify(r.devices), r.profile, JSON.stringify(r.values), JSON.stringify(r.setFor ?? []), r.strategy ? JSON.stringify(r.strategy) : null, r.updatedAt, r.deleted ? 1 : 0, r.rolloutId)
 }
 
 export function getRollout(store: Store, rolloutId: string): RolloutRecord | null {
@@ -117,6 +127,7 @@ interface RevisionRow {
   devices_json: string
   profile: string | null
   values_json: string
+  set_for_json: string
   actor: string
   cause: string | null
   created_at: string
@@ -130,15 +141,16 @@ const toRevision = (r: RevisionRow): RevisionRecord => ({
   devices: JSON.parse(r.devices_json) as string[],
   profile: r.profile,
   values: JSON.parse(r.values_json) as Record<string, unknown>,
+  setFor: JSON.parse(r.set_for_json) as SetForRequest[],
   actor: r.actor,
   cause: r.cause,
   createdAt: r.created_at,
 })
 
 export function insertRevision(store: Store, r: RevisionRecord) {
-  store.db.query(`INSERT INTO rollout_revisions (rollout_id, revision, app_version, selector, devices_json, profile, values_json, actor, cause, created_at)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-    .run(r.rolloutId, r.revision, r.appVersion, r.selector, JSON.stringify(r.devices), r.profile, JSON.stringify(r.values), r.actor, r.cause, r.createdAt)
+  store.db.query(`INSERT INTO rollout_revisions (rollout_id, revision, app_version, selector, devices_json, profile, values_json, set_for_json, actor, cause, created_at)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+    .run(r.rolloutId, r.revision, r.appVersion, r.selector, JSON.stringify(r.devices), r.profile, JSON.stringify(r.values), JSON.stringify(r.setFor ?? []), r.actor, r.cause, r.createdAt)
 }
 
 /** A rollout's revisions, oldest first. */

@@ -277,4 +277,33 @@ export const MIGRATIONS: Migration[] = [
   ALTER TABLE clients ADD COLUMN replaced_by TEXT;
   ALTER TABLE clients ADD COLUMN reonboard_allowed INTEGER NOT NULL DEFAULT 0;
   `,
+  `
+  -- Progressive delivery: a rollout's staging (waves, thresholds, offline rule, pauses), the run
+  -- of its current revision, and when each device was let through in that run.
+  ALTER TABLE rollouts ADD COLUMN strategy_json TEXT;
+  ALTER TABLE rollouts ADD COLUMN set_for_json TEXT NOT NULL DEFAULT '[]';
+  ALTER TABLE rollout_revisions ADD COLUMN set_for_json TEXT NOT NULL DEFAULT '[]';
+  CREATE TABLE rollout_runs (
+    rollout_id  TEXT PRIMARY KEY REFERENCES rollouts(rollout_id),
+    state_json  TEXT NOT NULL,
+    updated_at  TEXT NOT NULL
+  );
+  CREATE TABLE rollout_admissions (
+    rollout_id    TEXT NOT NULL,
+    client_id     TEXT NOT NULL,
+    run_key       TEXT NOT NULL,                        -- '<revision>@<app version>'
+    admitted_at   TEXT NOT NULL,
+    skipped_json  TEXT,                                 -- why the rollout cannot run there, if so
+    PRIMARY KEY (rollout_id, client_id)
+  );
+  -- Update windows: devices a selector matches are only advanced while one of theirs is open.
+  CREATE TABLE update_windows (
+    name         TEXT PRIMARY KEY,
+    selector     TEXT NOT NULL,
+    schedule     TEXT NOT NULL,                         -- five-field cron
+    duration_ms  INTEGER NOT NULL,
+    time_zone    TEXT NOT NULL,
+    created_at   TEXT NOT NULL
+  );
+  `,
 ]

@@ -1,0 +1,75 @@
+/**
+ * What the rollout service and the wave controller share: device and app facts as the planner
+ * wants them, a device's present deployments of an app, and writing one decision.
+ */
+import {YAML_MEDIA_TYPE} from '../../margo/media-types.ts'
+import {NotFoundError} from '../../util/errors.ts'
+import {findAppVersion} from '../catalog/catalog-service.ts'
+import {deviceView} from '../deployments/deployment-service.ts'
+import type {EventBus} from '../events.ts'
+import type {ClientRecord, DeploymentRecord, Store} from '../store/store.ts'
+import {getRollout, linkDeployment, rolloutLinks, type RolloutRecord} from '../store/rollouts-repo.ts'
+import {readStoredJson} from '../../margo/limits.ts'
+import type {AppFacts, Decision, DeviceFacts, ExistingDeployment} from './plan.ts'
+
+export type Events = Pick<EventBus, 'emit'>
+
+export function facts(client: ClientRecord): DeviceFacts {
+  const capabilities = client.capabilitiesJson ? readStoredJson(client.capabilitiesJson) ?? null : null
+  return {clientId: client.clientId, enrollment: client.enrollment, labels: client.labels, view: deviceView(client), capabilities}
+}
+
+export function appFacts(store: Store, appId: string, version: string | null): AppFacts | {error: string} {
+  try {
+    const {record, description} = findAppVersion(store, appId, version ?? undefined)
+    return {appId: record.appId, version: record.version, description}
+  } catch (err) {
+    if (err instanceof NotFoundError) return {error: err.message}
+    throw err
+  }
+}
+
+export function existingOf(store: Store, clientId: string, appId: string): ExistingDeployment[] {
+  const links = rolloutLinks(store, clientId)
+  return store.listDeployments({clientId, appId, desired: 'present'}).map(deployment => {
+    const rolloutId = links.get(deployment.deploymentId) ?? null
+    const name = rolloutId ? getRollout(store, rolloutId)?.name : undefined
+    return {deployment, rolloutId, ...(name ? {rolloutName: name} : {})}
+  })
+}
+
+/** Writes one decision; returns the deployment it changed, if any. Runs in the caller's transaction. */
+export function apply(store: Store, rolloutId: string, d: Decision, now: string): DeploymentRecord | null {
+  switch (d.action) {
+    case 'create':
+      store.putArtifact(d.record.digest, YAML_MEDIA_TYPE, d.bytes, now)
+      store.insertDeployment(d.record)
+      linkDeployment(store, d.record.deploymentId, rolloutId)
+      return d.record
+    case 'update':
+      store.putArtifact(d.record.digest, YAML_MEDIA_TYPE, d.bytes, now)
+      store.updateDeployment(d.record)
+      if (d.relink) linkDeployment(store, d.record.deploymentId, rolloutId)
+      return d.record
+    case 'unchanged':
+      if (d.relink) linkDeployment(store, d.current.deploymentId, rolloutId)
+      return null
+    case 'remove': {
+      const removed: DeploymentRecord = {...d.current, desired: 'absent', updatedAt: now}
+      store.updateDeployment(removed)
+      return removed
+    }
+    default:
+      return null
+  }
+}
+
+export function announce(events: Events, changed: DeploymentRecord[]) {
+  for (const d of changed) events.emit({type: 'deployment.changed', deploymentId: d.deploymentId, clientId: d.clientId})
+}
+
+export function candidates(store: Store, rollout: RolloutRecord): ClientRecord[] {
+  if (rollout.selector !== null) return store.listClients()
+  return rollout.devices.map(id => store.getClient(id)).filter((c): c is ClientRecord => c !== null)
+}
+
