@@ -11,6 +11,14 @@ import {startServer} from '../src/server/serve.ts'
 import {parseDuration} from '../src/util/duration.ts'
 import {UsageError} from '../src/util/errors.ts'
 
+function offlineAfter(text: string): number {
+  try {
+    const ms = parseDuration(text)
+    if (ms > 0) return ms
+  } catch { /* refused below */ }
+  throw new UsageError(`--offline-after ${JSON.stringify(text)} is not a positive duration, e.g. 1h, 15m or 90s`)
+}
+
 function certExpiryWarning(text: string): number {
   try {
     return parseDuration(text)
@@ -55,6 +63,7 @@ On first start it creates a root CA, a server certificate and an operator token 
     'metrics-listen': Flags.string({description: 'Serve Prometheus metrics at GET /metrics on a separate plain-HTTP loopback address, HOST:PORT (e.g. 127.0.0.1:9464)', env: 'MARGO_METRICS_LISTEN'}),
     'secret-key-file': Flags.string({description: 'Key (32 bytes, base64; mode 0600) that seals secrets at rest; default: secret.key in the data dir, created at first start', env: 'MARGO_SECRET_KEY_FILE'}),
     'cert-expiry-warning': Flags.string({description: 'How long before a device certificate expires margo status lists it and the server announces it (e.g. 30d, 72h)', default: '30d', env: 'MARGO_CERT_EXPIRY_WARNING'}),
+    'offline-after': Flags.string({description: 'How long a device may stay silent before it counts as offline, e.g. 1h or 90s (staged rollouts apply their --offline rule then)', default: '1h', env: 'MARGO_OFFLINE_AFTER'}),
     'log-level': Flags.string({options: ['debug', 'info', 'warn', 'error'], default: 'info'}),
     'log-format': Flags.string({options: ['text', 'json'], description: 'Log format (default: text on a terminal, json otherwise)'}),
     'release-dir': Flags.string({description: 'Agent executables and SHA256SUMS (the output of bun run release) served to devices under /downloads', env: 'MARGO_RELEASE_DIR', default: defaultReleaseDir(), defaultHelp: async () => defaultReleaseDir()}),
@@ -103,6 +112,7 @@ On first start it creates a root CA, a server certificate and an operator token 
       worker,
       ...(flags['secret-key-file'] ? {secretKeyFile: flags['secret-key-file']} : {}),
       certExpiryWarningMs: certExpiryWarning(flags['cert-expiry-warning']),
+      offlineAfterMs: offlineAfter(flags['offline-after']),
     })
     if (worker) process.stdout.write(`${WORKER_READY}\n`)
     else process.stdout.write(`margo ${pjson.version} serving ${server.deviceApiUrl} (operator API ${server.operatorUrl}, data ${flags['data-dir']}) — agents: margo agent --server ${server.deviceApiUrl} --ca-fingerprint ${server.caFingerprint}\n`)

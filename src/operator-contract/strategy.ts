@@ -92,3 +92,27 @@ export interface RolloutProgress {
   /** Every device of the rollout that has not converged, with one reason. */
   notConverged: DeviceWhy[]
 }
+
+/** `POST /windows`. */
+export interface UpdateWindowRequest {
+  name: string
+  selector: string
+  /** Five-field cron: minute hour day-of-month month day-of-week. */
+  schedule: string
+  /** How long the window stays open after each firing, e.g. `2h`. */
+  duration: string
+  /** IANA name; default UTC. */
+  timeZone?: string
+}
+
+export interface UpdateWindow {
+  name: string
+  selector: string
+  schedule: string
+  duration: string
+  durationMs: number
+  timeZone: string
+  createdAt: string
+  open: boolean
+  nextOpenAt: string | null
+}

@@ -8,7 +8,7 @@ import {ConflictError, NotFoundError, ValidationError, type ErrorDetail} from '.
 /** The code of input whose shape is wrong (a missing or mistyped field), before its content is judged. */
 export const BAD_REQUEST = 'bad_request'
 
-export type ResourceKind = 'device' | 'app' | 'deployment' | 'rollout' | 'registry' | 'token' | 'join_token' | 'secret'
+export type ResourceKind = 'device' | 'app' | 'deployment' | 'rollout' | 'registry' | 'token' | 'join_token' | 'secret' | 'window'
 
 export const notFound = (kind: ResourceKind, id: string, hint: string) =>
   new NotFoundError(`${kind} ${id} not found — ${hint}`, {code: `${kind}_not_found`})

@@ -13,7 +13,7 @@ import {acquireInstanceLock, ServerAlreadyRunning} from './instance-lock.ts'
 import {OPERATOR_PREFIX} from './operator-api/index.ts'
 import {ensureOperatorToken} from './operator-token.ts'
 import {startRegistryScheduler} from './registries/index.ts'
-import {startRolloutController} from './rollouts/index.ts'
+import {startRolloutController, startWaveController} from './rollouts/index.ts'
 import {closeEventStreams} from './fleet-status/event-stream.ts'
 import {startEventJournal} from './cluster/event-journal.ts'
 import {runAsSingleton} from './cluster/lease.ts'
@@ -22,7 +22,7 @@ import {createServerMetrics, ownFamilies, scrape, SNAPSHOT_EVERY_MS, storeSnapsh
 import {startCertificateWatch} from './fleet-status/cert-expiry.ts'
 import {createServices} from './services.ts'
 import {EXPOSITION_CONTENT_TYPE, renderExposition} from '../util/metrics.ts'
-import {DEFAULT_LIVENESS_THRESHOLDS} from '../operator-contract/liveness.ts'
+import {DEFAULT_LIVENESS_THRESHOLDS, checkThresholds} from '../operator-contract/liveness.ts'
 import {loadSecretKey, secretBox} from './secrets/cipher.ts'
 import {Store} from './store/store.ts'
 import {caFingerprint, defaultSans, ensureTlsMaterial} from './tls-material.ts'
@@ -66,6 +66,8 @@ export interface ServeOptions {
   secretKeyFile?: string
   /** How long before a device certificate expires it is listed and announced (ms; default 30 days). */
   certExpiryWarningMs?: number
+  /** How long a device may stay silent before it counts as offline (default 1 h); staged rollouts apply their offline rule then. */
+  offlineAfterMs?: number
 }
 
 export interface RunningServer {
@@ -154,8 +156,12 @@ async function startLocked(opts: ServeOptions, log: Logger, hostname: string, po
   const journal = shared ? startEventJournal(store.db, events, processId, log) : undefined
   const startedAt = new Date()
   const now = () => new Date()
+  const lastSeen = new Map<string, string>()
+  const offlineAfterMs = opts.offlineAfterMs ?? DEFAULT_LIVENESS_THRESHOLDS.offlineAfterMs
+  // A shorter offline threshold pulls the stale one along, so stale still comes first.
+  const liveness = checkThresholds({offlineAfterMs, staleAfterMs: Math.min(DEFAULT_LIVENESS_THRESHOLDS.staleAfterMs, Math.max(1, Math.floor(offlineAfterMs / 4)))})
   // Built once: the operator API and the background jobs share them.
-  const services = createServices({store, events, log, now, secretBox: box})
+  const services = createServices({store, events, log, now, secretBox: box, lastSeen: () => lastSeen, thresholds: liveness})
   const device: DeviceApiContext = {
     store, events, log,
     config: {
@@ -172,7 +178,7 @@ async function startLocked(opts: ServeOptions, log: Logger, hostname: string, po
     caCertificatePem: tls.caPem,
     now,
     keyCache: new Map(),
-    lastSeen: new Map(),
+    lastSeen,
   }
   let deviceApiUrl = ''
   const metrics = createServerMetrics()
@@ -185,8 +191,9 @@ async function startLocked(opts: ServeOptions, log: Logger, hostname: string, po
     startedAt,
     now,
     lastSeen: () => device.lastSeen,
-    metrics: () => renderExposition(scrape({metrics, worker: workerIndex, db: store.db, shared, now: now(), thresholds: DEFAULT_LIVENESS_THRESHOLDS, version: opts.version, unflushed: device.lastSeen})),
+    metrics: () => renderExposition(scrape({metrics, worker: workerIndex, db: store.db, shared, now: now(), thresholds: liveness, version: opts.version, unflushed: device.lastSeen})),
     ...(opts.certExpiryWarningMs !== undefined ? {certExpiryWarningMs: opts.certExpiryWarningMs} : {}),
+    liveness,
   }
   device.metrics = metrics
   store.onCommit = seconds => metrics.sqliteWrite.observe({}, seconds)
@@ -273,6 +280,8 @@ async function startLocked(opts: ServeOptions, log: Logger, hostname: string, po
   function startControllers(): {stop(): void} {
     const start = () => {
       const stopRollouts = startRolloutController({store, events, log, now}, services.rollouts)
+      // Staged rollouts move on with the clock and with status reports; one process runs them.
+      const stopWaves = startWaveController({events, log}, services.rollouts)
       const stopRegistries = startRegistryScheduler({store, events, log, now})
       const certificates = startCertificateWatch({store, events, log, now, ...(opts.certExpiryWarningMs !== undefined ? {windowMs: opts.certExpiryWarningMs} : {})})
       certificates.check()
@@ -289,6 +298,7 @@ async function startLocked(opts: ServeOptions, log: Logger, hostname: string, po
         certificates.stop()
         stopRegistries()
         stopRollouts()
+        stopWaves()
       }
     }
     if (!shared) {

@@ -16,6 +16,8 @@ export type Permission =
   | 'fleet.label'
   | 'catalog.publish'
   | 'registries.manage'
+  /** Update windows: when devices may be changed at all. */
+  | 'windows.manage'
   /** Approve, revoke, reject, delete, replace and pre-register devices, manage join tokens: enrollment decisions. */
   | 'devices.enroll'
   | 'denylist.manage'
@@ -27,7 +29,7 @@ export type Permission =
   | 'metrics.read'
 
 export const PERMISSIONS: readonly Permission[] = [
-  'session', 'fleet.read', 'fleet.deploy', 'fleet.label', 'catalog.publish', 'registries.manage', 'devices.enroll', 'denylist.manage', 'tokens.manage', 'secrets.manage', 'audit.read', 'metrics.read',
+  'session', 'fleet.read', 'fleet.deploy', 'fleet.label', 'catalog.publish', 'registries.manage', 'windows.manage', 'devices.enroll', 'denylist.manage', 'tokens.manage', 'secrets.manage', 'audit.read', 'metrics.read',
 ]
 
 const VIEWER: Permission[] = ['session', 'fleet.read', 'metrics.read']
@@ -95,6 +97,13 @@ export const ROUTE_RULES: Readonly<Record<string, RouteRule>> = {
   'DELETE /rollouts/:rolloutId': change('fleet.deploy', 'rollout.deleted'),
   'GET /rollouts/:rolloutId/revisions': read(),
   'POST /rollouts/:rolloutId/undo': change('fleet.deploy', 'rollout.undone'),
+  'POST /rollouts/:rolloutId/pause': change('fleet.deploy', 'rollout.paused'),
+  'POST /rollouts/:rolloutId/resume': change('fleet.deploy', 'rollout.resumed'),
+  'POST /rollouts/:rolloutId/abort': change('fleet.deploy', 'rollout.aborted'),
+
+  'GET /windows': read(),
+  'POST /windows': change('windows.manage', 'window.added'),
+  'DELETE /windows/:name': change('windows.manage', 'window.removed'),
 
   'GET /status': read(),
   'GET /status/:id': read(),

@@ -6,6 +6,8 @@ import {getRolloutByName} from '../store/rollouts-repo.ts'
 import {deploymentJson, deviceJson} from './views.ts'
 import {labelMapProblems, mergeLabels, sortLabels} from '../../operator-contract/labels.ts'
 import type {RolloutService} from '../rollouts/rollout-service.ts'
+import type {WindowService} from '../rollouts/windows-service.ts'
+import type {SetForRequest, StrategyRequest} from '../../operator-contract/strategy.ts'
 import {getRollout} from '../store/rollouts-repo.ts'
 import {rolloutScopeProblem, scopeKeys, type RolloutTargets} from '../access/scope.ts'
 import {OperatorError} from './errors.ts'
@@ -41,13 +43,32 @@ function booleanOf(v: unknown, field: string): boolean {
   return v
 }
 
+/** The strategy's fields are strings (booleans for `manual`); their content is checked by the service, all at once. */
+function strategyOf(v: unknown): StrategyRequest {
+  if (typeof v !== 'object' || Array.isArray(v) || v === null) throw badRequest('strategy must be an object, e.g. {"waves": ["1", "10%"]}')
+  const s = v as Record<string, unknown>
+  if (s.waves !== undefined && (!Array.isArray(s.waves) || s.waves.some(w => typeof w !== 'string'))) throw badRequest('strategy.waves must be a list of strings: counts (1), percentages (10%) or label selectors')
+  for (const k of ['maxUnavailable', 'failureThreshold', 'waveTimeout', 'offline', 'pauseBetween', 'onFailure']) {
+    if (s[k] !== undefined && typeof s[k] !== 'string') throw badRequest(`strategy.${k} must be a string`)
+  }
+  if (s.manual !== undefined && typeof s.manual !== 'boolean') throw badRequest('strategy.manual must be true or false')
+  return s as StrategyRequest
+}
+
+function setForOf(v: unknown): SetForRequest[] {
+  if (!Array.isArray(v) || v.some(e => typeof e !== 'object' || e === null || typeof e.selector !== 'string' || typeof e.values !== 'object' || e.values === null || Array.isArray(e.values))) {
+    throw badRequest('setFor must be a list of {"selector": "site=a", "values": {"key": "value"}}')
+  }
+  return v as SetForRequest[]
+}
+
 /** Values in a PATCH: null removes a value, so the object may hold nulls. */
 function patchValues(v: unknown): Record<string, unknown> | undefined {
   return optionalObject(v, 'values')
 }
 
 /** Device labels and fleet-wide rollouts. */
-export function fleetRoutes(ctx: OperatorApiContext, rollouts: RolloutService) {
+export function fleetRoutes(ctx: OperatorApiContext, rollouts: RolloutService, windows: WindowService) {
   const handle = operatorHandler(ctx)
   const device = (request: Request, clientId: string) => requireVisibleDevice(ctx, request, clientId)
   // A rollout is named by its name, its id, or a unique prefix of its id; the name wins.
@@ -81,6 +102,13 @@ export function fleetRoutes(ctx: OperatorApiContext, rollouts: RolloutService) {
     ctx.log.info('device.labelled', {clientId, labels: Object.keys(labels)})
     ctx.events.emit({type: 'device.updated', clientId})
     return deviceJson(device(request, clientId))
+  }
+  const control = (request: Request, typed: string, action: 'pause' | 'resume' | 'abort') => {
+    const id = rolloutId(typed)
+    visibleRollout(request, id)
+    const progress = rollouts.control(id, action, actorOf(request))
+    ctx.log.info(`rollout.${action}`, {rolloutId: id, phase: progress.phase, wave: progress.wave})
+    return progress
   }
   return new Elysia({name: 'margo-operator-fleet', prefix: OPERATOR_PREFIX})
     .put('/devices/:clientId/labels', ({request, params}) => handle(request, async () => {
@@ -118,6 +146,8 @@ export function fleetRoutes(ctx: OperatorApiContext, rollouts: RolloutService) {
         selector,
         profile: optionalString(body.profile, 'profile'),
         values: optionalObject(body.values, 'values'),
+        ...(body.strategy !== undefined && body.strategy !== null ? {strategy: strategyOf(body.strategy)} : {}),
+        ...(body.setFor !== undefined && body.setFor !== null ? {setFor: setForOf(body.setFor)} : {}),
       }, {dryRun, actor: actorOf(request)})
       if (!dryRun) ctx.log.info(`rollout.${result.change}`, {rolloutId: result.rolloutId, name: result.name, revision: result.revision, appId, targets: result.targets.length, skipped: result.skipped.length})
       return Response.json(result, {status: dryRun || result.change !== 'created' ? 200 : 201})
@@ -160,6 +190,12 @@ export function fleetRoutes(ctx: OperatorApiContext, rollouts: RolloutService) {
       if (!dryRun) ctx.log.info('rollout.undone', {rolloutId: result.rolloutId, name: result.name, revision: result.revision, change: result.change})
       return result
     }), {parse: 'none'})
+    .post('/rollouts/:rolloutId/pause', ({request, params}) => handle(request, () => control(request, params.rolloutId, 'pause')), {parse: 'none'})
+    .post('/rollouts/:rolloutId/resume', ({request, params}) => handle(request, () => control(request, params.rolloutId, 'resume')), {parse: 'none'})
+    .post('/rollouts/:rolloutId/abort', ({request, params}) => handle(request, () => control(request, params.rolloutId, 'abort')), {parse: 'none'})
+    .get('/windows', ({request}) => handle(request, () => ({windows: windows.list()})))
+    .post('/windows', ({request}) => handle(request, async () => windows.add(await readJson(request, ctx.maxBodyBytes) as never), 201), {parse: 'none'})
+    .delete('/windows/:name', ({request, params}) => handle(request, () => windows.remove(params.name)))
     .delete('/rollouts/:rolloutId', ({request, params, query}) => handle(request, () => {
       const id = rolloutId(params.rolloutId)
       visibleRollout(request, id)
@@ -265,6 +301,18 @@ export const FLEET_OPENAPI_PATHS = {
   '/rollouts/{rollout}/revisions': {
     get: {summary: "A rollout's revisions, oldest first: time, actor, version, values (redacted) and digest, target", parameters: [rolloutParam], responses: {'200': json(history), ...errors}},
   },
+  '/rollouts/{rollout}/pause': {post: {summary: 'Stop letting devices of a staged rollout advance (devices keep what they have); see progress in GET /rollouts/{rollout}', parameters: [rolloutParam], responses: {'200': json({type: 'object'}), ...errors}}},
+  '/rollouts/{rollout}/resume': {post: {summary: 'Resume a paused staged rollout (failures so far are accepted) or start the next wave of a --manual one', parameters: [rolloutParam], responses: {'200': json({type: 'object'}), ...errors}}},
+  '/rollouts/{rollout}/abort': {post: {summary: 'End a staged rollout: no device advances any more; devices keep what they have', parameters: [rolloutParam], responses: {'200': json({type: 'object'}), ...errors}}},
+  '/windows': {
+    get: {summary: 'Update windows, whether each is open now and when it next opens', responses: {'200': json({type: 'object'}), ...errors}},
+    post: {
+      summary: 'Add an update window: devices the selector matches are only advanced by rollouts while one of their windows is open',
+      requestBody: body({type: 'object', required: ['name', 'selector', 'schedule', 'duration'], properties: {name: {type: 'string'}, selector: {type: 'string'}, schedule: {type: 'string', description: 'five-field cron'}, duration: {type: 'string'}, timeZone: {type: 'string', description: 'IANA name; default UTC'}}}),
+      responses: {'201': json({type: 'object'}, 'Created'), ...errors},
+    },
+  },
+  '/windows/{name}': {delete: {summary: 'Remove an update window', parameters: [idParam('name')], responses: {'200': json({type: 'object'}), ...errors}}},
   '/rollouts/{rollout}/undo': {
     post: {
       summary: 'A new revision equal to toRevision (default: the previous one), rolled out like any change; values the version refuses are reported (422) before anything changes',

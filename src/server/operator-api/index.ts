@@ -67,7 +67,7 @@ export function operatorApi(ctx: OperatorApiContext, services: Services = create
     .use(appRoutes(ctx, services.catalog))
     .use(deploymentRoutes(ctx, services.deployments, services.rollouts))
     .use(statusRoutes(ctx))
-    .use(fleetRoutes(ctx, services.rollouts))
+    .use(fleetRoutes(ctx, services.rollouts, services.windows))
     .use(registryRoutes(ctx, services.registries))
     .use(eventRoutes(ctx))
     .use(idRoutes(ctx))

@@ -36,3 +36,30 @@ export function startRolloutController(deps: RolloutDeps & {events: EventBus, lo
     }
   })
 }
+
+/**
+ * Moves staged rollouts on: on a timer (timeouts, pauses between waves and windows depend on
+ * the clock alone) and soon after a status report (a wave can complete). Evaluations never
+ * overlap; a failed one is logged and the next tick tries again.
+ */
+export function startWaveController(deps: {events: EventBus, log: Logger}, rollouts: Pick<RolloutService, 'advanceAll'>, intervalMs = 1000): () => void {
+  let soon: ReturnType<typeof setTimeout> | null = null
+  const run = () => {
+    soon = null
+    try {
+      rollouts.advanceAll()
+    } catch (err) {
+      deps.log.error('rollout.waves_failed', {error: err instanceof Error ? err.message : String(err)})
+    }
+  }
+  const timer = setInterval(run, intervalMs)
+  const unsubscribe = deps.events.subscribe(event => {
+    if (event.type !== 'deployment.status' || soon) return
+    soon = setTimeout(run, 50)
+  })
+  return () => {
+    clearInterval(timer)
+    if (soon) clearTimeout(soon)
+    unsubscribe()
+  }
+}
