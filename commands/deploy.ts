@@ -18,6 +18,8 @@ export default class Deploy extends BaseCommand {
     "<%= config.bin %> deploy com-northstartida-hello-world --selector site=plant-7 --values values.yaml --dry-run",
     '<%= config.bin %> deploy com-northstartida-hello-world --selector= --profile compose',
     "<%= config.bin %> deploy com-northstartida-hello-world --name canary --selector 'ring=canary' --set greeting=Hi",
+    "<%= config.bin %> deploy com-northstartida-hello-world --selector site=plant-7 --wave 1 --wave 10% --failure-threshold 5% --on-failure rollback",
+    "<%= config.bin %> deploy com-northstartida-hello-world --selector= --set-for 'site=berlin greeting=Hallo' --set 'greeting=Hi from ${device.labels.site}'",
   ]
   static override args = {app: Args.string({description: 'Application id, optionally with @version (see: margo app list)', required: true})}
   static override flags = {
@@ -30,6 +32,16 @@ export default class Deploy extends BaseCommand {
     'dry-run': Flags.boolean({summary: 'Show which devices get which YAML, and which are skipped and why; change nothing.'}),
     wait: Flags.boolean({summary: 'Wait until every target is installed (exit 0) or one failed (exit 1).'}),
     timeout: Flags.string({summary: `How long --wait waits: seconds or 90s, 5m (default ${DEFAULT_WAIT_TIMEOUT}).`}),
+    'set-for': Flags.string({summary: "Values for the devices a selector matches: 'SELECTOR key=value' (or SELECTOR key=value as two arguments); repeatable, later wins.", multiple: true}),
+    wave: Flags.string({summary: 'Stage the rollout: a wave is a count (1), a percentage (10%) or a label selector (canary=true); repeatable; the rest is the last wave.', multiple: true, helpGroup: 'STAGING'}),
+    'strategy-file': Flags.string({summary: 'YAML file with waves, maxUnavailable, failureThreshold, waveTimeout, offline, pauseBetween, manual, onFailure; flags override it.', helpGroup: 'STAGING'}),
+    'max-unavailable': Flags.string({summary: 'Count or % of a wave updating at once.', helpGroup: 'STAGING'}),
+    'failure-threshold': Flags.string({summary: 'Count or % of a wave that may fail before the rollout stops (default 0).', helpGroup: 'STAGING'}),
+    'wave-timeout': Flags.string({summary: 'How long a device may take to report installed (default 30m); later counts as failed.', helpGroup: 'STAGING'}),
+    offline: Flags.string({summary: 'An offline device: skip (the wave goes on), wait (up to --wave-timeout, the default), fail (counts as failed).', options: ['skip', 'wait', 'fail'], helpGroup: 'STAGING'}),
+    'pause-between': Flags.string({summary: 'Wait this long between a healthy wave and the next, e.g. 10m.', helpGroup: 'STAGING'}),
+    manual: Flags.boolean({summary: 'Wait for margo rollout resume between waves.', helpGroup: 'STAGING'}),
+    'on-failure': Flags.string({summary: 'Past the threshold: pause (default) or rollback (moved devices get the previous revision back).', options: ['pause', 'rollback'], helpGroup: 'STAGING'}),
   }
 
   async run(): Promise<void> {
@@ -49,6 +61,18 @@ export default class Deploy extends BaseCommand {
       ...(flags.values ? {valuesFile: flags.values} : {}),
       dryRun: flags['dry-run'],
       wait: flags.wait,
+      ...(flags['set-for'] ? {setFor: flags['set-for']} : {}),
+      strategy: {
+        ...(flags.wave ? {waves: flags.wave} : {}),
+        ...(flags['strategy-file'] ? {strategyFile: flags['strategy-file']} : {}),
+        ...(flags['max-unavailable'] ? {maxUnavailable: flags['max-unavailable']} : {}),
+        ...(flags['failure-threshold'] ? {failureThreshold: flags['failure-threshold']} : {}),
+        ...(flags['wave-timeout'] ? {waveTimeout: flags['wave-timeout']} : {}),
+        ...(flags.offline ? {offline: flags.offline} : {}),
+        ...(flags['pause-between'] ? {pauseBetween: flags['pause-between']} : {}),
+        ...(flags.manual ? {manual: true} : {}),
+        ...(flags['on-failure'] ? {onFailure: flags['on-failure']} : {}),
+      },
       ...(flags.timeout ? {timeout: flags.timeout} : {}),
     }, {
       signal: stop.signal,

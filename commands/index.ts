@@ -7,6 +7,7 @@ import {SECRET_COMMANDS} from './_secrets.ts'
 import {LIFECYCLE_COMMANDS} from './_lifecycle.ts'
 import {TUI_COMMANDS} from './_tui.ts'
 import {WATCH_COMMANDS} from './_watch.ts'
+import {WAVE_COMMANDS} from './_waves.ts'
 import Agent from './agent.ts'
 import AgentStatus from './agent/status.ts'
 import AppList from './app/list.ts'
@@ -57,6 +58,7 @@ export const COMMANDS = {
   ...SECRET_COMMANDS,
   ...LIFECYCLE_COMMANDS,
   ...WATCH_COMMANDS,
+  ...WAVE_COMMANDS,
   ...TUI_COMMANDS,
   ...CONFORMANCE_WFM_COMMANDS,
   ...CONFORMANCE_AGENT_COMMANDS,

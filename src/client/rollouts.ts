@@ -9,6 +9,8 @@ import {describeSelectorError, parseSelector} from '../operator-contract/selecto
 import {parseAppRef, parseSetValues, readValuesFile} from './deploy.ts'
 import {InterruptedError, NotFoundError, OperationError, UsageError, ValidationError} from '../util/errors.ts'
 import type {OperatorClient} from './operator-client.ts'
+import {buildStrategy, parseSetFor, type StrategyFlags} from './strategy.ts'
+import type {RolloutProgress, UpdateWindow, UpdateWindowRequest} from '../operator-contract/strategy.ts'
 import type {Deployment, DeploymentState, Device, IdKind, IdMatch, RolloutDetail, RolloutHistory, RolloutRemoval, RolloutResult, RolloutSummary, RolloutTarget} from '../operator-contract/views.ts'
 import type {RolloutPatchRequest, RolloutRequest, RolloutUndoRequest} from '../operator-contract/requests.ts'
 
@@ -27,6 +29,9 @@ export interface FleetDeployOptions {
   wait?: boolean
   /** For --wait: `300`, `90s`, `5m`. */
   timeout?: string
+  /** `--set-for SELECTOR key=value` arguments. */
+  setFor?: string[]
+  strategy?: StrategyFlags
 }
 
 export const DEFAULT_WAIT_TIMEOUT = '5m'
@@ -50,6 +55,8 @@ export function buildRolloutRequest(options: FleetDeployOptions, fileValues?: Re
   }
   const setValues = parseSetValues(options.set ?? [])
   const hasValues = fileValues !== undefined || Object.keys(setValues).length > 0
+  const setFor = parseSetFor(options.setFor ?? [])
+  const strategy = options.strategy ? buildStrategy(options.strategy) : undefined
   return {
     ...(options.name ? {name: options.name} : {}),
     appId,
@@ -57,6 +64,8 @@ export function buildRolloutRequest(options: FleetDeployOptions, fileValues?: Re
     ...(hasSelector ? {selector: options.selector!} : {devices: [...new Set(devices)]}),
     ...(options.profile ? {profile: options.profile} : {}),
     ...(hasValues ? {values: {...fileValues, ...setValues}} : {}),
+    ...(setFor.length > 0 ? {setFor} : {}),
+    ...(strategy ? {strategy} : {}),
     ...(options.dryRun ? {dryRun: true} : {}),
   }
 }
@@ -96,6 +105,23 @@ export function rolloutHistory(client: OperatorClient, rollout: string): Promise
 /** A new revision equal to an older one (default: the previous), rolled out like any change. */
 export function undoRollout(client: OperatorClient, rollout: string, request: RolloutUndoRequest = {}): Promise<RolloutResult> {
   return client.call('POST', `/rollouts/${enc(rollout)}/undo`, {body: request, inputHint: `the values of that revision no longer fit the app; see: margo rollout history ${rollout}`})
+}
+
+/** `margo rollout pause|resume|abort`. */
+export function controlRollout(client: OperatorClient, rollout: string, action: 'pause' | 'resume' | 'abort'): Promise<RolloutProgress> {
+  return client.call('POST', `/rollouts/${enc(rollout)}/${action}`, {body: {}})
+}
+
+export async function listWindows(client: OperatorClient): Promise<UpdateWindow[]> {
+  return (await client.call<{windows: UpdateWindow[]}>('GET', '/windows')).windows
+}
+
+export function addWindow(client: OperatorClient, request: UpdateWindowRequest): Promise<UpdateWindow> {
+  return client.call('POST', '/windows', {body: request})
+}
+
+export function removeWindow(client: OperatorClient, name: string): Promise<{name: string}> {
+  return client.call('DELETE', `/windows/${enc(name)}`)
 }
 
 // ---- waiting ------------------------------------------------------------------------------

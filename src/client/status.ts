@@ -1,11 +1,22 @@
 import {subscribeEvents, type StreamEvent} from './events.ts'
 import type {OperatorClient} from './operator-client.ts'
-import type {FleetOverview, TargetStatus} from '../operator-contract/views.ts'
+import type {FleetOverview, RolloutDetail, RolloutSummary, TargetStatus} from '../operator-contract/views.ts'
+import type {RolloutProgress} from '../operator-contract/strategy.ts'
+import {NotFoundError} from '../util/errors.ts'
 import type {ServerEventType} from '../operator-contract/events.ts'
 
 /** The status views of the operator API (`GET /status`, `GET /status/{id}`; docs/watching.md). */
 
-export type StatusView = {scope: 'fleet'; overview: FleetOverview} | {scope: 'target'; target: TargetStatus}
+/** A staged rollout as a status view shows it: where it is, and why devices have not converged. */
+export interface StagedRollout {
+  name: string
+  progress: RolloutProgress
+}
+
+export type StatusView = ({scope: 'fleet'; overview: FleetOverview} | {scope: 'target'; target: TargetStatus} | {scope: 'rollout'; rollout: RolloutDetail}) & {
+  /** Staged rollouts that concern the view (for a device: only its own reasons are shown). */
+  staged?: StagedRollout[]
+}
 
 /** `certExpiryWithin` (e.g. `60d`) widens or narrows the window of expiring certificates; the server's default otherwise. */
 export function fleetOverview(client: OperatorClient, options: {certExpiryWithin?: string} = {}): Promise<FleetOverview> {
@@ -17,13 +28,50 @@ export function targetStatus(client: OperatorClient, id: string): Promise<Target
   return client.call('GET', `/status/${encodeURIComponent(id)}`)
 }
 
-/** The overview, or the status of one deployment, device or app. */
+async function stagedRollouts(client: OperatorClient, filter: (r: RolloutSummary) => boolean): Promise<StagedRollout[]> {
+  let all: RolloutSummary[]
+  try {
+    all = (await client.call<{rollouts: RolloutSummary[]}>('GET', '/rollouts')).rollouts
+  } catch (err) {
+    // A server without rollouts (or a token that may not list them) has nothing staged to show.
+    if (err instanceof NotFoundError) return []
+    throw err
+  }
+  const list = all.filter(r => r.strategy && filter(r))
+  const out: StagedRollout[] = []
+  for (const r of list) {
+    const detail = await client.call<RolloutDetail>('GET', `/rollouts/${encodeURIComponent(r.name)}`)
+    if (detail.progress) out.push({name: r.name, progress: detail.progress})
+  }
+  return out
+}
+
+/**
+ * The overview, or the status of one deployment, device, app or staged rollout, with the
+ * staged rollouts that concern it (a device: those with a reason for it).
+ */
 export async function statusView(client: OperatorClient, id?: string, options: {certExpiryWithin?: string} = {}): Promise<StatusView> {
-  return id ? {scope: 'target', target: await targetStatus(client, id)} : {scope: 'fleet', overview: await fleetOverview(client, options)}
+  if (!id) {
+    const staged = await stagedRollouts(client, () => true)
+    return {scope: 'fleet', overview: await fleetOverview(client, options), ...(staged.length ? {staged} : {})}
+  }
+  let target: TargetStatus
+  try {
+    target = await targetStatus(client, id)
+  } catch (err) {
+    // Not a deployment, device or app: it may be a rollout's name.
+    if (!(err instanceof NotFoundError)) throw err
+    const rollout = await client.call<RolloutDetail>('GET', `/rollouts/${encodeURIComponent(id)}`).catch(() => { throw err })
+    return {scope: 'rollout', rollout, ...(rollout.progress ? {staged: [{name: rollout.name, progress: rollout.progress}]} : {})}
+  }
+  const device = target.kind === 'device' ? target.devices[0]?.clientId : undefined
+  const staged = (await stagedRollouts(client, r => (target.kind === 'app' ? r.appId === id || r.name === id : target.kind === 'device')))
+    .filter(s => !device || s.progress.notConverged.some(d => d.clientId === device))
+  return {scope: 'target', target, ...(staged.length ? {staged} : {})}
 }
 
 /** The event types a status view can change on. */
-export const STATUS_EVENT_TYPES: string[] = ['deployment.changed', 'deployment.status', 'device.onboarded', 'device.updated', 'device.seen'] satisfies ServerEventType[]
+export const STATUS_EVENT_TYPES: string[] = ['deployment.changed', 'deployment.status', 'device.onboarded', 'device.updated', 'device.seen', 'rollout.progress'] satisfies ServerEventType[]
 
 /**
  * Whether `event` may change `view`, so a watcher fetches only when it must. `device.seen`
@@ -34,6 +82,8 @@ export function isRelevant(event: StreamEvent, view: StatusView | undefined): bo
   if (!view) return true
   if (event.type === 'stream.open') return true
   if (!STATUS_EVENT_TYPES.includes(event.type)) return false
+  if (event.type === 'rollout.progress') return true
+  if (view.scope === 'rollout') return true
   const data = (event.data ?? {}) as {clientId?: unknown; deploymentId?: unknown}
   if (view.scope === 'fleet') {
     if (event.type !== 'device.seen') return true
@@ -50,8 +100,9 @@ export function isRelevant(event: StreamEvent, view: StatusView | undefined): bo
 
 /** What a view says, without the moment it was generated at: equal keys mean nothing changed. */
 export function viewKey(view: StatusView): string {
+  if (view.scope === 'rollout') return JSON.stringify(view.rollout)
   const {generatedAt: _, ...rest} = view.scope === 'fleet' ? view.overview : view.target
-  return JSON.stringify(rest)
+  return JSON.stringify({rest, staged: view.staged})
 }
 
 export interface WatchOptions {

@@ -3,6 +3,9 @@
  * them field by field at the edge; these types say what it accepts.
  */
 import type {RegistryKind} from './views.ts'
+import type {SetForRequest, StrategyRequest, UpdateWindowRequest} from './strategy.ts'
+
+export type {UpdateWindowRequest}
 
 export interface CreateDeploymentRequest {
   appId: string
@@ -27,6 +30,10 @@ export interface RolloutRequest {
   selector?: string
   profile?: string
   values?: Record<string, unknown>
+  /** Values for the devices a selector matches; later entries win. */
+  setFor?: SetForRequest[]
+  /** Stage the rollout in waves; absent: every device at once. */
+  strategy?: StrategyRequest
   dryRun?: boolean
 }
 

@@ -1,3 +1,4 @@
+import {renderProgress} from './waves-render.ts'
 /**
  * Text for `margo rollout list|show|history`. On a terminal: aligned tables; piped: one
  * tab-separated line per rollout, deployment or revision.
@@ -21,6 +22,7 @@ export function renderRolloutDetail(r: RolloutDetail, ctx: OutputContext): strin
       `rollout\t${r.name}\t${r.rolloutId}\t${r.appId}\t${r.appVersion ?? '-'}\t${r.revision}`,
       ...r.targets.map(d => `deployment\t${d.clientId}\t${d.deploymentId}\t${d.appVersion}\t${d.removedUnconfirmedAt ? 'removed-unconfirmed' : d.status?.state ?? 'unreported'}`),
       ...r.skipped.map(s => `skipped\t${s.clientId}\t${s.reason.replace(/[\t\n]+/g, ' ')}`),
+      ...(r.progress ? [renderProgress(r.name, r.progress, ctx)] : []),
     ].join('\n')
   }
   const head = fields([
@@ -36,7 +38,8 @@ export function renderRolloutDetail(r: RolloutDetail, ctx: OutputContext): strin
     ? table(['device', 'deployment', 'version', 'state'], r.targets.map(d => [d.clientId, d.deploymentId, d.appVersion, d.status?.state ?? 'unreported']), ctx)
     : ''
   const skipped = r.skipped.length ? table(['device', 'reason'], r.skipped.map(s => [s.clientId, {text: s.reason, style: 'yellow' as const}]), ctx) : ''
-  return blocks([head, section('Deployments', deployments, ctx), section('Skipped', skipped, ctx)], ctx)
+  const waves = r.progress ? renderProgress(r.name, r.progress, ctx) : ''
+  return blocks([head, section('Deployments', deployments, ctx), section('Skipped', skipped, ctx), section('Waves', waves, ctx)], ctx)
 }
 
 const revisionTarget = (h: RolloutRevision) => ('selector' in h.target ? `selector ${h.target.selector === '' ? '(every device)' : h.target.selector}` : `devices ${h.target.devices.join(',')}`)

@@ -1,5 +1,7 @@
 import type {StatusView} from '../../client/status.ts'
-import type {DeploymentStatusView, DeviceLivenessView, FleetOverview, StatusErrorInfo, TargetStatus} from '../../operator-contract/views.ts'
+import {renderRolloutDetail} from '../fleet/rollout-render.ts'
+import {phaseText, renderProgress, waveLine} from '../fleet/waves-render.ts'
+import type {DeploymentStatusView, DeviceLivenessView, FleetOverview, RolloutDetail, StatusErrorInfo, TargetStatus} from '../../operator-contract/views.ts'
 import {type Cell, type OutputContext, type Style, blocks, fields, formatTime, keyValues, paint, section, table} from '../output.ts'
 import {stateCell} from './states.ts'
 
@@ -126,12 +128,23 @@ export function renderTarget(t: TargetStatus, ctx: OutputContext): string {
 }
 
 export function renderStatusView(view: StatusView, ctx: OutputContext): string {
-  return view.scope === 'fleet' ? renderOverview(view.overview, ctx) : renderTarget(view.target, ctx)
+  if (view.scope === 'rollout') return renderRolloutDetail(view.rollout, ctx)
+  const main = view.scope === 'fleet' ? renderOverview(view.overview, ctx) : renderTarget(view.target, ctx)
+  const device = view.scope === 'target' && view.target.kind === 'device' ? view.target.devices[0]?.clientId : undefined
+  const staged = (view.staged ?? []).map(s => renderProgress(s.name, s.progress, ctx, {...(device ? {clientId: device} : {}), limit: view.scope === 'fleet' ? 10 : 50}))
+  return [main, ...staged].join(ctx.tty ? '\n\n' : '\n')
 }
 
-/** The JSON document of `margo status` (and each line of `--watch --json`): the server's view as is. */
-export function statusViewJson(view: StatusView): FleetOverview | TargetStatus {
-  return view.scope === 'fleet' ? view.overview : view.target
+/**
+ * The JSON document of `margo status` (and each line of `--watch --json`): the server's view as
+ * is, with `rollouts` (staged rollouts, their waves and a reason code per device) when any concern it.
+ */
+export function statusViewJson(view: StatusView): FleetOverview | TargetStatus | RolloutDetail | Record<string, unknown> {
+  if (view.scope === 'rollout') return view.rollout
+  const base = view.scope === 'fleet' ? view.overview : view.target
+  if (!view.staged?.length) return base
+  const device = view.scope === 'target' && view.target.kind === 'device' ? view.target.devices[0]?.clientId : undefined
+  return {...base, rollouts: view.staged.map(s => ({name: s.name, ...s.progress, notConverged: device ? s.progress.notConverged.filter(d => d.clientId === device) : s.progress.notConverged}))}
 }
 
 /** One line per `--watch --json` update. */
@@ -168,6 +181,29 @@ function livenessChanges(prev: readonly DeviceLivenessView[], next: readonly Dev
  * starting with a timestamp. The first view (no `prev`) prints its current state.
  */
 export function changeLines(prev: StatusView | undefined, next: StatusView): string[] {
+  const staged = stagedChanges(prev, next)
+  if (next.scope === 'rollout') return staged
+  return [...viewChanges(prev, next), ...staged]
+}
+
+/** A line per staged rollout whose phase or wave progress changed. */
+function stagedChanges(prev: StatusView | undefined, next: StatusView): string[] {
+  const before = new Map((prev?.staged ?? []).map(s => [s.name, s.progress]))
+  const at = new Date().toISOString()
+  const lines: string[] = []
+  for (const s of next.staged ?? []) {
+    const p = before.get(s.name)
+    const phase = phaseText(s.progress)
+    if (!p || phaseText(p) !== phase) lines.push(`${at}	rollout	${s.name}	${phase}`)
+    for (const w of s.progress.waves) {
+      const old = p?.waves.find(x => x.wave === w.wave)
+      if (!old || waveLine(old) !== waveLine(w)) lines.push(`${at}	wave	${s.name}	${waveLine(w).replace(/\t/g, ' ')}`)
+    }
+  }
+  return lines.map(l => l.replace(/[\r\n]+/g, ' '))
+}
+
+function viewChanges(prev: StatusView | undefined, next: StatusView & {scope: 'fleet' | 'target'}): string[] {
   if (next.scope === 'fleet') {
     const o = next.overview
     const p = prev?.scope === 'fleet' ? prev.overview : undefined
