@@ -6,7 +6,7 @@ import {listAudit} from '../../src/server/audit/service.ts'
 import {createRolloutService, type RolloutInput} from '../../src/server/rollouts/rollout-service.ts'
 import {createWindowService} from '../../src/server/rollouts/windows-service.ts'
 import {recordStatusReport} from '../../src/server/store/status-repo.ts'
-import {ValidationError} from '../../src/util/errors.ts'
+import type {ValidationError} from '../../src/util/errors.ts'
 import {capabilitiesBody, createHarness, HELLO_WORLD, type Harness} from './harness.ts'
 
 const APP = 'com-northstartida-hello-world'

@@ -584,7 +584,8 @@ export function listRolloutSummaries(store: Store, filter: {appId?: string} = {}
  * A rollout with its deployments (status included by `deploymentView`) and the devices in its
  * scope that have none, with the reason, as a re-evaluation would find them now.
  */
-export function rolloutDetail<T>({store, now: clock, secrets}: Pick<RolloutDeps, 'store' | 'now' | 'secrets'>, ref: string, deploymentView: (d: DeploymentRecord) => T) {
+export function rolloutDetail<T>(deps: Pick<RolloutDeps, 'store' | 'now' | 'secrets' | 'lastSeen' | 'thresholds'>, ref: string, deploymentView: (d: DeploymentRecord) => T) {
+  const {store, now: clock, secrets} = deps
   const now = clock().toISOString()
   const rollout = requireRollout(store, ref)
   const deployments = rolloutDeploymentIds(store, rollout.rolloutId).map(id => store.getDeployment(id)!)
@@ -598,7 +599,7 @@ export function rolloutDetail<T>({store, now: clock, secrets}: Pick<RolloutDeps,
     })
     if (d.action === 'skip') skipped.push({clientId: client.clientId, reason: d.reason})
   }
-  const progress = rolloutProgress({store, events: {emit: () => {}}, now: clock}, rollout)
+  const progress = rolloutProgress({...deps, events: {emit: () => {}}}, rollout)
   return {...rolloutSummary(rollout), appVersion: 'error' in app ? null : app.version, targets: deployments.map(deploymentView), skipped, ...(progress ? {progress} : {})}
 }
 

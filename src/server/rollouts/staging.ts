@@ -79,14 +79,18 @@ function snapshot(deps: StagingDeps, rollout: RolloutRecord & {strategy: Strateg
     if (d) deployments.set(d.clientId, d)
   }
   const statuses = latestRolloutStatus(store, rollout.rolloutId)
+  const failures = latestRolloutStatus(store, rollout.rolloutId, {failed: true})
   const pending = deps.lastSeen?.()
   const clock = windowClock(compiledWindows(store), now)
   const factsOf = (clientId: string): DeviceRunFacts => {
     const c = byId.get(clientId)!
     const a: Admission | undefined = admissions.get(clientId)
     const d = deployments.get(clientId)
-    const s = d ? statuses.get(d.deploymentId) : undefined
+    const latest = d ? statuses.get(d.deploymentId) : undefined
+    const failure = d ? failures.get(d.deploymentId) : undefined
     // A report counts once the device's change reached it: made after the deployment last changed.
+    // A failure stays one while the agent retries, until the device reports installed.
+    const s = latest?.state !== 'installed' && failure && d && failure.at >= d.updatedAt ? failure : latest
     const current = s && d && s.at >= d.updatedAt ? s : undefined
     const lastSeenAt = pending?.get(clientId) ?? c.lastSeenAt
     const w = deviceWindow(clock, c.labels)

@@ -51,11 +51,15 @@ export function deleteWindow(store: Store, name: string): boolean {
   return store.db.query('DELETE FROM update_windows WHERE name = ?').run(name).changes > 0
 }
 
-/** The latest report of each deployment of a rollout: one query for the whole rollout. */
-export function latestRolloutStatus(store: Store, rolloutId: string): Map<string, {state: string, at: string, errorJson: string | null}> {
+/**
+ * The latest report of each deployment of a rollout (or its latest `failed` one): one query for
+ * the whole rollout.
+ */
+export function latestRolloutStatus(store: Store, rolloutId: string, options: {failed?: boolean} = {}): Map<string, {state: string, at: string, errorJson: string | null}> {
+  const only = options.failed ? `AND r.state = 'failed'` : ''
   const rows = store.db.query(`SELECT s.deployment_id, s.state, s.error_json, s.received_at, s.last_received_at
     FROM status_reports s
     JOIN (SELECT r.deployment_id, MAX(r.id) AS id FROM status_reports r JOIN deployments d ON d.deployment_id = r.deployment_id
-          WHERE d.rollout_id = ? GROUP BY r.deployment_id) latest ON latest.id = s.id`).all(rolloutId) as {deployment_id: string, state: string, error_json: string | null, received_at: string, last_received_at: string | null}[]
+          WHERE d.rollout_id = ? ${only} GROUP BY r.deployment_id) latest ON latest.id = s.id`).all(rolloutId) as {deployment_id: string, state: string, error_json: string | null, received_at: string, last_received_at: string | null}[]
   return new Map(rows.map(r => [r.deployment_id, {state: r.state, at: r.last_received_at ?? r.received_at, errorJson: r.error_json}]))
 }

@@ -127,7 +127,11 @@ export function decideRun(strategy: Strategy, state: RunState, waves: readonly (
     }
     const wave = waves[s.wave] ?? []
     const tolerated = new Set(s.tolerated)
-    const verdicts = wave.map(d => ({d, v: admitted.has(d.clientId) ? 'pending' as const : verdict(d, strategy, now)}))
+    // An accepted failure stays settled while the device retries (installing again after failed).
+    const verdicts = wave.map(d => {
+      const v: DeviceVerdict = admitted.has(d.clientId) ? 'pending' : verdict(d, strategy, now)
+      return {d, v: tolerated.has(d.clientId) && v !== 'done' ? 'failed' as const : v}
+    })
     const failed = verdicts.filter(x => x.v === 'failed' && !tolerated.has(x.d.clientId))
     const threshold = amountOf(strategy.failureThreshold, wave.length)
     if (failed.length > threshold) {
