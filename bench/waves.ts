@@ -83,7 +83,7 @@ console.log(`  progress with a reason per device (rollout show / status): ${ms(p
 // End to end with the compiled binary and simulated devices.
 const E = Number(values.e2e)
 if (E > 0) {
-  const server = await startServe(['--log-level', 'error'])
+  const server = await startServe(['--log-level', 'error', '--enrollment', 'auto'])
   cli(server.dataDir, 'app', 'publish', HELLO_WORLD)
   const sim = Bun.spawn([BIN, 'simulate', '--server', server.url, '--ca-file', join(server.dataDir, 'tls/ca.pem'), '--data-dir', server.dataDir, '--devices', String(E), '--poll-interval', '1s', '--labels', 'fleet=e'], {stdout: 'ignore', stderr: 'ignore'})
   await eventually('devices', () => (cli(server.dataDir, 'device', 'list', '--json').json<{labels: Record<string, string>}[]>().filter(d => d.labels.fleet === 'e').length === E ? true : undefined), 120_000)

@@ -39,7 +39,7 @@ const phase = (server: ServeProcess, name: string, want: string) => eventually(`
 }, 30_000)
 
 test('100 simulated devices in waves 1, 10%, rest: each wave starts only after the previous one reported installed', async () => {
-  const server = await startServe(['--log-level', 'warn'])
+  const server = await startServe(['--log-level', 'warn', '--enrollment', 'auto'])
   running.push(server)
   expect(cli(server.dataDir, 'app', 'publish', HELLO_WORLD).code).toBe(0)
   simulate(server, ['--devices', '100', '--labels', 'fleet=sim', '--seed', '3'])
@@ -70,7 +70,7 @@ test('100 simulated devices in waves 1, 10%, rest: each wave starts only after t
 }, 90_000)
 
 test('failures pause the rollout in their wave; resume, rollback to the previous revision, abort; the offline rule with its timeout', async () => {
-  const server = await startServe(['--log-level', 'warn', '--offline-after', '3s'])
+  const server = await startServe(['--log-level', 'warn', '--enrollment', 'auto', '--offline-after', '3s'])
   running.push(server)
   expect(cli(server.dataDir, 'app', 'publish', HELLO_WORLD).code).toBe(0)
   simulate(server, ['--devices', '12', '--labels', 'fleet=r', '--labels', 'ring={canary,main,main}'])

@@ -6,6 +6,7 @@
  * entry by `system`. Also the operator's pause, resume and abort, and the per-device reasons.
  */
 import {randomUUID} from 'node:crypto'
+import type {SecretReader} from '../secrets/resolve.ts'
 import {livenessOf, type LivenessThresholds} from '../../operator-contract/liveness.ts'
 import type {DeviceWhy, RolloutPhase, RolloutProgress} from '../../operator-contract/strategy.ts'
 import {SYSTEM_ACTOR, appendAudit} from '../audit/service.ts'
@@ -29,6 +30,8 @@ export interface StagingDeps {
   /** Last-seen times not yet flushed to the store. */
   lastSeen?: () => ReadonlyMap<string, string>
   thresholds?: LivenessThresholds
+  /** Reads the secrets values refer to as `${secret:NAME}`. */
+  secrets?: SecretReader
 }
 
 export const runKeyOf = (rollout: RolloutRecord, app: AppFacts | {error: string}) => `${rollout.revision}@${'error' in app ? '' : app.version}`
@@ -132,12 +135,12 @@ function auditTransitions(store: Store, rollout: RolloutRecord, transitions: rea
 }
 
 /** Admits devices: plans each against the rollout and writes what it decides, in the caller's transaction. */
-function admitDevices(store: Store, rollout: RolloutRecord, app: AppFacts | {error: string}, runKey: string, ids: readonly string[], nowIso: string): DeploymentRecord[] {
+function admitDevices(store: Store, rollout: RolloutRecord, app: AppFacts | {error: string}, runKey: string, ids: readonly string[], nowIso: string, secrets?: SecretReader): DeploymentRecord[] {
   const changed: DeploymentRecord[] = []
   for (const clientId of ids) {
     const client = store.getClient(clientId)
     if (!client) continue
-    const d = planDevice({rollout, device: facts(client), app, existing: existingOf(store, clientId, rollout.appId), adopt: true, now: nowIso, newDeploymentId: randomUUID})
+    const d = planDevice({rollout, device: facts(client), app, existing: existingOf(store, clientId, rollout.appId), adopt: true, now: nowIso, newDeploymentId: randomUUID, ...(secrets ? {secrets} : {})})
     const skipped = d.action === 'skip' ? {rule: d.reason, ...(d.kind === 'template' ? {code: 'unresolved_template' as const} : {})} : null
     putAdmission(store, rollout.rolloutId, {clientId, runKey, admittedAt: nowIso, skipped})
     const c = apply(store, rollout.rolloutId, d, nowIso)
@@ -153,7 +156,7 @@ function admitDevices(store: Store, rollout: RolloutRecord, app: AppFacts | {err
  * Rollback: every device admitted in this run gets the previous revision back (a rollout's
  * first revision has none: its deployments are removed). Runs in the caller's transaction.
  */
-function rollBack(store: Store, rollout: RolloutRecord, runKey: string, nowIso: string): DeploymentRecord[] {
+function rollBack(store: Store, rollout: RolloutRecord, runKey: string, nowIso: string, secrets?: SecretReader): DeploymentRecord[] {
   const previous = listRevisions(store, rollout.rolloutId).filter(r => r.revision < rollout.revision).at(-1)
   const admitted = [...listAdmissions(store, rollout.rolloutId, runKey).values()].filter(a => !a.skipped)
   const changed: DeploymentRecord[] = []
@@ -164,7 +167,7 @@ function rollBack(store: Store, rollout: RolloutRecord, runKey: string, nowIso: 
     if (!client) continue
     let c: DeploymentRecord | null = null
     if (target && app) {
-      const d = planDevice({rollout: target, device: facts(client), app, existing: existingOf(store, a.clientId, rollout.appId), adopt: false, now: nowIso, newDeploymentId: randomUUID})
+      const d = planDevice({rollout: target, device: facts(client), app, existing: existingOf(store, a.clientId, rollout.appId), adopt: false, now: nowIso, newDeploymentId: randomUUID, ...(secrets ? {secrets} : {})})
       c = apply(store, rollout.rolloutId, d, nowIso)
     } else {
       const ours = existingOf(store, a.clientId, rollout.appId).find(e => e.rolloutId === rollout.rolloutId)?.deployment
@@ -186,24 +189,27 @@ const isStaged = (r: RolloutRecord | null): r is RolloutRecord & {strategy: Stra
  */
 export function advanceRollout(deps: StagingDeps, rolloutId: string): Transition[] {
   const {store} = deps
-  const rollout = getRollout(store, rolloutId)
-  if (!isStaged(rollout)) return []
   const at = deps.now()
   const nowIso = at.toISOString()
-  const snap = snapshot(deps, rollout, nowIso)
-  if ('error' in snap.app) return []
-  const decision = decideRun(rollout.strategy, snap.state, snap.waves, nowIso)
-  const transitions: Transition[] = snap.fresh ? [{kind: 'run_started', wave: 1, reason: `revision ${rollout.revision} (${rollout.appId}@${snap.app.version}) in ${snap.waves.length} wave(s)`}, ...decision.transitions] : decision.transitions
-  if (!snap.fresh && decision.admit.length === 0 && transitions.length === 0) return []
   let changed: DeploymentRecord[] = []
+  let transitions: Transition[] = []
+  let rollout: RolloutRecord | null = null
+  // Read, decide and write under the write lock: another process may evaluate the same rollout.
   store.transaction(() => {
-    changed = admitDevices(store, rollout, snap.app, snap.runKey, decision.admit, nowIso)
-    if (decision.state.phase === 'rolled-back' && snap.state.phase !== 'rolled-back') changed.push(...rollBack(store, rollout, snap.runKey, nowIso))
+    rollout = getRollout(store, rolloutId)
+    if (!isStaged(rollout)) return
+    const snap = snapshot(deps, rollout, nowIso)
+    if ('error' in snap.app) return
+    const decision = decideRun(rollout.strategy, snap.state, snap.waves, nowIso)
+    transitions = snap.fresh ? [{kind: 'run_started', wave: 1, reason: `revision ${rollout.revision} (${rollout.appId}@${snap.app.version}) in ${snap.waves.length} wave(s)`}, ...decision.transitions] : decision.transitions
+    if (!snap.fresh && decision.admit.length === 0 && transitions.length === 0) return
+    changed = admitDevices(store, rollout, snap.app, snap.runKey, decision.admit, nowIso, deps.secrets)
+    if (decision.state.phase === 'rolled-back' && snap.state.phase !== 'rolled-back') changed.push(...rollBack(store, rollout, snap.runKey, nowIso, deps.secrets))
     putRun(store, rollout.rolloutId, decision.state, nowIso)
     auditTransitions(store, rollout, transitions.filter(t => t.kind === 'paused' || t.kind === 'rolled_back' || t.kind === 'completed'), SYSTEM_ACTOR, at)
   })
   announce(deps.events, changed)
-  emitTransitions(deps, rollout, transitions, SYSTEM_ACTOR)
+  if (rollout) emitTransitions(deps, rollout, transitions, SYSTEM_ACTOR)
   return transitions
 }
 
@@ -220,15 +226,15 @@ export function advanceAll(deps: StagingDeps): void {
 /** `margo rollout pause|resume|abort`. */
 export function controlRollout(deps: StagingDeps, rollout: RolloutRecord, action: 'pause' | 'resume' | 'abort', actor: string): RolloutProgress {
   if (!isStaged(rollout)) throw conflict(`rollout ${rollout.name} is not staged (deployed without --wave): it reached every device at once, so there is nothing to ${action}`, 'not_staged')
-  const at = deps.now()
-  const nowIso = at.toISOString()
-  const snap = snapshot(deps, rollout, nowIso)
-  const r = operatorControl(snap.state, action, actor, snap.waves, rollout.strategy, nowIso)
-  if (!r.ok) throw conflict(`cannot ${action} rollout ${rollout.name}: ${r.reason}`, 'rollout_state')
-  deps.store.transaction(() => {
+  const nowIso = deps.now().toISOString()
+  const transition = deps.store.transaction(() => {
+    const snap = snapshot(deps, rollout, nowIso)
+    const r = operatorControl(snap.state, action, actor, snap.waves, rollout.strategy, nowIso)
+    if (!r.ok) throw conflict(`cannot ${action} rollout ${rollout.name}: ${r.reason}`, 'rollout_state')
     putRun(deps.store, rollout.rolloutId, r.state, nowIso)
+    return r.transition
   })
-  emitTransitions(deps, rollout, [r.transition], actor)
+  emitTransitions(deps, rollout, [transition], actor)
   if (action === 'resume') advanceRollout(deps, rollout.rolloutId)
   return rolloutProgress(deps, getRollout(deps.store, rollout.rolloutId)!)!
 }
