@@ -13,7 +13,7 @@ import {acquireInstanceLock, ServerAlreadyRunning} from './instance-lock.ts'
 import {OPERATOR_PREFIX} from './operator-api/index.ts'
 import {ensureOperatorToken} from './operator-token.ts'
 import {startRegistryScheduler} from './registries/index.ts'
-import {startRolloutController, startWaveController} from './rollouts/index.ts'
+import {startAppReconciler, startDeviceReconciler, startWaveController} from './rollouts/index.ts'
 import {closeEventStreams} from './fleet-status/event-stream.ts'
 import {startEventJournal} from './cluster/event-journal.ts'
 import {runAsSingleton} from './cluster/lease.ts'
@@ -235,6 +235,8 @@ async function startLocked(opts: ServeOptions, log: Logger, hostname: string, po
   const flusher = setInterval(flushLastSeen, 5000)
   const metricsServer = opts.metricsListen && !opts.worker ? listenMetrics(opts.metricsListen, exposition) : undefined
   const controllers = startControllers()
+  // Every process re-evaluates the devices whose changes it handles, in the same request.
+  const stopDeviceReconciler = startDeviceReconciler({store, events, log, now}, services.rollouts)
   const origin = opts.externalUrl ? new URL(opts.externalUrl).origin : `https://${localHost(hostname)}:${actualPort}`
   // Workers answer the operator API too (GET /health tells enroll commands where devices go): same URL as the primary.
   deviceApiUrl = opts.externalUrl ? opts.externalUrl.replace(/\/+$/, '') : `${origin}${basePath}`
@@ -279,7 +281,7 @@ async function startLocked(opts: ServeOptions, log: Logger, hostname: string, po
    */
   function startControllers(): {stop(): void} {
     const start = () => {
-      const stopRollouts = startRolloutController({store, events, log, now}, services.rollouts)
+      const stopRollouts = startAppReconciler({store, events, log, now}, services.rollouts)
       // Staged rollouts move on with the clock and with status reports; one process runs them.
       const stopWaves = startWaveController({events, log}, services.rollouts)
       const stopRegistries = startRegistryScheduler({store, events, log, now})
@@ -313,6 +315,7 @@ async function startLocked(opts: ServeOptions, log: Logger, hostname: string, po
     if (snapshots) clearInterval(snapshots)
     metricsServer?.stop(true)
     controllers.stop()
+    stopDeviceReconciler()
     journal?.stop()
     // Event streams never end by themselves, and the server waits for open responses.
     closeEventStreams(events)

@@ -1,6 +1,7 @@
 import {afterAll, beforeAll, describe, expect, test} from 'bun:test'
 import {readFileSync} from 'node:fs'
-import {TestDevice, type Transport} from '../server/harness.ts'
+import {MANIFEST_MEDIA_TYPE} from '../../src/margo/media-types.ts'
+import {capabilitiesBody, HELLO_WORLD, TestDevice, type Transport} from '../server/harness.ts'
 import {eventually, startServe, type ServeProcess} from './binary.ts'
 
 /** The serve processes (primary and workers) with an established connection on the server port. */
@@ -59,6 +60,19 @@ describe('margo serve --workers 2', () => {
     expect(ids.size).toBe(1)
     for (const w of watchers) w.close()
   }, 30000)
+
+  test('a device that joins a live rollout has its deployment in its first manifest, whichever process onboarded it', async () => {
+    expect((await operator('/apps', {method: 'POST', body: readFileSync(HELLO_WORLD, 'utf8'), headers: {'content-type': 'application/yaml'}})).status).toBe(201)
+    expect((await operator('/rollouts', {method: 'POST', body: JSON.stringify({appId: 'com-northstartida-hello-world', name: 'everywhere', selector: '', profile: 'compose'}), headers: {'content-type': 'application/json'}})).status).toBe(201)
+    for (let i = 0; i < 10; i++) {
+      const device = await TestDevice.create(freshConnections(server))
+      await device.onboard()
+      expect((await device.send('POST', '/api/v1/clients/{clientId}/capabilities', {body: capabilitiesBody(`dev-${i}`)})).status).toBe(201)
+      const manifest = await device.send('GET', '/api/v1/clients/{clientId}/deployments', {headers: {accept: MANIFEST_MEDIA_TYPE}})
+      expect(manifest.status).toBe(200)
+      expect(((await manifest.json()) as {deployments: unknown[]}).deployments).toHaveLength(1)
+    }
+  })
 
   test('a device revoked through one process is refused by every process on its next request', async () => {
     const device = await TestDevice.create(freshConnections(server))

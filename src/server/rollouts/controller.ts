@@ -4,20 +4,16 @@ import type {EventBus} from '../events.ts'
 import {createRolloutService, type RolloutDeps, type RolloutService} from './rollout-service.ts'
 
 /**
- * Keeps live rollouts true as the fleet changes: a device that is onboarded, relabelled,
- * approved or reports capabilities is re-evaluated against every rollout; a newly published
- * version re-evaluates the app's rollouts (those that follow the latest version move to it).
- * Returns the unsubscribe function.
+ * Keeps live rollouts true as the fleet changes. A device that is onboarded, relabelled, approved
+ * or reports capabilities is re-evaluated against every rollout by the process that handled the
+ * change, within that request: its next manifest already carries what its rollouts give it,
+ * whichever serve process answers. Returns the unsubscribe function.
  */
-export function startRolloutController(deps: RolloutDeps & {events: EventBus, log: Logger}, rollouts: RolloutService = createRolloutService(deps)): () => void {
+export function startDeviceReconciler(deps: RolloutDeps & {events: EventBus, log: Logger}, rollouts: RolloutService = createRolloutService(deps)): () => void {
   const {events, log} = deps
-  return events.subscribe(event => {
-    if (event.type !== 'device.onboarded' && event.type !== 'device.updated' && event.type !== 'app.published') return
+  return events.subscribeLocal(event => {
+    if (event.type !== 'device.onboarded' && event.type !== 'device.updated') return
     try {
-      if (event.type === 'app.published') {
-        rollouts.reconcileApp(event.appId)
-        return
-      }
       const decisions = rollouts.reconcileDevice(event.clientId)
       const audit = (action: string, d: {clientId: string, deploymentId: string}) =>
         appendAudit(deps.store, {actor: SYSTEM_ACTOR, action, target: `deployment:${d.deploymentId}`, summary: {clientId: d.clientId, cause: event.type}}, deps.now())
@@ -35,6 +31,32 @@ export function startRolloutController(deps: RolloutDeps & {events: EventBus, lo
       log.error('rollout.reconcile_failed', {event: event.type, error: err instanceof Error ? err.message : String(err)})
     }
   })
+}
+
+/**
+ * A newly published version re-evaluates the app's rollouts (those that follow the latest
+ * version move to it), wherever it was published: with several serve processes, one runs this.
+ */
+export function startAppReconciler(deps: RolloutDeps & {events: EventBus, log: Logger}, rollouts: RolloutService = createRolloutService(deps)): () => void {
+  const {events, log} = deps
+  return events.subscribe(event => {
+    if (event.type !== 'app.published') return
+    try {
+      rollouts.reconcileApp(event.appId)
+    } catch (err) {
+      log.error('rollout.reconcile_failed', {event: event.type, error: err instanceof Error ? err.message : String(err)})
+    }
+  })
+}
+
+/** Both reconcilers, for a single server process (and tests). */
+export function startRolloutController(deps: RolloutDeps & {events: EventBus, log: Logger}, rollouts: RolloutService = createRolloutService(deps)): () => void {
+  const stopDevices = startDeviceReconciler(deps, rollouts)
+  const stopApps = startAppReconciler(deps, rollouts)
+  return () => {
+    stopDevices()
+    stopApps()
+  }
 }
 
 /**

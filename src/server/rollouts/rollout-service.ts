@@ -526,6 +526,12 @@ export function reconcileDevice({store, events, now, secrets = NO_SECRETS}: Roll
 }
 
 function reconcile(store: Store, events: Events, clientId: string, now: string, filter: {appId?: string}, secrets: SecretReader): Decision[] {
+  // Read and decide inside the write transaction: two serve processes reconciling the same
+  // device take turns, and the second sees what the first created.
+  return store.transaction(() => reconcileInTransaction(store, events, clientId, now, filter, secrets))
+}
+
+function reconcileInTransaction(store: Store, events: Events, clientId: string, now: string, filter: {appId?: string}, secrets: SecretReader): Decision[] {
   const client = store.getClient(clientId)
   if (!client) return []
   const rollouts = listRollouts(store, filter)
