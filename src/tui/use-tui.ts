@@ -3,9 +3,10 @@
  * API, refreshes on events (or polls while the stream is down) and advances the clock.
  */
 import {useEffect, useReducer, useRef} from 'react'
-import {ValidationError} from '../util/errors.ts'
-import type {App, AppSummary, Deployment, DeploymentWithTimeline, Device, DeviceWithDeployments, RolloutResult, RolloutSummary} from '../operator-contract/views.ts'
+import {NotFoundError, ValidationError} from '../util/errors.ts'
+import type {App, AppSummary, Deployment, DeploymentWithTimeline, Device, DeviceWithDeployments, RolloutDetail, RolloutResult, RolloutSummary} from '../operator-contract/views.ts'
 import type {RolloutRequest} from '../operator-contract/requests.ts'
+import type {RolloutProgress} from '../operator-contract/strategy.ts'
 import type {FleetEventSource} from './event-source.ts'
 import {type Action, type Effect, eventNeedsRefresh, initialState, reduce, type TuiState, type View} from './model/state.ts'
 
@@ -17,8 +18,12 @@ export interface FleetApi {
   getDevice(clientId: string): Promise<DeviceWithDeployments>
   getDeployment(deploymentId: string): Promise<DeploymentWithTimeline>
   getApp(appId: string): Promise<App>
-  /** The app's rollouts, to edit the existing one. */
-  listRollouts(filter: {appId: string}): Promise<RolloutSummary[]>
+  /** The rollouts (of one app: to edit the existing one in the deploy form). */
+  listRollouts(filter?: {appId?: string}): Promise<RolloutSummary[]>
+  /** A rollout with its deployments and, when staged, its waves and reasons. */
+  getRollout(name: string): Promise<RolloutDetail>
+  /** `margo rollout pause|resume|abort`. */
+  controlRollout(name: string, action: 'pause' | 'resume' | 'abort'): Promise<RolloutProgress>
   /** `margo deploy`: create or update a rollout. */
   deployRollout(request: RolloutRequest): Promise<RolloutResult>
   deleteDeployment(deploymentId: string): Promise<Deployment>
@@ -48,6 +53,26 @@ export interface TuiOptions {
 
 const messageOf = (err: unknown) => (err instanceof Error ? err.message : String(err))
 
+/**
+ * Every rollout with its detail, which carries the waves and the reasons. A server without
+ * rollouts answers undefined, and the dashboard keeps the other lists; a rollout removed
+ * between the two calls is left out.
+ */
+export async function loadRollouts(api: FleetApi): Promise<RolloutDetail[] | undefined> {
+  let list: RolloutSummary[]
+  try {
+    list = await api.listRollouts()
+  } catch (err) {
+    if (err instanceof NotFoundError) return undefined
+    throw err
+  }
+  const details = await Promise.all(list.map(r => api.getRollout(r.name).catch((err: unknown) => {
+    if (err instanceof NotFoundError) return undefined
+    throw err
+  })))
+  return details.filter((d): d is RolloutDetail => d !== undefined)
+}
+
 export function useTui(options: TuiOptions): [TuiState, (action: Action) => void] {
   const now = options.now ?? Date.now
   const [state, dispatch] = useReducer(reduce, undefined, () => initialState(now()))
@@ -73,8 +98,8 @@ export function useTui(options: TuiOptions): [TuiState, (action: Action) => void
         refreshing.current.again = false
         const api = optionsRef.current.api
         try {
-          const [devices, apps, deployments] = await Promise.all([api.listDevices(), api.listApps(), api.listDeployments()])
-          safeDispatch({type: 'data', data: {devices, apps, deployments}, at: now()})
+          const [devices, apps, deployments, rollouts] = await Promise.all([api.listDevices(), api.listApps(), api.listDeployments(), loadRollouts(api)])
+          safeDispatch({type: 'data', data: {devices, apps, deployments, ...(rollouts ? {rollouts} : {})}, at: now()})
         } catch (err) {
           safeDispatch({type: 'loadFailed', message: messageOf(err)})
         }
@@ -89,6 +114,7 @@ export function useTui(options: TuiOptions): [TuiState, (action: Action) => void
     try {
       if (view.kind === 'device') safeDispatch({type: 'detail', view, details: {device: await api.getDevice(view.clientId)}})
       else if (view.kind === 'deployment') safeDispatch({type: 'detail', view, details: {deployment: await api.getDeployment(view.deploymentId)}})
+      else if (view.kind === 'rollout') safeDispatch({type: 'detail', view, details: {rollout: await api.getRollout(view.name)}})
       else safeDispatch({type: 'detail', view, details: {app: await api.getApp(view.appId)}})
     } catch (err) {
       safeDispatch({type: 'actionFailed', message: messageOf(err)})
@@ -133,6 +159,13 @@ export function useTui(options: TuiOptions): [TuiState, (action: Action) => void
       case 'approve':
         try {
           safeDispatch({type: 'approved', device: await api.approveDevice(effect.clientId)})
+        } catch (err) {
+          safeDispatch({type: 'actionFailed', message: messageOf(err)})
+        }
+        return
+      case 'control':
+        try {
+          safeDispatch({type: 'controlled', name: effect.name, action: effect.action, progress: await api.controlRollout(effect.name, effect.action)})
         } catch (err) {
           safeDispatch({type: 'actionFailed', message: messageOf(err)})
         }

@@ -1,8 +1,9 @@
-/** The three lists (devices, apps, deployments): their rows, columns and the `/` filter. */
+/** The four lists (devices, apps, deployments, rollouts): their rows, columns and the `/` filter. */
 import type {AppSummary, Deployment, Device} from '../../operator-contract/views.ts'
 import {type ColumnSpec, shortId} from './format.ts'
 import {text, type Segment, type Tone} from './lines.ts'
 import {deviceLiveness} from './liveness.ts'
+import {currentWave, phaseTone, type RolloutEntry, rolloutPhase, rolloutWaves, waveBar, waveNote, waveTone} from './rollouts.ts'
 import {STATE_STYLE} from '../../cli/render/states.ts'
 
 export interface PaneItem {
@@ -16,10 +17,13 @@ export interface PaneData {
   devices: readonly Device[]
   apps: readonly AppSummary[]
   deployments: readonly Deployment[]
+  rollouts: readonly RolloutEntry[]
 }
 
+export type ListPane = 'devices' | 'apps' | 'deployments' | 'rollouts'
+
 /** The lists' columns; their widths come from the rows on screen (see measureColumns). */
-export const COLUMNS: Record<'devices' | 'apps' | 'deployments', ColumnSpec[]> = {
+export const COLUMNS: Record<ListPane, ColumnSpec[]> = {
   devices: [
     {header: 'DEVICE'},
     {header: 'ENROLLED'},
@@ -40,6 +44,16 @@ export const COLUMNS: Record<'devices' | 'apps' | 'deployments', ColumnSpec[]> =
     {header: 'PROFILE', flex: true},
     {header: 'STATE', flex: true},
     {header: 'DESIRED'},
+  ],
+  rollouts: [
+    {header: 'ROLLOUT', flex: true},
+    {header: 'APP', flex: true},
+    {header: 'REV'},
+    {header: 'PHASE'},
+    {header: 'WAVE'},
+    {header: 'PROGRESS'},
+    {header: 'DONE'},
+    {header: 'NOT YET', flex: true},
   ],
 }
 
@@ -127,7 +141,29 @@ function deploymentItem(d: Deployment): PaneItem {
   }
 }
 
-export function paneRows(pane: 'devices' | 'apps' | 'deployments', data: PaneData, now: number, options: ListOptions = {}): PaneItem[] {
+/** A rollout's row: the bar and counts are those of the wave it is at. */
+function rolloutItem(r: RolloutEntry): PaneItem {
+  const phase = rolloutPhase(r)
+  const {wave, of} = currentWave(r)
+  const w = rolloutWaves(r)[wave - 1]!
+  const note = waveNote(w)
+  return {
+    id: r.name,
+    cells: [
+      text(r.name),
+      text(r.appId),
+      text(String(r.revision)),
+      text(phase, phaseTone(phase)),
+      text(r.progress ? `${wave}/${of}` : 'all'),
+      text(waveBar(w), waveTone(w)),
+      text(`${w.done}/${w.size}`),
+      text(note, w.failed > 0 ? 'red' : 'dim'),
+    ],
+    search: [r.name, r.rolloutId, r.appId, r.appVersion ?? '', phase, r.selector ?? '', ...(r.progress?.notConverged ?? []).map(d => `${d.clientId} ${d.reason.code}`)].join(' ').toLowerCase(),
+  }
+}
+
+export function paneRows(pane: ListPane, data: PaneData, now: number, options: ListOptions = {}): PaneItem[] {
   switch (pane) {
     case 'devices':
       return [...data.devices]
@@ -139,6 +175,8 @@ export function paneRows(pane: 'devices' | 'apps' | 'deployments', data: PaneDat
       return visibleDeployments(data.deployments, options)
         .sort((a, b) => b.createdAt.localeCompare(a.createdAt) || a.deploymentId.localeCompare(b.deploymentId))
         .map(deploymentItem)
+    case 'rollouts':
+      return [...data.rollouts].sort((a, b) => b.createdAt.localeCompare(a.createdAt) || a.name.localeCompare(b.name)).map(rolloutItem)
   }
 }
 
@@ -148,7 +186,7 @@ export function matchesFilter(item: PaneItem, filter: string): boolean {
   return words.every(w => item.search.includes(w))
 }
 
-export function filteredItems(pane: 'devices' | 'apps' | 'deployments', data: PaneData, filter: string, now: number, options: ListOptions = {}): PaneItem[] {
+export function filteredItems(pane: ListPane, data: PaneData, filter: string, now: number, options: ListOptions = {}): PaneItem[] {
   const rows = paneRows(pane, data, now, options)
   return filter.trim() === '' ? rows : rows.filter(r => matchesFilter(r, filter))
 }

@@ -5,12 +5,13 @@
  */
 import type {App, Deployment, DeploymentWithTimeline, Device, DeviceWithDeployments} from '../../operator-contract/views.ts'
 import {fields, keepsSelector, type DeployForm} from './deploy-form.ts'
-import {ago, type ColumnSpec, layoutColumns, measureColumns, naturalWidth, shortId} from './format.ts'
+import {ago, type ColumnSpec, layoutColumns, measureColumns, naturalWidth, shortId, truncate} from './format.ts'
 import {type Hint, hintLine, QUIT, QUIT_ANYWHERE} from './hints.ts'
 import {clip, highlight, type Line, row, type Segment, text} from './lines.ts'
 import {deviceLiveness} from './liveness.ts'
 import {COLUMNS, deploymentState, deploymentStateLabel, isRemoved, stateTone, visibleDeployments} from './panes.ts'
-import {cursorIndex, currentView, deviceDeployments, PANES, paneItems, selectedPendingDevice, type TuiState} from './state.ts'
+import {abortPromptLine, phaseDetail, phaseTone, reasonsFor, rolloutPhase, type RolloutRow, rolloutRows, strategyText, waveBar, waveNote, waveTone, whyText, whyTone} from './rollouts.ts'
+import {cursorIndex, currentView, deviceDeployments, findRollout, PANES, paneItems, selectedPendingDevice, type TuiState} from './state.ts'
 import {undeployPrompt} from './undeploy.ts'
 
 export interface Size {
@@ -22,22 +23,35 @@ export interface Screen {
   lines: Line[]
 }
 
-const PANE_TITLE = {devices: 'Devices', apps: 'Apps', deployments: 'Deployments'} as const
+const PANE_TITLE = {devices: 'Devices', apps: 'Apps', deployments: 'Deployments', rollouts: 'Rollouts'} as const
+/** For a title bar that would push the stream status off an 80-column screen. */
+const SHORT_TITLE = {devices: 'Devices', apps: 'Apps', deployments: 'Deploys', rollouts: 'Rollouts'} as const
 const MIN = {columns: 40, rows: 10}
 /** App@version, profile, state, desired, reported: a table without a header row, so only the cells count. */
 const DEVICE_DEPLOYMENT_COLUMNS: ColumnSpec[] = [{header: '', flex: true, min: 12}, {header: '', flex: true, min: 4}, {header: '', flex: true, min: 6}, {header: ''}, {header: ''}]
 
+function paneCount(state: TuiState, pane: keyof typeof PANE_TITLE): number {
+  if (pane === 'devices') return state.data.devices.length
+  if (pane === 'apps') return state.data.apps.length
+  if (pane === 'rollouts') return state.data.rollouts.length
+  return visibleDeployments(state.data.deployments, {showRemoved: state.showRemoved}).length
+}
+
 function titleBar(state: TuiState, width: number): Line {
-  const line: Line = [text(' margo ', 'bold')]
-  PANES.forEach((pane, i) => {
-    const count = pane === 'devices' ? state.data.devices.length : pane === 'apps' ? state.data.apps.length : visibleDeployments(state.data.deployments, {showRemoved: state.showRemoved}).length
-    const label = ` ${i + 1} ${PANE_TITLE[pane]} ${count} `
-    line.push(text(' '))
-    line.push(pane === state.pane ? {text: label, tone: 'cyan', inverse: true} : text(label, 'dim'))
-  })
   const status = state.stream === 'live' ? text('● live', 'green') : state.stream === 'down' ? text('○ polling 5s', 'yellow') : text('… connecting', 'dim')
-  const used = line.reduce((n, s) => n + s.text.length, 0)
-  const gap = width - used - status.text.length - 1
+  const build = (titles: Record<keyof typeof PANE_TITLE, string>): Line => {
+    const line: Line = [text(' margo ', 'bold')]
+    PANES.forEach((pane, i) => {
+      const label = ` ${i + 1} ${titles[pane]} ${paneCount(state, pane)} `
+      line.push(text(' '))
+      line.push(pane === state.pane ? {text: label, tone: 'cyan', inverse: true} : text(label, 'dim'))
+    })
+    return line
+  }
+  const room = (line: Line) => width - line.reduce((n, s) => n + s.text.length, 0) - status.text.length - 1
+  const full = build(PANE_TITLE)
+  const line = room(full) >= 1 ? full : build(SHORT_TITLE)
+  const gap = room(line)
   if (gap >= 1) line.push(text(' '.repeat(gap)), status)
   return line
 }
@@ -77,6 +91,8 @@ function listBody(state: TuiState, width: number, height: number): {header: Line
         ? 'no devices yet — start an agent: margo agent --server <url>'
         : state.pane === 'apps'
           ? 'no apps yet — publish one: margo app publish margo.yaml'
+          : state.pane === 'rollouts'
+            ? 'no rollouts yet — deploy an app (2, d) or stage one: margo deploy APP --wave 1 --wave 10%'
           : hidden
             ? `no deployments to show — ${hidden}`
             : 'no deployments yet — press 2, pick an app and press d'
@@ -128,6 +144,8 @@ function deviceBody(state: TuiState, clientId: string, width: number, height: nu
     ...(resources ? [kv('Resources', resources)] : []),
     ...(peripherals ? [kv('Peripherals', peripherals)] : []),
     kv('Labels', labels || 'none', labels ? undefined : 'dim'),
+    // Why a staged rollout has not reached this device yet: the one reason per rollout.
+    ...reasonsFor(state.data.rollouts, device.clientId).map(r => [...kv('Rollout', `${r.name} (wave ${r.wave}): `), text(whyText(r.reason, state.now), whyTone(r.reason))]),
   ]
   const deployments = deviceDeployments(state, clientId)
   const cursor = Math.max(0, deployments.findIndex(d => d.deploymentId === state.detailSelected))
@@ -215,6 +233,53 @@ function appBody(state: TuiState, appId: string): Line[] {
   return lines
 }
 
+function waveLabel(row: RolloutRow & {kind: 'wave'}): string {
+  return `Wave ${row.wave.wave} (${row.wave.spec})`
+}
+
+/**
+ * A rollout: its phase and strategy, then each wave with its bar and the devices that have not
+ * converged with their one reason, then the converged devices. The cursor moves over the
+ * devices; the head stays while the rows scroll.
+ */
+function rolloutBody(state: TuiState, name: string, width: number, height: number): Line[] {
+  const r = findRollout(state, name)
+  if (!r) return [[text(' loading…', 'dim')]]
+  const phase = rolloutPhase(r)
+  const target = r.selector === null ? `devices ${r.devices.map(d => shortId(d)).join(' ')}` : r.selector === '' ? 'every device' : `selector ${r.selector}`
+  const head: Line[] = [
+    [text(` Rollout ${r.name}`, 'bold'), text(`  ${r.appId}@${r.appVersion ?? '?'} · revision ${r.revision}`, 'dim')],
+    kv('Phase', phaseDetail(r, state.now), phaseTone(phase)),
+    kv('Target', `${target} · ${r.targets.length} deployment${r.targets.length === 1 ? '' : 's'}${r.skipped.length ? ` · ${r.skipped.length} skipped` : ''}`),
+    ...(r.strategy
+      ? [kv('Waves', strategyText(r.strategy, r.progress?.waves ?? []).waves), kv('Limits', strategyText(r.strategy, r.progress?.waves ?? []).limits)]
+      : [kv('Waves', 'none: all devices at once', 'dim')]),
+  ]
+  const rows = rolloutRows(r)
+  const labelWidth = Math.min(24, Math.max(0, ...rows.map(x => (x.kind === 'wave' ? waveLabel(x).length : 0))))
+  const devices = rows.flatMap((x, i) => (x.kind === 'device' ? [i] : []))
+  const selected = rows.findIndex(x => x.kind === 'device' && x.clientId === state.rolloutSelected)
+  const cursor = selected >= 0 ? selected : devices[0] ?? -1
+  const lines = rows.map((x, i): Line => {
+    if (x.kind === 'wave') {
+      const note = waveNote(x.wave)
+      return [
+        text(` ${truncate(waveLabel(x), labelWidth).padEnd(labelWidth)} `, x.current ? 'bold' : undefined),
+        text(waveBar(x.wave), waveTone(x.wave)),
+        text(` ${x.wave.done}/${x.wave.size}`),
+        text(note ? `  ${note}` : '', x.wave.failed > 0 ? 'red' : 'dim'),
+      ]
+    }
+    if (x.kind === 'converged') return [text(` Converged ${x.count}`, 'bold')]
+    const status = x.reason ? text(whyText(x.reason, state.now), whyTone(x.reason)) : text(x.state ?? '', stateTone(x.state ?? ''))
+    const line: Line = [text(`   ${shortId(x.clientId)}  `), status]
+    return i === cursor ? highlight(line, width) : line
+  })
+  const room = Math.max(1, height - head.length)
+  const win = scrollWindow(lines.length, Math.max(0, cursor), room)
+  return [...head, ...lines.slice(win.offset, win.end)]
+}
+
 function formBody(form: DeployForm, width: number, height: number): Line[] {
   const all = fields(form)
   const focus = all[form.focus]
@@ -262,7 +327,7 @@ function formBody(form: DeployForm, width: number, height: number): Line[] {
 }
 
 const HELP: [string, string][] = [
-  ['1 2 3 / Tab', 'devices, apps, deployments (Shift+Tab goes back)'],
+  ['1 2 3 4 / Tab', 'devices, apps, deployments, rollouts (Shift+Tab back)'],
   ['↑ ↓  j k', 'move; g/G or Home/End: first/last; PgUp/PgDn'],
   ['Enter', 'open the device, deployment or app'],
   ['Esc  Backspace', 'back; in a list, clear the filter'],
@@ -271,7 +336,8 @@ const HELP: [string, string][] = [
   ['u', 'undeploy the selected deployment (asks y/n)'],
   ['A', 'approve the selected pending device (shows its certificate fingerprint)'],
   ['a', 'show or hide removed deployments (dimmed when shown)'],
-  ['r', 'refresh now'],
+  ['p r x', 'on a rollout: pause, resume, abort (abort asks y/n)'],
+  ['r  R', 'refresh now (R on the Rollouts pane, where r resumes)'],
   ['?', 'this help'],
   ['q  Ctrl+C', 'quit'],
   ['', ''],
@@ -287,7 +353,9 @@ function helpBody(): Line[] {
 
 function breadcrumb(state: TuiState): Line {
   const parts: string[] = [PANE_TITLE[state.pane]]
-  for (const v of state.stack) parts.push(v.kind === 'device' ? `device ${shortId(v.clientId)}` : v.kind === 'deployment' ? `deployment ${shortId(v.deploymentId)}` : `app ${v.appId}`)
+  for (const v of state.stack) {
+    parts.push(v.kind === 'device' ? `device ${shortId(v.clientId)}` : v.kind === 'deployment' ? `deployment ${shortId(v.deploymentId)}` : v.kind === 'rollout' ? `rollout ${v.name}` : `app ${v.appId}`)
+  }
   return [text(` ${parts.join(' › ')}`, 'dim')]
 }
 
@@ -295,7 +363,7 @@ const h = (key: string, label: string, rank: number, terse?: boolean): Hint => (
 
 /** The keys that work here, most important ranked lowest; the footer fits them to the width. */
 function hints(state: TuiState): Hint[] {
-  if (state.confirm) return [h('y', 'undeploy', 1), h('n', 'cancel', 1), QUIT_ANYWHERE]
+  if (state.confirm) return [h('y', state.confirm.kind, 1), h('n', 'cancel', 1), QUIT_ANYWHERE]
   if (state.help) return [h('Esc/?/q', 'close help', 1), QUIT_ANYWHERE]
   if (state.form) return [h('↑↓/Tab', 'field', 4, true), h('Space', 'toggle', 3), h('←→', 'profile', 5), h('Enter', 'deploy', 1), h('Esc', 'cancel', 2), QUIT_ANYWHERE]
   if (state.filtering) return [h('type', 'to filter', 5), h('↑↓', 'move', 4, true), h('Enter', 'keep', 2), h('Esc', 'clear', 1), QUIT_ANYWHERE]
@@ -306,6 +374,9 @@ function hints(state: TuiState): Hint[] {
   if (view?.kind === 'device') return [...approve, h('↑↓', 'deployment', 6, true), h('Enter', 'open', 4), h('u', 'undeploy', 2), h('d', 'deploy here', 2), removed, h('Esc', 'back', 3), h('r', 'refresh', 7), help, QUIT]
   if (view?.kind === 'deployment') return [h('u', 'undeploy', 2), h('r', 'refresh', 7), h('Esc', 'back', 3), help, QUIT]
   if (view?.kind === 'app') return [h('d', 'deploy', 2), removed, h('Esc', 'back', 3), h('r', 'refresh', 7), help, QUIT]
+  const control = [h('p', 'pause', 2), h('r', 'resume', 2), h('x', 'abort', 2)]
+  if (view?.kind === 'rollout') return [...control, h('↑↓', 'device', 6, true), h('Enter', 'open', 4), h('Esc', 'back', 3), h('R', 'refresh', 7), help, QUIT]
+  if (state.pane === 'rollouts') return [h('Tab', 'pane', 9, true), h('↑↓', 'move', 8, true), h('Enter', 'open', 4), ...control, h('/', 'filter', 5), h('R', 'refresh', 7), help, QUIT]
   const action = state.pane === 'apps' ? [h('d', 'deploy', 2)] : state.pane === 'deployments' ? [h('u', 'undeploy', 2), removed] : approve
   return [h('Tab', 'pane', 9, true), h('↑↓', 'move', 8, true), h('Enter', 'open', 4), h('/', 'filter', 5), ...action, h('r', 'refresh', 7), help, QUIT]
 }
@@ -328,7 +399,7 @@ function hiddenNote(state: TuiState): string {
 }
 
 function messageLine(state: TuiState, width: number): Line {
-  if (state.confirm) return [text(' '), ...undeployPrompt(state.confirm, width - 1)]
+  if (state.confirm) return [text(' '), ...(state.confirm.kind === 'undeploy' ? undeployPrompt(state.confirm, width - 1) : abortPromptLine(state.confirm.name, width - 1))]
   if (state.filtering) return [text(' /', 'cyan'), text(`${state.filter[state.pane]}▏`)]
   if (state.message) return [text(` ${state.message.text}`, state.message.tone === 'error' ? 'red' : 'cyan')]
   if (state.form) return [text('')]
@@ -355,7 +426,9 @@ export function buildScreen(state: TuiState, size: Size): Screen {
     body = formBody(state.form, width, bodyHeight)
   } else if (view) {
     second = breadcrumb(state)
-    body = view.kind === 'device' ? deviceBody(state, view.clientId, width, bodyHeight) : view.kind === 'deployment' ? deploymentBody(state, view.deploymentId) : appBody(state, view.appId)
+    body = view.kind === 'device'
+      ? deviceBody(state, view.clientId, width, bodyHeight)
+      : view.kind === 'deployment' ? deploymentBody(state, view.deploymentId) : view.kind === 'rollout' ? rolloutBody(state, view.name, width, bodyHeight) : appBody(state, view.appId)
   } else {
     const list = listBody(state, width, bodyHeight)
     second = list.header

@@ -6,31 +6,42 @@
  */
 import type {App, AppSummary, Deployment, DeploymentWithTimeline, Device, DeviceWithDeployments, Rollout, RolloutResult} from '../../operator-contract/views.ts'
 import type {RolloutRequest} from '../../operator-contract/requests.ts'
+import type {RolloutProgress} from '../../operator-contract/strategy.ts'
 import {type DeployForm, createDeployForm, formKey, formRejected} from './deploy-form.ts'
 import {isBack, isDown, isErase, isUp, type KeyPress, typed} from './keys.ts'
 import {deviceLiveness} from './liveness.ts'
 import {filteredItems, type PaneItem, visibleDeployments} from './panes.ts'
+import {abortQuestion, controlRefusal, type RolloutControl, type RolloutEntry, rolloutDevices} from './rollouts.ts'
 import {type UndeployTarget, undeployQuestion} from './undeploy.ts'
 
-export type Pane = 'devices' | 'apps' | 'deployments'
-export const PANES: readonly Pane[] = ['devices', 'apps', 'deployments']
+export type Pane = 'devices' | 'apps' | 'deployments' | 'rollouts'
+export const PANES: readonly Pane[] = ['devices', 'apps', 'deployments', 'rollouts']
 
 export type View =
   | {kind: 'device', clientId: string}
   | {kind: 'deployment', deploymentId: string}
   | {kind: 'app', appId: string}
+  | {kind: 'rollout', name: string}
 
 export interface FleetData {
   devices: Device[]
   apps: AppSummary[]
   deployments: Deployment[]
+  /** Each with its detail: targets, and for a staged rollout its waves and reasons. */
+  rollouts: RolloutEntry[]
 }
 
 export interface Details {
   device?: DeviceWithDeployments
   deployment?: DeploymentWithTimeline
   app?: App
+  rollout?: RolloutEntry
 }
+
+/** A question waiting for y/n; `question` is its full wording. */
+export type Confirm =
+  | (UndeployTarget & {kind: 'undeploy', question: string})
+  | {kind: 'abort', name: string, question: string}
 
 /** `live`: changes arrive on the event stream; `down`: the stream failed and the lists are polled. */
 export type StreamStatus = 'connecting' | 'live' | 'down'
@@ -42,6 +53,7 @@ export type Effect =
   | {id: number, kind: 'deploy', request: RolloutRequest}
   | {id: number, kind: 'undeploy', deploymentId: string}
   | {id: number, kind: 'approve', clientId: string}
+  | {id: number, kind: 'control', name: string, action: RolloutControl}
   | {id: number, kind: 'quit'}
 
 type EffectSpec = Effect extends infer E ? (E extends {id: number} ? Omit<E, 'id'> : never) : never
@@ -67,8 +79,10 @@ export interface TuiState {
   form: DeployForm | undefined
   /** An app whose description is being fetched for the deploy form. */
   formLoading: string | undefined
-  /** The undeploy waiting for y/n; `question` is its full wording. */
-  confirm: (UndeployTarget & {question: string}) | undefined
+  /** The undeploy or abort waiting for y/n. */
+  confirm: Confirm | undefined
+  /** The device selected inside a rollout view. */
+  rolloutSelected: string | undefined
   help: boolean
   /** Removed deployments are listed too (dimmed); off by default. */
   showRemoved: boolean
@@ -82,7 +96,8 @@ export interface TuiState {
 
 export type Action =
   | {type: 'key', key: KeyPress}
-  | {type: 'data', data: FleetData, at: number}
+  /** Without `rollouts` (a server that cannot list them), the rollouts shown stay as they were. */
+  | {type: 'data', data: Omit<FleetData, 'rollouts'> & {rollouts?: RolloutEntry[]}, at: number}
   | {type: 'loadFailed', message: string}
   | {type: 'detail', view: View, details: Details}
   | {type: 'formReady', app: App, rollout?: Rollout}
@@ -90,6 +105,7 @@ export type Action =
   | {type: 'deployFailed', message: string, details?: {path: string, message: string}[]}
   | {type: 'undeployed', deployment: Deployment}
   | {type: 'approved', device: Device}
+  | {type: 'controlled', name: string, action: RolloutControl, progress: RolloutProgress}
   | {type: 'actionFailed', message: string}
   | {type: 'stream', status: StreamStatus}
   | {type: 'tick', now: number}
@@ -98,17 +114,18 @@ export type Action =
 export function initialState(now: number): TuiState {
   return {
     pane: 'devices',
-    selected: {devices: undefined, apps: undefined, deployments: undefined},
-    filter: {devices: '', apps: '', deployments: ''},
+    selected: {devices: undefined, apps: undefined, deployments: undefined, rollouts: undefined},
+    filter: {devices: '', apps: '', deployments: '', rollouts: ''},
     filtering: false,
     stack: [],
     detailSelected: undefined,
-    data: {devices: [], apps: [], deployments: []},
+    data: {devices: [], apps: [], deployments: [], rollouts: []},
     loaded: false,
     details: {},
     form: undefined,
     formLoading: undefined,
     confirm: undefined,
+    rolloutSelected: undefined,
     help: false,
     showRemoved: false,
     message: undefined,
@@ -162,7 +179,7 @@ function detailIndex(state: TuiState, clientId: string): number {
 }
 
 function open(state: TuiState, view: View): TuiState {
-  const next: TuiState = {...state, stack: [...state.stack, view], message: undefined, ...(view.kind === 'device' ? {detailSelected: undefined} : {})}
+  const next: TuiState = {...state, stack: [...state.stack, view], message: undefined, ...(view.kind === 'device' ? {detailSelected: undefined} : view.kind === 'rollout' ? {rolloutSelected: undefined} : {})}
   return withEffect(next, {kind: 'load', view})
 }
 
@@ -181,7 +198,37 @@ function askUndeploy(state: TuiState, deployment: Deployment | undefined): TuiSt
   if (!deployment) return state
   if (deployment.desired === 'absent') return {...state, message: {text: 'this deployment is already being removed', tone: 'info'}}
   const target = {deploymentId: deployment.deploymentId, appId: deployment.appId, clientId: deployment.clientId}
-  return {...state, confirm: {...target, question: undeployQuestion(target)}}
+  return {...state, confirm: {kind: 'undeploy', ...target, question: undeployQuestion(target)}}
+}
+
+/** The rollout a view or list row names: its own detail when loaded, else the list's entry. */
+export function findRollout(state: TuiState, name: string | undefined): RolloutEntry | undefined {
+  if (name === undefined) return undefined
+  const d = state.details.rollout
+  return d?.name === name ? d : state.data.rollouts.find(r => r.name === name)
+}
+
+/** Pause and resume go straight to the server; abort ends the run for good, so it asks first. */
+function controlRollout(state: TuiState, name: string | undefined, action: RolloutControl): TuiState {
+  const rollout = findRollout(state, name)
+  if (!rollout) return state
+  const refusal = controlRefusal(rollout, action)
+  if (refusal) return {...state, message: {text: refusal, tone: 'error'}}
+  if (action === 'abort') return {...state, confirm: {kind: 'abort', name: rollout.name, question: abortQuestion(rollout.name)}}
+  return withEffect({...state, message: {text: `${action === 'pause' ? 'pausing' : 'resuming'} ${rollout.name}…`, tone: 'info'}}, {kind: 'control', name: rollout.name, action})
+}
+
+/** The device rows of a rollout view and the index of the selected one. */
+function rolloutCursor(state: TuiState, name: string): {devices: string[], index: number} {
+  const rollout = findRollout(state, name)
+  const devices = rollout ? rolloutDevices(rollout) : []
+  return {devices, index: Math.max(0, devices.indexOf(state.rolloutSelected ?? ''))}
+}
+
+function refresh(state: TuiState): TuiState {
+  const view = currentView(state)
+  const next = withEffect({...state, message: {text: 'refreshing…', tone: 'info'}}, {kind: 'refresh'})
+  return view ? withEffect(next, {kind: 'load', view}) : next
 }
 
 function findDeployment(state: TuiState, id: string | undefined): Deployment | undefined {
@@ -204,8 +251,11 @@ function openForm(state: TuiState, appId: string | undefined): TuiState {
 
 function reduceKey(state: TuiState, key: KeyPress): TuiState {
   if (state.confirm) {
+    const c = state.confirm
     if (key.input === 'y' || key.input === 'Y') {
-      return withEffect({...state, confirm: undefined, message: {text: 'undeploying…', tone: 'info'}}, {kind: 'undeploy', deploymentId: state.confirm.deploymentId})
+      return c.kind === 'undeploy'
+        ? withEffect({...state, confirm: undefined, message: {text: 'undeploying…', tone: 'info'}}, {kind: 'undeploy', deploymentId: c.deploymentId})
+        : withEffect({...state, confirm: undefined, message: {text: `aborting ${c.name}…`, tone: 'info'}}, {kind: 'control', name: c.name, action: 'abort'})
     }
     if (key.input === 'n' || key.input === 'N' || key.escape || key.input === 'q') return {...state, confirm: undefined}
     return state
@@ -237,16 +287,14 @@ function reduceKey(state: TuiState, key: KeyPress): TuiState {
     const showRemoved = !state.showRemoved
     return {...state, showRemoved, message: {text: showRemoved ? 'showing removed deployments (dimmed)' : 'hiding removed deployments', tone: 'info'}}
   }
-  if (key.input === 'r' && !key.ctrl) {
-    const view = currentView(state)
-    const next = withEffect({...state, message: {text: 'refreshing…', tone: 'info'}}, {kind: 'refresh'})
-    return view ? withEffect(next, {kind: 'load', view}) : next
-  }
+  // Where `r` resumes a rollout, `R` refreshes; it does everywhere else too.
+  const rolloutHere = currentView(state)?.kind === 'rollout' || (!currentView(state) && state.pane === 'rollouts')
+  if (key.input === 'R' || (key.input === 'r' && !key.ctrl && !rolloutHere)) return refresh(state)
   if (key.tab) {
     const i = PANES.indexOf(state.pane)
     return switchPane(state, PANES[(i + (key.shift ? PANES.length - 1 : 1)) % PANES.length]!)
   }
-  const digit = ['1', '2', '3'].indexOf(key.input)
+  const digit = ['1', '2', '3', '4'].indexOf(key.input)
   if (digit >= 0) return switchPane(state, PANES[digit]!)
 
   const view = currentView(state)
@@ -264,6 +312,16 @@ function reduceKey(state: TuiState, key: KeyPress): TuiState {
     }
     if (view.kind === 'deployment' && key.input === 'u') return askUndeploy(state, findDeployment(state, view.deploymentId))
     if (view.kind === 'app' && key.input === 'd') return openForm(state, view.appId)
+    if (view.kind === 'rollout') {
+      const {devices, index} = rolloutCursor(state, view.name)
+      if (isUp(key) && devices.length > 0) return {...state, rolloutSelected: devices[Math.max(0, index - 1)]}
+      if (isDown(key) && devices.length > 0) return {...state, rolloutSelected: devices[Math.min(devices.length - 1, index + 1)]}
+      if (key.pageUp && devices.length > 0) return {...state, rolloutSelected: devices[Math.max(0, index - 10)]}
+      if (key.pageDown && devices.length > 0) return {...state, rolloutSelected: devices[Math.min(devices.length - 1, index + 10)]}
+      if (key.return && devices[index]) return open({...state, rolloutSelected: devices[index]}, {kind: 'device', clientId: devices[index]!})
+      const action = ROLLOUT_KEYS[key.input]
+      if (action) return controlRollout(state, view.name, action)
+    }
     return state
   }
 
@@ -278,14 +336,19 @@ function reduceKey(state: TuiState, key: KeyPress): TuiState {
   if (key.end || key.input === 'G') return select(state, pane, Number.MAX_SAFE_INTEGER)
   const item = selectedItem(state)
   if (key.return && item) {
-    const target: View = pane === 'devices' ? {kind: 'device', clientId: item.id} : pane === 'apps' ? {kind: 'app', appId: item.id} : {kind: 'deployment', deploymentId: item.id}
+    const target: View = pane === 'devices'
+      ? {kind: 'device', clientId: item.id}
+      : pane === 'apps' ? {kind: 'app', appId: item.id} : pane === 'rollouts' ? {kind: 'rollout', name: item.id} : {kind: 'deployment', deploymentId: item.id}
     return open(select(state, pane, cursorIndex(state)), target)
   }
   if (key.input === 'd' && pane === 'apps') return openForm(state, item?.id)
   if (key.input === 'u' && pane === 'deployments') return askUndeploy(state, findDeployment(state, item?.id))
   if (key.input === 'A' && pane === 'devices' && item) return approve(state, item.id)
+  if (pane === 'rollouts' && ROLLOUT_KEYS[key.input]) return controlRollout(state, item?.id, ROLLOUT_KEYS[key.input]!)
   return state
 }
+
+const ROLLOUT_KEYS: Record<string, RolloutControl | undefined> = {p: 'pause', r: 'resume', x: 'abort'}
 
 /** Approving is for a device waiting in pending; anything else says why nothing happens. */
 function approve(state: TuiState, clientId: string): TuiState {
@@ -305,6 +368,7 @@ function viewMatches(view: View | undefined, other: View): boolean {
   if (!view || view.kind !== other.kind) return false
   if (view.kind === 'device') return view.clientId === (other as typeof view).clientId
   if (view.kind === 'deployment') return view.deploymentId === (other as typeof view).deploymentId
+  if (view.kind === 'rollout') return view.name === (other as typeof view).name
   return view.appId === (other as typeof view).appId
 }
 
@@ -315,7 +379,8 @@ export function reduce(state: TuiState, action: Action): TuiState {
     case 'data': {
       const stale = state.message?.tone === 'error' && state.message.text.startsWith('cannot load')
       const refreshed = state.message?.text === 'refreshing…'
-      return {...state, data: action.data, loaded: true, now: Math.max(state.now, action.at), ...(stale || refreshed ? {message: undefined} : {})}
+      const data = {...action.data, rollouts: action.data.rollouts ?? state.data.rollouts}
+      return {...state, data, loaded: true, now: Math.max(state.now, action.at), ...(stale || refreshed ? {message: undefined} : {})}
     }
     case 'loadFailed':
       return {...state, message: {text: `cannot load: ${action.message}`, tone: 'error'}}
@@ -362,6 +427,14 @@ export function reduce(state: TuiState, action: Action): TuiState {
     case 'approved': {
       // The fingerprint is what the operator compares with `margo agent status` on the device.
       const next = {...state, message: {text: `approved ${action.device.clientId.slice(0, 8)}… — certificate ${action.device.certificate.fingerprint}; compare with margo agent status on the device`, tone: 'info' as const}}
+      const view = currentView(state)
+      const refreshed = withEffect(next, {kind: 'refresh'})
+      return view ? withEffect(refreshed, {kind: 'load', view}) : refreshed
+    }
+    case 'controlled': {
+      const p = action.progress
+      const done = action.action === 'pause' ? 'paused' : action.action === 'resume' ? 'resumed' : 'aborted'
+      const next = {...state, message: {text: `${done} ${action.name}: now ${p.phase} at wave ${p.wave}/${p.waves.length}`, tone: 'info' as const}}
       const view = currentView(state)
       const refreshed = withEffect(next, {kind: 'refresh'})
       return view ? withEffect(refreshed, {kind: 'load', view}) : refreshed

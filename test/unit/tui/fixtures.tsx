@@ -3,7 +3,8 @@ import {join} from 'node:path'
 import {render} from 'ink-testing-library'
 import {parseApplicationDescription} from '../../../src/margo/package/description.ts'
 import {ValidationError} from '../../../src/util/errors.ts'
-import type {App, AppSummary, Deployment, DeploymentWithTimeline, Device, DeviceWithDeployments, RolloutResult, RolloutSummary} from '../../../src/operator-contract/views.ts'
+import type {App, AppSummary, Deployment, DeploymentWithTimeline, Device, DeviceWithDeployments, RolloutDetail, RolloutResult, RolloutSummary} from '../../../src/operator-contract/views.ts'
+import type {RolloutProgress} from '../../../src/operator-contract/strategy.ts'
 import type {CreateDeploymentRequest, RolloutRequest} from '../../../src/operator-contract/requests.ts'
 import {App as TuiApp} from '../../../src/tui/App.tsx'
 import type {FleetEvent, FleetEventSource} from '../../../src/tui/event-source.ts'
@@ -103,11 +104,31 @@ export class FakeApi implements FleetApi {
     this.deployments.push(d)
     return structuredClone(d)
   }
-  rollouts: RolloutSummary[] = []
+  /** Rollouts with their detail; the list gives their summaries. */
+  rollouts: RolloutDetail[] = []
   deploys: RolloutRequest[] = []
-  async listRollouts(filter: {appId: string}) {
-    this.calls.push(`listRollouts ${filter.appId}`)
-    return structuredClone(this.rollouts.filter(r => r.appId === filter.appId))
+  async listRollouts(filter: {appId?: string} = {}): Promise<RolloutSummary[]> {
+    this.calls.push(`listRollouts${filter.appId ? ` ${filter.appId}` : ''}`)
+    return this.rollouts.filter(r => !filter.appId || r.appId === filter.appId).map(({targets, skipped: _s, progress: _p, appVersion: _v, ...r}) => ({...structuredClone(r), deployments: targets.length}))
+  }
+  async getRollout(name: string): Promise<RolloutDetail> {
+    this.calls.push(`getRollout ${name}`)
+    const r = this.rollouts.find(x => x.name === name)
+    if (!r) throw new Error(`rollout ${name} not found`)
+    return structuredClone(r)
+  }
+  /** When set, pause/resume/abort refuse with this message (as the server's 409). */
+  refuseControl?: string
+  async controlRollout(name: string, action: 'pause' | 'resume' | 'abort'): Promise<RolloutProgress> {
+    this.calls.push(`controlRollout ${name} ${action}`)
+    if (this.refuseControl) throw new Error(this.refuseControl)
+    const r = this.rollouts.find(x => x.name === name)
+    if (!r?.progress) throw new Error(`rollout ${name} is not staged`)
+    const p = r.progress
+    if (action === 'pause') r.progress = {...p, phase: 'paused', pause: {code: 'operator', by: 'operator', reason: 'paused by operator'}}
+    else if (action === 'resume') r.progress = {...p, phase: 'running', pause: null}
+    else r.progress = {...p, phase: 'aborted', pause: null, endedBy: 'operator'}
+    return structuredClone(r.progress)
   }
   async deployRollout(request: RolloutRequest): Promise<RolloutResult> {
     this.calls.push(`deployRollout ${request.name ?? request.appId}`)
@@ -186,4 +207,33 @@ export async function start(api = new FakeApi(), events: FleetEventSource = new 
   await until(/DEVICE\s+ENROLLED/)
   await waitFor('data', () => !frame().includes('loading…'))
   return {ui, api, frame, until, press, rawFrame: () => ui.lastFrame() ?? ''}
+}
+
+/**
+ * A staged rollout paused by its failure threshold in wave 2 of 3: DEV_A installed in wave 1,
+ * DEV_B failed in wave 2, DEV_C waiting for wave 3.
+ */
+export function stagedRollout(over: Partial<RolloutDetail> = {}): RolloutDetail {
+  return {
+    rolloutId: 'r-canary', name: 'canary', revision: 2, appId: APP_ID, version: null, selector: 'site', devices: [], profile: null, values: {},
+    strategy: {waves: [{kind: 'count', count: 1}, {kind: 'percent', percent: 50}], maxUnavailable: null, failureThreshold: {count: 0}, waveTimeoutMs: 1_800_000, offline: 'wait', pauseBetweenMs: 0, manual: false, onFailure: 'pause'},
+    createdAt: minutesAgo(40), updatedAt: minutesAgo(40), appVersion: '1.0',
+    targets: [deployment('d-1111', DEV_A, 'installed'), deployment('d-2222', DEV_B, 'failed', {status: {state: 'failed', error: {code: 'pull_failed', message: 'image not found'}, components: [], reportedAt: minutesAgo(3)}})],
+    skipped: [],
+    progress: {
+      phase: 'paused', wave: 2,
+      waves: [
+        {wave: 1, spec: '1', size: 1, done: 1, failed: 0, excluded: 0, pending: 0, waiting: 0},
+        {wave: 2, spec: '50%', size: 1, done: 0, failed: 1, excluded: 0, pending: 0, waiting: 0},
+        {wave: 3, spec: 'rest', size: 1, done: 0, failed: 0, excluded: 0, pending: 0, waiting: 1},
+      ],
+      pause: {code: 'threshold', by: 'failure threshold', reason: '1 of 1 failed in wave 2 (threshold 0)'},
+      nextWaveAt: null, endedBy: null,
+      notConverged: [
+        {clientId: DEV_B, wave: 2, reason: {code: 'failed', errorCode: 'pull_failed', message: 'image not found'}},
+        {clientId: DEV_C, wave: 3, reason: {code: 'waiting_for_wave', wave: 3, currentWave: 2}},
+      ],
+    },
+    ...over,
+  }
 }

@@ -78,7 +78,8 @@ describe('state machine', () => {
     let s = run(loaded(), key('', {tab: true}))
     expect(s.pane).toBe('apps')
     s = run(s, key('', {tab: true, shift: true}), key('', {tab: true, shift: true}))
-    expect(s.pane).toBe('deployments')
+    // Shift+Tab from the first pane wraps to the last one, the Rollouts.
+    expect(s.pane).toBe('rollouts')
     s = run(s, key('1'), key('', {return: true}))
     expect(s.stack).toHaveLength(1)
     s = run(s, key('3'))
