@@ -8,7 +8,8 @@ import {BIN, cli, ensureBinary, eventually, startAgent, startServe} from './bina
 /**
  * The compiled dashboard in a real 80×24 terminal (tmux), against a real `margo serve` and a
  * `margo agent` with the recording fake drivers: open the device, deploy the app to it from the
- * form, watch the deployment reach `installed` on screen, undeploy it and see it leave the list.
+ * form, watch the deployment reach `installed` on screen, undeploy it and see it leave the list;
+ * then a staged rollout shows in the Rollouts pane and its view lists its waves.
  */
 
 function tmuxMissingReason(): string | undefined {
@@ -151,6 +152,17 @@ describe.skipIf(missing !== undefined)('margo tui (compiled, in tmux 80×24)', (
     expect(screen()).not.toMatch(/com-northstartida-hello-world\s+1\.0/)
     await key('a')
     await screenShows(new RegExp(`com-northstartida-hello-world\\s+1\\.0\\s+${short}…\\s+compose\\s+removed\\s+absent`))
+
+    // A staged rollout shows in the Rollouts pane with its waves, and its view lists each wave.
+    const staged = cli(server.dataDir, 'deploy', 'com-northstartida-hello-world', '--name', 'canary', '--device', clientId, '--wave', '1', '--manual')
+    expect(staged.code).toBe(0)
+    await key('4')
+    const pane = await screenShows(/canary\s+com-northstartida-hello-\S*\s+1\s+[a-z-]+\s+\d\/2\s+\[[#x·-]+\]\s+\d\/\d/)
+    for (const line of pane.split('\n')) expect([...line].length).toBeLessThanOrEqual(80)
+    await key('Enter')
+    const waves = await screenShows(/Rollout canary[\s\S]*Wave 1 \(1\)\s+\[[\s\S]*Wave 2 \(rest\)\s+\[/)
+    expect(waves).toContain('Waves        1, rest · on failure pause · manual')
+    for (const line of waves.split('\n')) expect([...line].length).toBeLessThanOrEqual(80)
 
     await key('q')
     await eventually('the tui to exit', () => (sessionAlive() ? undefined : true), 5000)
