@@ -21,6 +21,7 @@ import {selfCommand, startWorkers, type WorkerSpec} from './cluster/workers.ts'
 import {createServerMetrics, ownFamilies, scrape, SNAPSHOT_EVERY_MS, storeSnapshot} from './metrics/server-metrics.ts'
 import {startCertificateWatch} from './fleet-status/cert-expiry.ts'
 import {createServices} from './services.ts'
+import {isLoopbackHost, splitListen} from '../util/listen.ts'
 import {EXPOSITION_CONTENT_TYPE, renderExposition} from '../util/metrics.ts'
 import {DEFAULT_LIVENESS_THRESHOLDS, checkThresholds} from '../operator-contract/liveness.ts'
 import {loadSecretKey, secretBox} from './secrets/cipher.ts'
@@ -92,10 +93,9 @@ export class ServeError extends MargoError {
 }
 
 export function parseListen(listen: string): {hostname: string, port: number} {
-  const m = /^(?:\[([^\]]+)\]|([^:]*))?:(\d{1,5})$/.exec(listen.trim())
-  const port = m ? Number(m[3]) : NaN
-  if (!m || port > 65535) throw new ServeError(`--listen ${listen} is not HOST:PORT (examples: 0.0.0.0:443, :8443, 127.0.0.1:8443, [::1]:8443)`, 2)
-  return {hostname: m[1] ?? (m[2] || '0.0.0.0'), port}
+  const parsed = splitListen(listen)
+  if (!parsed) throw new ServeError(`--listen ${listen} is not HOST:PORT (examples: 0.0.0.0:443, :8443, 127.0.0.1:8443, [::1]:8443)`, 2)
+  return parsed
 }
 
 export function normalizeBasePath(p: string): string {
@@ -342,7 +342,7 @@ async function startLocked(opts: ServeOptions, log: Logger, hostname: string, po
 /** The plain-HTTP metrics listener's address: loopback only, since it needs no token. */
 export function metricsAddress(listen: string): {hostname: string, port: number} {
   const {hostname, port} = parseListen(listen)
-  if (!/^(127\.\d+\.\d+\.\d+|::1|localhost)$/.test(hostname)) {
+  if (!isLoopbackHost(hostname)) {
     throw new ServeError(`--metrics-listen ${listen}: the metrics listener speaks plain HTTP without a token, so it listens on loopback only (e.g. 127.0.0.1:9464); put a proxy in front to publish it`, 2)
   }
   return {hostname, port}
