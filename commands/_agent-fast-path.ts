@@ -30,6 +30,7 @@ export const AGENT_FLAGS = {
   'print-config': {type: 'boolean'},
   once: {type: 'boolean'},
   'simulate-drivers': {type: 'boolean'},
+  'metrics-listen': {type: 'string'},
 } as const satisfies Record<string, {type: 'string' | 'boolean', options?: readonly string[]}>
 
 export type AgentFlagValues = {[K in keyof typeof AGENT_FLAGS]?: (typeof AGENT_FLAGS)[K]['type'] extends 'boolean' ? boolean : string}
@@ -62,7 +63,7 @@ export async function runAgentCommand(flags: AgentFlagValues): Promise<void> {
       joinToken: flags['join-token'],
       pollingIntervalRate: flags['poll-interval'], pollingIntervalPeriod: flags['poll-period']?.split(',').map(s => s.trim()),
       timezone: flags.timezone, workloadDir: flags['workload-dir'], helm: flags.helm, docker: flags.docker,
-      logFormat: flags['log-format'], logLevel: flags['log-level'],
+      logFormat: flags['log-format'], logLevel: flags['log-level'], metricsListen: flags['metrics-listen'],
     },
     env: process.env,
     printConfig: flags['print-config'] ?? false,

@@ -12,6 +12,7 @@ Settings come from flags, then MARGO_* environment variables, then the YAML conf
     {description: 'Lab use: trust the CA on first use', command: '<%= config.bin %> agent --server https://127.0.0.1:8443 --insecure-tofu --poll-interval 10s'},
     {description: 'Rehearse a rollout: everything is real except helm and docker, which are never run', command: '<%= config.bin %> agent --server https://wfm.example.com --ca-file wfm-ca.pem --simulate-drivers'},
     {description: 'Join with a token an operator created (margo device join-token create): active at once, no approval step', command: 'MARGO_JOIN_TOKEN=margo-join_… <%= config.bin %> agent --server https://wfm.example.com --ca-fingerprint sha256:3f0c…'},
+    {description: 'Let a local Prometheus scrape the agent (sync cycles, apply durations, outbox depth)', command: '<%= config.bin %> agent --server https://wfm.example.com --ca-file wfm-ca.pem --metrics-listen 127.0.0.1:9464'},
     {description: 'Show the effective configuration and where each value comes from', command: '<%= config.bin %> agent --server https://wfm.example.com --print-config'},
   ]
   static override flags = {
@@ -35,6 +36,7 @@ Settings come from flags, then MARGO_* environment variables, then the YAML conf
     'print-config': Flags.boolean({description: 'Print the effective configuration with its sources and exit'}),
     once: Flags.boolean({description: 'Run one cycle (onboard, report, poll, apply, send status) and exit'}),
     'join-token': Flags.string({description: 'Join token (from margo device join-token create) presented once before onboarding, so the device is active at once with the token\'s labels; prefer MARGO_JOIN_TOKEN, which stays out of the process list'}),
+    'metrics-listen': Flags.string({description: 'Answer GET /metrics (Prometheus) on this loopback HOST:PORT, e.g. 127.0.0.1:9464; port 0 picks a free one (logged). Off by default'}),
     'simulate-drivers': Flags.boolean({description: 'Never run helm or docker: report every deployment installed (or removed) without touching this host, to rehearse a rollout'}),
   }
 

@@ -27,12 +27,17 @@ export async function agentMain(input: AgentCommandInput): Promise<void> {
   const stop = () => controller.abort()
   process.once('SIGTERM', stop)
   process.once('SIGINT', stop)
+  // Loaded only when asked for: an agent nobody scrapes keeps its footprint.
+  const prometheus = config.metricsListen ? await import('./telemetry/prometheus.ts') : undefined
+  const metrics = prometheus?.createAgentMetrics({version: input.version, simulated: input.simulateDrivers ?? false})
+  const listener = prometheus && metrics ? prometheus.serveAgentMetrics(config.metricsListen!, metrics, log) : undefined
   log.info('agent.started', {version: input.version, server: config.server, stateDir: config.stateDir, pollIntervalMs: config.pollingIntervalRate})
   if (input.simulateDrivers) log.warn('agent.simulated_drivers', {why: 'helm and docker are never run: every deployment is reported installed or removed without touching this host'})
   if (config.insecureTofu) log.warn('agent.unsafe_setting', {setting: 'insecure-tofu', why: 'the WFM root CA is trusted on first use; pin it with --ca-fingerprint or give --ca-file'})
   try {
-    await runAgent({config, log, drivers: input.simulateDrivers ? createSimulatedDrivers() : createDrivers(), signal: controller.signal, once: input.once})
+    await runAgent({config, log, drivers: input.simulateDrivers ? createSimulatedDrivers() : createDrivers(), signal: controller.signal, once: input.once, metrics})
   } finally {
+    listener?.stop()
     process.off('SIGTERM', stop)
     process.off('SIGINT', stop)
   }

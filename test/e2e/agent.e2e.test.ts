@@ -2,6 +2,7 @@ import {afterAll, expect, test} from 'bun:test'
 import {copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
+import {parseExposition} from '../exposition.ts'
 import {HELLO_WORLD} from '../server/harness.ts'
 import {BIN, cli, ensureBinary, eventually, openServerDatabase, startAgent, startServe, type AgentProcess, type ServeProcess} from './binary.ts'
 
@@ -199,3 +200,34 @@ test('margo agent --once: exit 5 when the WFM is unreachable, 4 when it refuses 
   const view = await api<DeploymentView>(server, 'GET', `/deployments/${deploymentId}`)
   expect(view.timeline.map(e => e.state).slice(-2)).toEqual(['removing', 'removed'])
 }, 120000)
+
+test('margo agent --metrics-listen 127.0.0.1:0: logs the bound address and answers Prometheus scrapes; a non-loopback address is refused', async () => {
+  const server = await startServe(['--enrollment', 'auto'])
+  running.push({stop: () => server.stop()})
+  expect(cli(server.dataDir, 'app', 'publish', HELLO_WORLD).code).toBe(0)
+  const agent = startAgent(server, join(work, 'metrics-device'), fakeEnv, ['--metrics-listen', '127.0.0.1:0', '--simulate-drivers'])
+  running.push({stop: () => agent.stop()})
+  await agent.waitForLog(/"metrics.listening"/)
+  const url = /"metrics.listening".*?"url":"([^"]+)"/.exec(agent.log())![1]!
+  expect(url).toMatch(/^http:\/\/127\.0\.0\.1:[1-9]\d*\/metrics$/)
+
+  const clientId = await eventually('the device to onboard', () => cli(server.dataDir, 'device', 'list', '--json').json<{clientId: string}[]>()[0]?.clientId)
+  expect(cli(server.dataDir, 'deploy', 'com-northstartida-hello-world', '--device', clientId, '--json').code).toBe(0)
+  const scrape = async () => parseExposition(await (await fetch(url)).text())
+  const sample = (s: Awaited<ReturnType<typeof scrape>>, name: string, labels: Record<string, string> = {}) =>
+    s.samples.find(x => x.name === name && Object.entries(labels).every(([k, v]) => x.labels[k] === v))?.value
+  const seen = await eventually('an apply to be counted', async () => {
+    const s = await scrape()
+    return (sample(s, 'margo_agent_apply_duration_seconds_count', {driver: 'simulated', state: 'installed'}) ?? 0) >= 1 ? s : undefined
+  })
+  expect(sample(seen, 'margo_agent_sync_cycles_total', {outcome: 'accepted'})).toBeGreaterThanOrEqual(1)
+  const lastSuccess = sample(seen, 'margo_agent_last_successful_sync_timestamp_seconds')!
+  expect(Math.abs(lastSuccess - Date.now() / 1000)).toBeLessThan(60)
+  expect(seen.types.get('margo_agent_outbox_reports')).toBe('gauge')
+  expect(sample(seen, 'process_resident_memory_bytes')).toBeGreaterThan(1e6)
+  expect(seen.samples.find(s => s.name === 'margo_build_info')?.labels.runtime).toMatch(/^bun-/)
+
+  const refused = Bun.spawnSync([BIN, 'agent', '--server', server.url, '--metrics-listen', '0.0.0.0:9464', '--print-config'], {stdout: 'pipe', stderr: 'pipe'})
+  expect(refused.exitCode).toBe(2)
+  expect(refused.stderr.toString()).toContain('loopback only')
+}, 60000)

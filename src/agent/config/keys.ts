@@ -20,6 +20,7 @@ export const AGENT_FLAG_NAMES: Readonly<Partial<Record<ConfigKey, string>>> = {
   workloadDir: '--workload-dir',
   helm: '--helm',
   docker: '--docker',
+  metricsListen: '--metrics-listen',
   logFormat: '--log-format',
   logLevel: '--log-level',
 }
@@ -42,6 +43,7 @@ export const AGENT_ENV_VARS: Readonly<Record<string, ConfigKey>> = {
   MARGO_WORKLOAD_DIR: 'workloadDir',
   MARGO_HELM: 'helm',
   MARGO_DOCKER: 'docker',
+  MARGO_AGENT_METRICS_LISTEN: 'metricsListen',
   MARGO_LOG_FORMAT: 'logFormat',
   MARGO_LOG_LEVEL: 'logLevel',
 }
@@ -50,7 +52,7 @@ export const AGENT_ENV_VARS: Readonly<Record<string, ConfigKey>> = {
 export const KEYS: readonly ConfigKey[] = [
   'server', 'stateDir', 'configPath', 'keyType', 'keyFile', 'certFile', 'caFile', 'caFingerprint', 'insecureTofu', 'joinToken',
   'pollingIntervalRate', 'pollingIntervalPeriod', 'downtimeWindows', 'timezone', 'capabilities', 'workloadDir',
-  'helm', 'docker', 'otel', 'logFormat', 'logLevel',
+  'helm', 'docker', 'otel', 'metricsListen', 'logFormat', 'logLevel',
 ]
 
 /** Keys a file may set: naming another config file from inside one would be circular. */
@@ -63,7 +65,7 @@ const KEY_ALIASES: Readonly<Record<string, string>> = {
   fingerprint: 'caFingerprint', tofu: 'insecureTofu',
   interval: 'pollingIntervalRate', pollinterval: 'pollingIntervalRate', pollingrate: 'pollingIntervalRate', pollingintervalrate: 'pollingIntervalRate',
   pollperiod: 'pollingIntervalPeriod', pollingperiod: 'pollingIntervalPeriod', pollingwindows: 'pollingIntervalPeriod',
-  downtime: 'downtimeWindows', tz: 'timezone', loglevel: 'logLevel', logformat: 'logFormat',
+  downtime: 'downtimeWindows', tz: 'timezone', metrics: 'metricsListen', metricslisten: 'metricsListen', prometheus: 'metricsListen', loglevel: 'logLevel', logformat: 'logFormat',
 }
 
 function editDistance(a: string, b: string): number {

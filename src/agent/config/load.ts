@@ -134,7 +134,7 @@ export function loadAgentConfig(options: LoadAgentConfigOptions): LoadedAgentCon
     workloadDir: (values.workloadDir as string | undefined) ?? join(stateDir, 'workloads'),
     logLevel: (values.logLevel as LogLevel | undefined) ?? 'info',
   }
-  for (const key of ['keyFile', 'certFile', 'caFile', 'caFingerprint', 'joinToken', 'timezone', 'helm', 'docker', 'otel', 'logFormat'] as const) {
+  for (const key of ['keyFile', 'certFile', 'caFile', 'caFingerprint', 'joinToken', 'timezone', 'helm', 'docker', 'otel', 'metricsListen', 'logFormat'] as const) {
     if (values[key] !== undefined) (config as unknown as Record<string, unknown>)[key] = values[key]
   }
   return {config, sources}

@@ -4,6 +4,7 @@ import {otel} from './otel.ts'
 import {downtimeWindows, pollPeriod, pollRate, timezone} from './polling.ts'
 import type {AgentConfig, ConfigKey} from './types.ts'
 import {bool, invalid, oneOf, path, text, type Origin} from './values.ts'
+import {isLoopbackHost, splitListen} from '../../util/listen.ts'
 
 function serverUrl(o: Origin, value: unknown): string {
   const accepted = 'an https:// URL of the fleet manager, e.g. https://wfm.example.com or https://wfm.example.com/v1alpha2/margo'
@@ -19,6 +20,16 @@ function serverUrl(o: Origin, value: unknown): string {
   if (url.username || url.password) throw invalid(o, value, accepted, 'credentials do not belong in the URL')
   if (url.search || url.hash) throw invalid(o, value, accepted, 'a query or fragment cannot be part of the root URL')
   return `${url.protocol}//${url.host}${url.pathname.replace(/\/+$/, '')}`
+}
+
+/** The metrics listener needs no token, so like `margo serve --metrics-listen` it binds loopback only. */
+function metricsListen(o: Origin, value: unknown): string {
+  const accepted = 'a loopback HOST:PORT such as 127.0.0.1:9464 or [::1]:9464 (port 0: any free port, logged at start)'
+  const raw = text(o, value, accepted).trim()
+  const parsed = splitListen(raw, '')
+  if (!parsed) throw invalid(o, value, accepted, 'not HOST:PORT')
+  if (!isLoopbackHost(parsed.hostname)) throw invalid(o, value, accepted, 'the metrics listener speaks plain HTTP without a token, so it listens on loopback only; put a proxy in front to publish it')
+  return raw
 }
 
 /** How each key is read. Values from flags and env are strings or what a flag parser produced. */
@@ -42,6 +53,7 @@ export const PARSERS: {[K in ConfigKey]: (o: Origin, value: unknown) => AgentCon
   helm: (o, v) => text(o, v, 'the path or name of the helm binary'),
   docker: (o, v) => text(o, v, 'the path or name of the docker binary'),
   otel,
+  metricsListen,
   logFormat: (o, v) => oneOf(o, v, ['text', 'json'] as const),
   logLevel: (o, v) => oneOf(o, v, ['debug', 'info', 'warn', 'error'] as const),
 }

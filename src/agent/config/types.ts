@@ -39,6 +39,8 @@ export interface AgentConfig {
   helm?: string
   docker?: string
   otel?: OtelConfig
+  /** HOST:PORT on loopback where the agent answers GET /metrics (Prometheus text format); off when absent. */
+  metricsListen?: string
   logFormat?: LogFormat
   logLevel: LogLevel
 }

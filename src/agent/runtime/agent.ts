@@ -13,7 +13,7 @@ import {WorkloadStore} from '../state/workloads.ts'
 import {TrustError, resolveTrust} from '../trust.ts'
 import type {Driver} from '../types.ts'
 import {reportCapabilities} from './capabilities-reporter.ts'
-import type {AgentContext} from './context.ts'
+import type {AgentContext, AgentMetrics} from './context.ts'
 import {downloader} from './download.ts'
 import {loadJoinRecord, needsJoin, presentJoinToken, saveJoinRecord, tokenSha256} from '../join.ts'
 import {CycleFailedError, WfmResponseError, cycleFailure, problemOf} from './errors.ts'
@@ -22,7 +22,7 @@ import {flushOutbox} from './status-sender.ts'
 import {syncOnce} from './sync-cycle.ts'
 import {startMetricsExporter} from '../telemetry/exporter.ts'
 import pjson from '../../../package.json' with {type: 'json'}
-import {nextSyncRecord, SYNC_FILE, type SyncRecord} from '../status-view.ts'
+import {lastSuccessOf, nextSyncRecord, SYNC_FILE, type SyncRecord} from '../status-view.ts'
 
 /** How often the host is checked for capability changes (a cheap local check; PUT only on change). */
 const CAPABILITIES_CHECK_MS = 10 * 60 * 1000
@@ -41,6 +41,8 @@ export interface RunAgentOptions {
    * A cycle that did not complete, or left a deployment failed, ends with a CycleFailedError.
    */
   once?: boolean
+  /** Counts for the agent's Prometheus endpoint, when one is configured. */
+  metrics?: AgentMetrics
   now?: () => Date
   rng?: () => number
 }
@@ -93,7 +95,7 @@ export async function runAgent(opts: RunAgentOptions): Promise<void> {
       if (!client) throw new Error('the device client is not ready yet')
       return client
     },
-    state, workloads, outbox, drivers: opts.drivers, log, now, rng, quiet,
+    state, workloads, outbox, drivers: opts.drivers, log, now, rng, quiet, metrics: opts.metrics,
     driverContext: (deploymentId: string) => ({
       workDir: join(config.workloadDir, deploymentId),
       binaries: {helm: config.helm, docker: config.docker},
@@ -103,6 +105,11 @@ export async function runAgent(opts: RunAgentOptions): Promise<void> {
     }),
   }
   const reconciler = new Reconciler(ctx)
+  if (opts.metrics) {
+    opts.metrics.outboxDepth(() => outbox.size)
+    const before = lastSuccessOf(state.readJson<SyncRecord>(SYNC_FILE))
+    if (before) opts.metrics.succeededBefore(new Date(before))
+  }
 
   // Waits out downtime and back-off between attempts of a step that must eventually succeed.
   const persist = async <T>(what: string, attempt: () => Promise<T | undefined>, capMs: number): Promise<T | undefined> => {
@@ -181,6 +188,7 @@ export async function runAgent(opts: RunAgentOptions): Promise<void> {
           lastPollAt = t
           const outcome = await syncOnce(ctx)
           recordSync(state, t, outcome.kind, 'reason' in outcome ? outcome.reason : undefined)
+          opts.metrics?.cycle(outcome.kind, t)
           if (outcome.kind === 'rejected' || outcome.kind === 'fetch-failed') cycleProblem = new CycleFailedError(`the desired state was not adopted: ${outcome.reason}`, 1)
         }
         failures = 0
@@ -191,6 +199,7 @@ export async function runAgent(opts: RunAgentOptions): Promise<void> {
         lastPollAt = t
         retryAfterMs = err instanceof WfmResponseError ? parseRetryAfter(err.retryAfter, t) : null
         recordSync(state, t, 'failed', err.message)
+        opts.metrics?.cycle('failed', t)
         cycleProblem = cycleFailure('sync', err)
         if (err instanceof WfmResponseError && err.pendingEnrollment) log.warn('enrollment.pending', {clientId, hint: 'an operator must approve this device: margo device approve ' + clientId})
         else if (!quiet()) log.warn('wfm.unreachable', {reason: err.message, failures})

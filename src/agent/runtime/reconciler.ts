@@ -116,8 +116,10 @@ export class Reconciler {
       record.hostChanged = true
       ctx.workloads.put({...record, components: [...components]})
     }
+    const started = performance.now()
     const results = await ctx.drivers[type].apply(doc, {...ctx.driverContext(deploymentId), changingHost}, onComponent)
     const state: DeploymentState = aggregateState(results.map(r => r.state))
+    ctx.metrics?.applied(type, state, (performance.now() - started) / 1000)
     // A component reported installed is on the host whether or not its driver announced it.
     const hostChanged = record.hostChanged || results.some(r => r.state === 'installed')
     const base = {deploymentId, digest, profileType: type, components: results, intent: null, lastAction: 'apply' as const, hostChanged}

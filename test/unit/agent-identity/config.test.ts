@@ -276,3 +276,29 @@ describe('--print-config', () => {
     expect(out).not.toContain('margo-join_abc')
   })
 })
+
+describe('metricsListen', () => {
+  test('off by default; from the flag, MARGO_AGENT_METRICS_LISTEN or the file, in that order, and printed with its source', () => {
+    expect(load({flags: {server: 'https://wfm.example'}}).config.metricsListen).toBeUndefined()
+    writeFileSync(file, 'server: https://wfm.example\nmetricsListen: 127.0.0.1:9000\n')
+    expect(load({flags: {configPath: file}}).config.metricsListen).toBe('127.0.0.1:9000')
+    const fromEnv = load({flags: {configPath: file}, env: {MARGO_AGENT_METRICS_LISTEN: '[::1]:9001'}})
+    expect(fromEnv.config.metricsListen).toBe('[::1]:9001')
+    expect(fromEnv.sources.metricsListen).toBe('env')
+    const fromFlag = load({flags: {configPath: file, metricsListen: 'localhost:0'}, env: {MARGO_AGENT_METRICS_LISTEN: '[::1]:9001'}})
+    expect(fromFlag.config.metricsListen).toBe('localhost:0')
+    expect(renderConfig(fromFlag.config, fromFlag.sources)).toContain('metricsListen: localhost:0  # from flag')
+    expect(renderConfig(load({flags: {server: 'https://wfm.example'}}).config, {})).toContain('# metricsListen: (not set)')
+  })
+
+  test('only loopback: the listener speaks plain HTTP without a token, as with margo serve', () => {
+    for (const value of ['0.0.0.0:9464', ':9464', '10.0.0.5:9464', '[::]:9464']) {
+      const err = expectConfigError(() => load({flags: {server: 'https://wfm.example', metricsListen: value}}))
+      expect(err.message).toContain('--metrics-listen')
+      expect(err.message).toContain('loopback only')
+    }
+    const malformed = expectConfigError(() => load({flags: {server: 'https://wfm.example'}, env: {MARGO_AGENT_METRICS_LISTEN: '127.0.0.1'}}))
+    expect(malformed.message).toContain('MARGO_AGENT_METRICS_LISTEN')
+    expect(malformed.message).toContain('HOST:PORT')
+  })
+})
