@@ -1,7 +1,4 @@
 #!/usr/bin/env bun
-// Embedded at build time: the compiled binary has no package.json on disk.
-import pjson from '../package.json' with {type: 'json'}
-
 const argv = process.argv.slice(2)
 // In the compiled binary every entrypoint sits flat under /$bunfs/root, so the commands
 // module is a sibling of this file; from source it lives in ../commands.
@@ -21,19 +18,13 @@ if (compiled && argv[0] === 'agent' && !/^[a-z]/.test(argv[1] ?? '') && process.
 
 // The long-running agent starts without the command tree; see commands/_agent-fast-path.ts.
 const handled = argv[0] === 'agent' && await (await import('../commands/_agent-fast-path.ts')).agentFastPath(argv.slice(1))
-const manifest = structuredClone(pjson) as typeof pjson
-if (compiled) manifest.oclif.commands.target = './commands/index.ts'
 
-if (!handled) {
-  const {Config, flush, handle, run} = await import('@oclif/core')
-  // oclif builds its user agent (--version, the help's VERSION, the client's User-Agent) from
-  // node's version, and run() loads the Config again; every load names the bun the binary runs on.
-  const load = Config.prototype.load
-  Config.prototype.load = async function (this: InstanceType<typeof Config>) {
-    await load.call(this)
-    this.userAgent = `${this.name}/${this.version} ${this.platform}-${this.arch} bun-${Bun.version}`
-  }
-
-  const config = await Config.load({root: import.meta.dirname, pjson: manifest as never})
+// The root help, as oclif prints it into a pipe, was rendered when the binary was built.
+const rootHelp = compiled && argv[0] === '--help' ? await import('./cli/root-help.ts') : undefined
+if (rootHelp?.servesRootHelp(argv, process.env, process.stdout.isTTY === true)) process.stdout.write(rootHelp.rootHelpText())
+else if (!handled) {
+  const {flush, handle, run} = await import('@oclif/core')
+  const {loadOclifConfig} = await import('./cli/oclif-config.ts')
+  const config = await loadOclifConfig(import.meta.dirname, compiled)
   await run(argv, config).then(() => flush()).catch(handle)
 }

@@ -2,7 +2,8 @@ import {afterAll, beforeAll, describe, expect, test} from 'bun:test'
 import {createHash, X509Certificate} from 'node:crypto'
 import {gunzipSync} from 'node:zlib'
 import {capabilitiesBody, HELLO_WORLD, statusBody, TestDevice} from '../server/harness.ts'
-import {cli, openServerDatabase, startServe, type ServeProcess} from './binary.ts'
+import pjson from '../../package.json' with {type: 'json'}
+import {BIN, cli, openServerDatabase, startServe, type ServeProcess} from './binary.ts'
 
 const sha256 = (b: Uint8Array) => 'sha256:' + createHash('sha256').update(b).digest('hex')
 
@@ -14,6 +15,21 @@ describe('compiled margo serve, end to end over HTTPS', () => {
   test('--help of the compiled binary lists every command', () => {
     const r = cli(server.dataDir, '--help')
     for (const c of ['serve', 'deploy', 'undeploy', 'status', 'login', 'device', 'app']) expect(r.stdout).toContain(c)
+  })
+
+  test('--help into a pipe, precomputed when the binary was built, is oclif\'s own output byte for byte', () => {
+    const help = (env: Record<string, string> = {}) => Bun.spawnSync([BIN, '--help'], {stdout: 'pipe', stderr: 'pipe', env: {...process.env, ...env}})
+    const precomputed = help()
+    expect(precomputed.exitCode).toBe(0)
+    expect(precomputed.stderr.toString()).toBe('')
+    // OCLIF_COLUMNS takes oclif's path; at 80 columns it is what oclif prints into any pipe.
+    const oclif = help({OCLIF_COLUMNS: '80'})
+    expect(oclif.exitCode).toBe(0)
+    expect(precomputed.stdout.toString()).toBe(oclif.stdout.toString())
+    expect(precomputed.stdout.toString()).toContain(`margo/${pjson.version} ${process.platform}-${process.arch} bun-${Bun.version}`)
+    for (const c of ['serve', 'deploy', 'undeploy', 'status', 'login', 'device', 'app', 'rollout', 'agent']) expect(precomputed.stdout.toString()).toMatch(new RegExp(`^  ${c}\\s`, 'm'))
+    // Forced colour is oclif's to render.
+    expect(help({FORCE_COLOR: '1'}).stdout.toString()).toContain('\u001b[')
   })
 
   test('WFM-02/03: serves HTTPS with a certificate that chains to the published root CA', async () => {
