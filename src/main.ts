@@ -20,11 +20,11 @@ if (compiled && argv[0] === 'agent' && !/^[a-z]/.test(argv[1] ?? '') && process.
 const handled = argv[0] === 'agent' && await (await import('../commands/_agent-fast-path.ts')).agentFastPath(argv.slice(1))
 
 // The root help, as oclif prints it into a pipe, was rendered when the binary was built.
-const rootHelp = compiled && argv[0] === '--help' ? await import('./cli/root-help.ts') : undefined
+const rootHelp = compiled && argv[0] === '--help' ? await import('../commands/_root-help.ts') : undefined
 if (rootHelp?.servesRootHelp(argv, process.env, process.stdout.isTTY === true)) process.stdout.write(rootHelp.rootHelpText())
 else if (!handled) {
   const {flush, handle, run} = await import('@oclif/core')
-  const {loadOclifConfig} = await import('./cli/oclif-config.ts')
+  const {loadOclifConfig} = await import('../commands/_oclif-config.ts')
   const config = await loadOclifConfig(import.meta.dirname, compiled)
   await run(argv, config).then(() => flush()).catch(handle)
 }

@@ -1,5 +1,4 @@
-/** When the precomputed root help (src/cli/root-help.ts) is oclif's output, and how it names the running binary. */
-import type {RootHelp} from './root-help.macro.ts'
+/** When the precomputed root help (commands/_root-help.ts) is oclif's output, and how it names the running binary. */
 
 /**
  * What changes how oclif prints the root help into a pipe: its width, forced colour (ansis and
@@ -12,4 +11,4 @@ export const servesRootHelp = (argv: readonly string[], env: Record<string, stri
   argv.length === 1 && argv[0] === '--help' && !stdoutIsTTY && RENDERING_ENV.every(name => env[name] === undefined)
 
 /** The help as built, naming the running binary's platform and runtime. */
-export const fillRootHelp = (help: RootHelp, runningUserAgent: string) => help.text.replace(help.userAgent, runningUserAgent)
+export const fillRootHelp = (help: {text: string, userAgent: string}, runningUserAgent: string) => help.text.replace(help.userAgent, runningUserAgent)

@@ -1,7 +1,7 @@
 import {afterEach, describe, expect, test} from 'bun:test'
 import {join} from 'node:path'
-import {oclifRootHelp} from '../../../src/cli/root-help.macro.ts'
-// Not src/cli/root-help.ts: its macro's value may come from the runtime's transpiler cache when run from source.
+import {oclifRootHelp} from '../../../commands/_root-help.macro.ts'
+// Not commands/_root-help.ts: its macro's value may come from the runtime's transpiler cache when run from source.
 import {fillRootHelp, servesRootHelp} from '../../../src/cli/root-help-serve.ts'
 
 const MAIN = join(import.meta.dir, '..', '..', '..', 'src', 'main.ts')

@@ -1,11 +1,11 @@
 /**
- * Build-time half of the precomputed `margo --help` (src/cli/root-help.ts): oclif's own root
+ * Build-time half of the precomputed `margo --help` (commands/_root-help.ts): oclif's own root
  * help, printed once by `margo --help` from source into a pipe (80 columns, no colour) while
  * the binary is bundled.
  */
 import {join} from 'node:path'
-import {userAgent} from './oclif-config.ts'
-import {RENDERING_ENV} from './root-help-serve.ts'
+import {RENDERING_ENV} from '../src/cli/root-help-serve.ts'
+import {userAgent} from './_oclif-config.ts'
 
 export interface RootHelp {
   text: string
@@ -17,7 +17,7 @@ export interface RootHelp {
 export function oclifRootHelp(): RootHelp {
   const env = {...process.env}
   for (const name of RENDERING_ENV) delete env[name]
-  const r = Bun.spawnSync([process.execPath, join(import.meta.dir, '..', 'main.ts'), '--help'], {stdin: 'ignore', stdout: 'pipe', stderr: 'pipe', env})
+  const r = Bun.spawnSync([process.execPath, join(import.meta.dir, '..', 'src', 'main.ts'), '--help'], {stdin: 'ignore', stdout: 'pipe', stderr: 'pipe', env})
   if (r.exitCode !== 0) throw new Error(`margo --help failed while building the root help: ${r.stderr.toString()}`)
   return {text: r.stdout.toString(), userAgent: userAgent()}
 }

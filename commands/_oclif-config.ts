@@ -1,5 +1,5 @@
 import type {Config} from '@oclif/core'
-import pjson from '../../package.json' with {type: 'json'}
+import pjson from '../package.json' with {type: 'json'}
 
 /** What oclif's user agent names: the bun the binary runs on, not node (see loadOclifConfig). */
 export const userAgent = () => `${pjson.oclif.bin}/${pjson.version} ${process.platform}-${process.arch} bun-${Bun.version}`
