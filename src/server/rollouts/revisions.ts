@@ -6,6 +6,7 @@
 import {createHash} from 'node:crypto'
 import {showReferences} from '../secrets/references.ts'
 import type {SetForRequest} from '../../operator-contract/strategy.ts'
+import type {RolloutField, RolloutRevision} from '../../operator-contract/views.ts'
 
 /** The operator's intent for one app: everything a revision records. */
 export interface RolloutSpec {
@@ -20,7 +21,8 @@ export interface RolloutSpec {
   setFor?: SetForRequest[]
 }
 
-export type SpecField = 'version' | 'profile' | 'values' | 'target'
+/** What a revision can change: the contract's field names. */
+export type SpecField = RolloutField
 
 /** Canonical JSON: object keys sorted at every level, so equal values give equal text. */
 export function canonicalJson(value: unknown): string {
@@ -89,23 +91,7 @@ export interface RevisionRecord extends RolloutSpec {
   createdAt: string
 }
 
-export interface HistoryEntry {
-  revision: number
-  createdAt: string
-  actor: string
-  cause: string | null
-  /** Pinned version, or null when the revision follows the latest. */
-  version: string | null
-  profile: string | null
-  valuesDigest: string
-  values: Record<string, unknown>
-  target: {selector: string} | {devices: string[]}
-  /** Fields changed from the revision before. */
-  changed: SpecField[]
-}
-
-/** History as `margo rollout history` shows it: oldest first, values redacted. */
-export function historyOf(revisions: readonly RevisionRecord[]): HistoryEntry[] {
+export function historyOf(revisions: readonly RevisionRecord[]): RolloutRevision[] {
   const sorted = [...revisions].sort((a, b) => a.revision - b.revision)
   return sorted.map((r, i) => ({
     revision: r.revision,

@@ -34,27 +34,17 @@ import {describeConflicts, ownershipConflicts} from './ownership.ts'
 import {checkTemplates} from './templates.ts'
 import {advanceAll, advanceRollout, controlRollout, gate, rolloutProgress, runKeyOf} from './staging.ts'
 import {parseStrategy} from './strategy/spec.ts'
-import type {SetForRequest, StrategyRequest} from '../../operator-contract/strategy.ts'
+import type {SetForRequest} from '../../operator-contract/strategy.ts'
 import type {LivenessThresholds} from '../../operator-contract/liveness.ts'
-import {canonicalJson, historyOf, specChanges, specOf, undoTarget, type HistoryEntry, type SpecField} from './revisions.ts'
+import type {RolloutRequest} from '../../operator-contract/requests.ts'
+import type {RolloutRevision} from '../../operator-contract/views.ts'
+import {canonicalJson, historyOf, specChanges, specOf, undoTarget, type SpecField} from './revisions.ts'
 
 /** The id a dry run renders new deployments with: visibly not a real one. */
 export const DRY_RUN_DEPLOYMENT_ID = '00000000-0000-4000-8000-000000000000'
 
-export interface RolloutInput {
-  /** Default: the app id (as a DNS label). An existing rollout of that name is updated. */
-  name?: string
-  appId: string
-  version?: string
-  devices?: string[]
-  selector?: string
-  profile?: string
-  values?: Record<string, unknown>
-  /** Values for the devices a selector matches; later entries win. */
-  setFor?: SetForRequest[]
-  /** Stage the rollout in waves; absent: every device at once. */
-  strategy?: StrategyRequest
-}
+/** What an operator asks for: the operator API's request without its dry-run switch. */
+export type RolloutInput = Omit<RolloutRequest, 'dryRun'>
 
 export interface RolloutPatch {
   /** A version pins it; null follows the latest again. */
@@ -407,7 +397,7 @@ export interface RolloutHistory {
   name: string
   appId: string
   revision: number
-  history: HistoryEntry[]
+  history: RolloutRevision[]
 }
 
 export function rolloutHistory(store: Store, ref: string): RolloutHistory {
