@@ -7,20 +7,12 @@
  */
 import {createHash} from 'node:crypto'
 import canonicalize from 'canonicalize'
+import type {AuditRow} from '../store/audit-repo.ts'
 
 export const GENESIS_HASH = '0'.repeat(64)
 
-export interface ChainFields {
-  seq: number
-  at: string
-  actor: string
-  action: string
-  target: string
-  /** The summary as stored: canonical JSON text. */
-  summary: string
-  requestId: string | null
-  prevHash: string
-}
+/** An entry's fields as stored, without its own hash (which they determine). */
+export type ChainFields = Omit<AuditRow, 'hash'>
 
 /** Canonical JSON (RFC 8785) of the fields, so the hash never depends on key order or spacing. */
 export function entryHash(e: ChainFields): string {

@@ -37,7 +37,7 @@ import {parseStrategy} from './strategy/spec.ts'
 import type {SetForRequest} from '../../operator-contract/strategy.ts'
 import type {LivenessThresholds} from '../../operator-contract/liveness.ts'
 import type {RolloutRequest} from '../../operator-contract/requests.ts'
-import type {RolloutRevision} from '../../operator-contract/views.ts'
+import type {RolloutChange, RolloutResult, RolloutRevision, RolloutTarget as TargetResult} from '../../operator-contract/views.ts'
 import {canonicalJson, historyOf, specChanges, specOf, undoTarget, type SpecField} from './revisions.ts'
 
 /** The id a dry run renders new deployments with: visibly not a real one. */
@@ -54,41 +54,8 @@ export interface RolloutPatch {
   selector?: string
 }
 
-export interface TargetResult {
-  clientId: string
-  /** null for a deployment a dry run would create. */
-  deploymentId: string | null
-  action: 'create' | 'update' | 'unchanged'
-  appVersion: string
-  profile: {id: string, type: string}
-  digest: string
-  yaml?: string
-  diff?: string
-}
-
-export type RolloutChange = 'created' | 'updated' | 'unchanged'
-
-export interface RolloutResult {
-  rolloutId: string | null
-  name: string
-  /** The revision this result is (or, for a dry run, would be). */
-  revision: number
-  /** What the request did to the rollout's intent; `unchanged` adds no revision. */
-  change: RolloutChange
-  /** Fields changed from the previous revision. */
-  changed: SpecField[]
-  dryRun: boolean
-  appId: string
-  /** The pinned version, or null when the rollout follows the latest. */
-  version: string | null
-  /** The version deployed by this evaluation. */
-  appVersion: string
-  selector: string | null
-  devices: string[]
-  targets: TargetResult[]
-  removed: {clientId: string, deploymentId: string}[]
-  skipped: {clientId: string, reason: string}[]
-}
+/** What a deploy did or would do: the operator API's answer, as the contract defines it. */
+export type {RolloutChange, RolloutResult, RolloutTarget as TargetResult} from '../../operator-contract/views.ts'
 
 export interface RolloutDeps {
   store: Store
