@@ -1,8 +1,8 @@
 /**
  * What the operator API (`/operator/v1`) sends, for the server that builds it and the clients
- * that read it: camelCase fields, ISO 8601 UTC timestamps. Documents the server relays from
- * devices or packages (capabilities, ApplicationDescription) stay loosely typed here: their
- * schema belongs to the Margo vocabulary and clients only read a few well-known fields.
+ * that read it: camelCase fields, ISO 8601 UTC timestamps. An app's ApplicationDescription is the
+ * Margo package vocabulary's own type (the server validated it); what devices report
+ * (capabilities) stays loosely typed, as stored records may predate today's validation.
  */
 import type {ComponentStatus, DeploymentState, StatusError} from '../margo/status.ts'
 import type {Liveness} from './liveness.ts'
@@ -107,59 +107,14 @@ export interface AppVersion {
   profiles: ProfileRef[]
 }
 
-export interface ApplicationParameter {
-  value?: unknown
-  targets?: {pointer: string; components: string[]}[]
-}
-
-export interface ApplicationSetting {
-  parameter: string
-  name: string
-  description?: string
-  immutable?: boolean
-  schema: string
-}
-
-/** How a setting's value is checked. */
-export interface SchemaRule {
-  name: string
-  dataType: string
-  allowEmpty?: boolean
-  minLength?: number
-  maxLength?: number
-  regexMatch?: string
-  minValue?: number
-  maxValue?: number
-  minPrecision?: number
-  maxPrecision?: number
-  multiselect?: boolean
-  options?: (string | number | boolean)[]
-}
-
-/** The ApplicationDescription of one version, as published (validated and normalised). */
-export interface ApplicationDescription {
-  apiVersion?: string
-  kind?: string
-  metadata?: {
-    id?: string
-    name?: string
-    description?: string
-    version?: string
-    catalog?: {
-      application?: {tagline?: string; site?: string; tags?: string[]; icon?: string; descriptionFile?: string; licenseFile?: string; releaseNotes?: string}
-      author?: {name?: string; email?: string}[]
-      organization?: {name?: string; site?: string}[]
-    }
-  }
-  deploymentProfiles?: {type: string; id: string; description?: string; components?: {name: string}[]}[]
-  parameters?: Record<string, ApplicationParameter>
-  configuration?: {
-    sections?: {name: string; settings: ApplicationSetting[]}[]
-    schema?: SchemaRule[]
-  }
-  /** WFM-targeted root extensions, kept as published. */
-  extensions?: Record<string, unknown>
-}
+/**
+ * An app version's ApplicationDescription as the server validated and stored it: the Margo
+ * package vocabulary's own types, so the client reads exactly what the server checked.
+ */
+export type {
+  ApplicationDescription, Parameter as ApplicationParameter, SchemaRule, Setting as ApplicationSetting,
+} from '../margo/package/types.ts'
+import type {ApplicationDescription} from '../margo/package/types.ts'
 
 export interface AppSummary {
   appId: string

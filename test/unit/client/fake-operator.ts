@@ -69,11 +69,12 @@ export function sampleApp(): App {
     ],
     description: {
       apiVersion: 'margo.org/v1-alpha1',
+      extensions: {},
       kind: 'ApplicationDescription',
       metadata: {id: APP_ID, name: 'Hello World', version: '1.1', catalog: {organization: [{name: 'Northstar Industrial Applications'}]}},
       deploymentProfiles: [
-        {type: 'helm.v3', id: 'hello-helm', components: [{name: 'hello-world'}]},
-        {type: 'compose', id: 'hello-compose', components: [{name: 'hello'}]},
+        {type: 'helm.v3', id: 'hello-helm', extensions: {}, components: [{name: 'hello-world', properties: {repository: 'oci://northstarida.azurecr.io/charts/hello-world', revision: '1.0.1', wait: true}, extensions: {}}]},
+        {type: 'compose', id: 'hello-compose', extensions: {}, components: [{name: 'hello', properties: {packageLocation: 'https://northstarida.example/hello-world/compose.tar.gz'}, extensions: {}}]},
       ],
       parameters: {greeting: {value: 'Hello', targets: [{pointer: 'global.config.appGreeting', components: ['hello-world']}]}},
       configuration: {
