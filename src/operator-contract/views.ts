@@ -4,6 +4,7 @@
  * Margo package vocabulary's own type (the server validated it); what devices report
  * (capabilities) stays loosely typed, as stored records may predate today's validation.
  */
+import type {ApplicationDescription} from '../margo/package/types.ts'
 import type {ComponentStatus, DeploymentState, StatusError} from '../margo/status.ts'
 import type {Liveness} from './liveness.ts'
 import type {RolloutProgress, SetForRequest, Strategy} from './strategy.ts'
@@ -114,7 +115,6 @@ export interface AppVersion {
 export type {
   ApplicationDescription, Parameter as ApplicationParameter, SchemaRule, Setting as ApplicationSetting,
 } from '../margo/package/types.ts'
-import type {ApplicationDescription} from '../margo/package/types.ts'
 
 export interface AppSummary {
   appId: string
