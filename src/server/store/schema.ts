@@ -306,4 +306,10 @@ export const MIGRATIONS: Migration[] = [
     created_at   TEXT NOT NULL
   );
   `,
+  `
+  -- The lowest manifest version a client may be issued next. A restore raises it for every
+  -- client past anything the server could have issued since the backup, so no device takes the
+  -- restored server's manifests for a rollback (src/server/desired-state/version-floor.ts).
+  ALTER TABLE clients ADD COLUMN manifest_floor INTEGER NOT NULL DEFAULT 0;
+  `,
 ]

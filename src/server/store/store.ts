@@ -343,6 +343,18 @@ export class Store {
     this.transaction(() => { for (const [id, at] of entries) q.run(at, id, at) })
   }
 
+  /** The lowest version `clientId`'s next manifest may carry (0: none); raised by a restore. */
+  manifestFloor(clientId: string): number {
+    const row = this.db.query('SELECT manifest_floor FROM clients WHERE client_id = ?').get(clientId) as {manifest_floor: number} | null
+    return row?.manifest_floor ?? 0
+  }
+
+  /** Raises every known client's floor to at least `floor`; the clients that hold a manifest, to re-announce. */
+  raiseManifestFloors(floor: number): string[] {
+    this.db.query('UPDATE clients SET manifest_floor = max(manifest_floor, ?)').run(floor)
+    return (this.db.query('SELECT DISTINCT client_id FROM manifests ORDER BY client_id').all() as {client_id: string}[]).map(r => r.client_id)
+  }
+
   setManifestVersion(clientId: string, version: number) {
     this.db.query('UPDATE clients SET manifest_version = ? WHERE client_id = ?').run(version, clientId)
   }
