@@ -1,4 +1,5 @@
 import {ACCESS_COMMANDS} from './_access.ts'
+import {BACKUP_COMMANDS} from './_backup.ts'
 import {CONFORMANCE_AGENT_COMMANDS} from './_conformance-agent.ts'
 import {CONFORMANCE_WFM_COMMANDS} from './_conformance-wfm.ts'
 import {FLEET_COMMANDS} from './_fleet.ts'
@@ -60,6 +61,7 @@ export const COMMANDS = {
   ...WATCH_COMMANDS,
   ...WAVE_COMMANDS,
   ...TUI_COMMANDS,
+  ...BACKUP_COMMANDS,
   ...CONFORMANCE_WFM_COMMANDS,
   ...CONFORMANCE_AGENT_COMMANDS,
 }
