@@ -21,9 +21,9 @@ async function testCa() {
 }
 
 /** An in-process server (real SQLite file, real routes) driven through `app.handle`. */
-export async function createHarness(config: Partial<DeviceApiConfig> = {}, options: {log?: Logger} = {}) {
+export async function createHarness(config: Partial<DeviceApiConfig> = {}, options: {log?: Logger, dir?: string} = {}) {
   const log = options.log ?? silentLogger
-  const dir = mkdtempSync(join(tmpdir(), 'margo-server-'))
+  const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'margo-server-'))
   const store = new Store(join(dir, 'margo.db'))
   const events = new EventBus()
   let clock: Date | null = null
@@ -96,6 +96,13 @@ export class TestDevice {
     const keys = generateKeyPair(keyType)
     const certPem = await createSelfSignedDeviceCertificate({...keys, subject: `CN=test-device-${keyType}-${crypto.randomUUID().slice(0, 8)}`})
     return new TestDevice(t, keys.privateKey, certPem, keyType)
+  }
+
+  /** The same device (key, certificate, clientId) talking to another server, e.g. one restored from a backup. */
+  to(target: Harness | Transport): TestDevice {
+    const moved = new TestDevice('app' in target ? inProcess(target) : target, this.privateKey, this.certPem, this.keyType)
+    moved.clientId = this.clientId
+    return moved
   }
 
   get fingerprint() {

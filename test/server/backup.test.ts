@@ -1,0 +1,138 @@
+import {afterEach, expect, test} from 'bun:test'
+import {Database} from 'bun:sqlite'
+import {existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {evaluateManifest} from '../../src/agent/sync/manifest-check.ts'
+import {createBackup} from '../../src/server/backup/backup.ts'
+import {restoreBackup} from '../../src/server/backup/restore.ts'
+import {capabilitiesBody, createHarness, HELLO_WORLD, TestDevice, type Harness} from './harness.ts'
+
+const FAST = {N: 2 ** 10, r: 8, p: 1}
+const KEY = {kind: 'passphrase' as const, passphrase: 'a passphrase for tests'}
+const MANIFEST = '/api/v1/clients/{clientId}/deployments'
+const work = mkdtempSync(join(tmpdir(), 'margo-backup-test-'))
+const open: Harness[] = []
+afterEach(() => {
+  for (const h of open.splice(0)) h.close()
+})
+
+/** A serving data dir with one device, the hello-world app deployed to it, and the key files a real one has. */
+async function fleet() {
+  const h = await createHarness()
+  open.push(h)
+  mkdirSync(join(h.dir, 'tls'), {mode: 0o700})
+  for (const [name, text] of [['tls/ca.pem', 'CA CERT'], ['tls/ca.key', 'CA KEY'], ['tls/server.pem', 'SERVER CERT'], ['tls/server.key', 'SERVER KEY'], ['operator-token', 'TOKEN'], ['secret.key', 'SECRET KEY']]) {
+    writeFileSync(join(h.dir, name!), text!, {mode: 0o600})
+  }
+  const d = await TestDevice.create(h)
+  await d.onboard()
+  await d.send('POST', '/api/v1/clients/{clientId}/capabilities', {body: capabilitiesBody()})
+  expect((await h.operator('POST', '/apps', readFileSync(HELLO_WORLD, 'utf8'), {'content-type': 'application/yaml'})).status).toBe(201)
+  return {h, d}
+}
+
+async function deploy(h: Harness, clientId: string, values: Record<string, unknown> = {}) {
+  const res = await h.operator('POST', '/deployments', {appId: 'com-northstartida-hello-world', clientId, values})
+  expect(res.status).toBe(201)
+  return (await res.json()) as {deploymentId: string}
+}
+
+async function poll(d: TestDevice) {
+  const res = await d.send('GET', MANIFEST)
+  expect(res.status).toBe(200)
+  const body = new Uint8Array(await res.arrayBuffer())
+  return {body, etag: res.headers.get('etag'), contentType: res.headers.get('content-type'), json: JSON.parse(new TextDecoder().decode(body)) as {manifestVersion: number, deployments: {deploymentId: string}[]}}
+}
+
+test('a device that accepted newer manifests than the backup takes the restored server\'s next one as an update', async () => {
+  const {h, d} = await fleet()
+  const kept = await deploy(h, d.clientId)
+  const file = join(work, 'fleet.mbk')
+  const backup = createBackup({dataDir: h.dir, file, key: KEY, margoVersion: 'test', scrypt: FAST})
+  expect(backup).toMatchObject({devices: 1, deployments: 1})
+  expect(statSync(file).mode & 0o777).toBe(0o600)
+
+  // After the backup the old server goes on: two more changes the device accepts.
+  await deploy(h, d.clientId, {greeting: 'after the backup'})
+  const accepted = await poll(d)
+  expect(accepted.json.manifestVersion).toBe(3)
+
+  const target = join(work, 'restored')
+  const restored = restoreBackup({file, dataDir: target, key: KEY})
+  expect(restored).toMatchObject({devices: 1, deployments: 1, reannounced: 1})
+  expect(restored.files.sort()).toEqual(['margo.db', 'operator-token', 'secret.key', 'tls/ca.key', 'tls/ca.pem', 'tls/server.key', 'tls/server.pem'])
+  for (const secret of ['margo.db', 'tls/ca.key', 'tls/server.key', 'operator-token', 'secret.key']) expect(statSync(join(target, secret)).mode & 0o777).toBe(0o600)
+  expect(readFileSync(join(target, 'tls/ca.key'), 'utf8')).toBe('CA KEY')
+
+  const r = await createHarness({}, {dir: target})
+  open.push(r)
+  const after = await poll(d.to(r))
+  expect(after.json.manifestVersion).toBeGreaterThanOrEqual(restored.manifestVersionFloor)
+  expect(after.json.deployments.map(x => x.deploymentId)).toEqual([kept.deploymentId])
+  // What the agent decides with the version it accepted from the old server: an update, no security event.
+  const decision = evaluateManifest({manifestVersion: accepted.json.manifestVersion, etag: accepted.etag!}, after)
+  expect(decision.kind).toBe('accept')
+  // Without the floor the restored manifest (version 2) would have been refused as a rollback.
+  expect(evaluateManifest({manifestVersion: accepted.json.manifestVersion, etag: accepted.etag!}, {...after, body: new TextEncoder().encode(new TextDecoder().decode(after.body).replace(/"manifestVersion":\d+/, '"manifestVersion":2')), etag: null})).toMatchObject({kind: 'reject', code: 'rollback'})
+
+  // Changes go on from there, one version at a time; a device new to the restored server starts at 1.
+  await deploy(r, d.clientId, {greeting: 'restored'})
+  expect((await poll(d.to(r))).json.manifestVersion).toBe(after.json.manifestVersion + 1)
+  const newcomer = await TestDevice.create(r)
+  await newcomer.onboard()
+  expect((await poll(newcomer)).json.manifestVersion).toBe(1)
+})
+
+test('the snapshot is a committed state: a writer holding an open transaction neither blocks it nor leaks into it', async () => {
+  const {h, d} = await fleet()
+  const writer = new Database(join(h.dir, 'margo.db'))
+  writer.exec('PRAGMA busy_timeout = 5000')
+  writer.exec('BEGIN IMMEDIATE')
+  writer.query("UPDATE clients SET labels_json = '{\"uncommitted\":\"yes\"}'").run()
+  const file = join(work, 'during-write.mbk')
+  try {
+    createBackup({dataDir: h.dir, file, key: KEY, margoVersion: 'test', scrypt: FAST})
+  } finally {
+    writer.exec('ROLLBACK')
+    writer.close()
+  }
+  const target = join(work, 'during-write')
+  restoreBackup({file, dataDir: target, key: KEY})
+  const db = new Database(join(target, 'margo.db'), {readonly: true})
+  try {
+    expect(db.query('SELECT labels_json FROM clients WHERE client_id = ?').get(d.clientId)).toEqual({labels_json: '{}'})
+    expect(db.query('PRAGMA journal_mode').get()).toEqual({journal_mode: 'wal'})
+  } finally {
+    db.close()
+  }
+})
+
+test('a wrong passphrase, an altered file and a non-empty target are refused, and leave the target as it was', async () => {
+  const {h} = await fleet()
+  const file = join(work, 'refusals.mbk')
+  createBackup({dataDir: h.dir, file, key: KEY, margoVersion: 'test', scrypt: FAST})
+  const target = join(work, 'refusals')
+  expect(() => restoreBackup({file, dataDir: target, key: {kind: 'passphrase', passphrase: 'not the passphrase'}})).toThrow('wrong passphrase')
+  const altered = readFileSync(file)
+  altered[altered.length - 100]! ^= 0x40
+  writeFileSync(join(work, 'altered.mbk'), altered)
+  expect(() => restoreBackup({file: join(work, 'altered.mbk'), dataDir: target, key: KEY})).toThrow('altered or damaged')
+  expect(existsSync(target)).toBe(false)
+  expect(readdirSync(work).filter(n => n.includes('.restore-'))).toEqual([])
+
+  mkdirSync(target)
+  writeFileSync(join(target, 'margo.db'), 'a fleet already here')
+  expect(() => restoreBackup({file, dataDir: target, key: KEY})).toThrow(/^refusing to restore into .*: it is not empty \(1 entry\)/)
+  expect(readFileSync(join(target, 'margo.db'), 'utf8')).toBe('a fleet already here')
+  rmSync(join(target, 'margo.db'))
+  // An empty directory is fine.
+  expect(restoreBackup({file, dataDir: target, key: KEY}).devices).toBe(1)
+})
+
+test('a backup taken with the clock ahead is refused by a machine whose clock is behind it', async () => {
+  const {h} = await fleet()
+  const file = join(work, 'future.mbk')
+  createBackup({dataDir: h.dir, file, key: KEY, margoVersion: 'test', scrypt: FAST, now: () => new Date(Date.now() + 3_600_000)})
+  expect(() => restoreBackup({file, dataDir: join(work, 'future'), key: KEY})).toThrow('clock')
+})
