@@ -1,4 +1,4 @@
-import type {Database} from 'bun:sqlite'
+import type {SqlDatabase as Database} from '../store/engine.ts'
 import type {Logger} from '../../util/log.ts'
 import type {EventBus, ServerEvent} from '../events.ts'
 import {EventLog, REPLAY_BUFFER_SIZE, attachEventLog} from '../fleet-status/event-stream.ts'

@@ -1,4 +1,4 @@
-import type {Database} from 'bun:sqlite'
+import type {SqlDatabase as Database} from '../store/engine.ts'
 import type {Logger} from '../../util/log.ts'
 
 /** A lease lasts this long unless renewed; a holder that died is replaced within about this time. */

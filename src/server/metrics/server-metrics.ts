@@ -1,4 +1,4 @@
-import type {Database} from 'bun:sqlite'
+import type {SqlDatabase as Database} from '../store/engine.ts'
 import {livenessOf, type LivenessThresholds} from '../../operator-contract/liveness.ts'
 import {type Family, mergeFamilies, processFamilies, Registry, withLabels} from '../../util/metrics.ts'
 

@@ -1,4 +1,4 @@
-import type {Database} from 'bun:sqlite'
+import type {SqlDatabase as Database} from './engine.ts'
 import {nameRollouts} from './migrations/rollout-names.ts'
 
 /**

@@ -27,9 +27,9 @@ export function recordStatusReport(store: Store, r: NewStatusReport, retention: 
       return {id: latest.id, repeated: true}
     }
     const res = store.db.query(`INSERT INTO status_reports (deployment_id, client_id, state, error_json, components_json, received_at)
-      VALUES (?, ?, ?, ?, ?, ?)`).run(r.deploymentId, r.clientId, r.state, r.errorJson, r.componentsJson, r.receivedAt)
+      VALUES (?, ?, ?, ?, ?, ?) RETURNING id`).get(r.deploymentId, r.clientId, r.state, r.errorJson, r.componentsJson, r.receivedAt) as {id: number}
     store.db.query(`DELETE FROM status_reports WHERE deployment_id = ? AND id <= (
       SELECT id FROM status_reports WHERE deployment_id = ? ORDER BY id DESC LIMIT 1 OFFSET ?)`).run(r.deploymentId, r.deploymentId, Math.max(1, retention))
-    return {id: Number(res.lastInsertRowid), repeated: false}
+    return {id: Number(res.id), repeated: false}
   })
 }

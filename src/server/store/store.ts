@@ -1,6 +1,9 @@
 import {Database} from 'bun:sqlite'
 import {chmodSync, closeSync, mkdirSync, openSync} from 'node:fs'
 import {dirname} from 'node:path'
+import {isPostgresUrl, type SqlDatabase} from './engine.ts'
+import {PostgresDatabase} from './postgres/database.ts'
+import {POSTGRES_MIGRATIONS} from './postgres/schema.ts'
 import {MIGRATIONS} from './schema.ts'
 import type {IdKind} from '../../operator-contract/views.ts'
 
@@ -129,12 +132,14 @@ const asBytes = (v: unknown) => (v instanceof Uint8Array ? v : new Uint8Array(v 
 
 /**
  * The server's only persistence: one SQLite file in WAL mode with synchronous=FULL, so a
- * request acknowledged to a client survives a kill or a power loss. Narrow, synchronous methods;
+ * request acknowledged to a client survives a kill or a power loss — or a PostgreSQL database
+ * several serve nodes share (a `postgres://` location). Narrow, synchronous methods;
  * multi-step changes go through `transaction`.
  */
 export class Store {
   /** For the store's own query modules (src/server/store/) only; services call their functions. */
-  readonly db: Database
+  readonly db: SqlDatabase
+  readonly engine: 'sqlite' | 'postgres'
   /**
    * The device hot path (every poll) reads a client's credential and its current manifest ETag.
    * Both are cached here, where every write to them happens, so a revocation or a new manifest
@@ -153,7 +158,26 @@ export class Store {
   private dataVersion = -1
   private lastInvalidation = 0
 
-  constructor(path: string, options: {shared?: boolean} = {}) {
+  /**
+   * `location`: a SQLite file, `:memory:`, or a PostgreSQL URL. On PostgreSQL the store is always
+   * shared (other nodes may use the database); `schema` names the schema to work in (tests).
+   */
+  constructor(location: string, options: {shared?: boolean, schema?: string} = {}) {
+    if (isPostgresUrl(location)) {
+      this.engine = 'postgres'
+      this.shared = true
+      this.db = new PostgresDatabase(location, {schema: options.schema})
+      try {
+        this.migratePostgres()
+      } catch (err) {
+        this.db.close()
+        throw err
+      }
+      this.lastInvalidation = (this.db.query('SELECT coalesce(max(id), 0) AS id FROM cache_invalidations').get() as {id: number}).id
+      return
+    }
+    this.engine = 'sqlite'
+    const path = location
     this.shared = options.shared ?? false
     if (path !== ':memory:') {
       // Device certificates and deployment values (which may hold secrets) live here: owner only.
@@ -172,9 +196,12 @@ export class Store {
 
   /** Forgets cached entries another process invalidated since the last look (shared mode only). */
   private syncCaches() {
-    const version = (this.db.query('PRAGMA data_version').get() as {data_version: number}).data_version
-    if (version === this.dataVersion) return
-    this.dataVersion = version
+    // PostgreSQL has no cheap "did anyone commit" question: the range read on the key is it.
+    if (this.engine === 'sqlite') {
+      const version = (this.db.query('PRAGMA data_version').get() as {data_version: number}).data_version
+      if (version === this.dataVersion) return
+      this.dataVersion = version
+    }
     const rows = this.db.query('SELECT id, client_id FROM cache_invalidations WHERE id > ? ORDER BY id').all(this.lastInvalidation) as {id: number, client_id: string}[]
     if (rows.length === 0) return
     // Rows are pruned by count: a gap means some were deleted before this process read them.
@@ -220,6 +247,25 @@ export class Store {
         else this.migrationNotes.push(...step(this.db))
         this.db.exec(`PRAGMA user_version = ${v + 1}`)
       }).immediate()
+    }
+  }
+
+  /**
+   * Brings a PostgreSQL database to POSTGRES_MIGRATIONS' end. Nodes starting together queue on
+   * the write lock, and each step commits with its version.
+   */
+  private migratePostgres() {
+    for (;;) {
+      const done = this.db.transaction(() => {
+        this.db.exec('CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)')
+        const row = this.db.query('SELECT max(version) AS v FROM schema_version').get() as {v: number | null}
+        const v = row.v ?? 0
+        if (v >= POSTGRES_MIGRATIONS.length) return true
+        this.db.exec(POSTGRES_MIGRATIONS[v]!)
+        this.db.query('INSERT INTO schema_version (version) VALUES (?)').run(v + 1)
+        return false
+      }).immediate()
+      if (done) return
     }
   }
 
@@ -362,7 +408,7 @@ export class Store {
   // ---- enrollment lists ----------------------------------------------------------------------
 
   addPreregistered(fingerprint: string, at: string) {
-    this.db.query('INSERT OR IGNORE INTO preregistered (fingerprint, created_at) VALUES (?, ?)').run(fingerprint, at)
+    this.db.query('INSERT INTO preregistered (fingerprint, created_at) VALUES (?, ?) ON CONFLICT DO NOTHING').run(fingerprint, at)
   }
 
   isPreregistered(fingerprint: string): boolean {
@@ -383,7 +429,7 @@ export class Store {
   }
 
   addDenied(value: string, at: string) {
-    this.db.query('INSERT OR IGNORE INTO denied_certificates (value, created_at) VALUES (?, ?)').run(value, at)
+    this.db.query('INSERT INTO denied_certificates (value, created_at) VALUES (?, ?) ON CONFLICT DO NOTHING').run(value, at)
   }
 
   removeDenied(value: string) {
@@ -447,7 +493,7 @@ export class Store {
   // ---- artifacts and manifests ----------------------------------------------------------------
 
   putArtifact(digest: string, mediaType: string, bytes: Uint8Array, at: string) {
-    this.db.query('INSERT OR IGNORE INTO artifacts (digest, media_type, bytes, created_at) VALUES (?, ?, ?, ?)').run(digest, mediaType, bytes, at)
+    this.db.query('INSERT INTO artifacts (digest, media_type, bytes, created_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING').run(digest, mediaType, bytes, at)
   }
 
   getArtifact(digest: string): {mediaType: string, bytes: Uint8Array} | null {

@@ -9,7 +9,7 @@
  * and the other rollout shows it as skipped. Every such change is logged and kept in
  * `migration_notes`.
  */
-import type {Database} from 'bun:sqlite'
+import type {SqlDatabase as Database} from '../engine.ts'
 import {defaultNamespace} from '../../deployments/names.ts'
 import {matchesSelector, parseSelector} from '../../../operator-contract/selector.ts'
 

@@ -1,0 +1,151 @@
+import {MessageChannel, type MessagePort, receiveMessageOnPort, Worker} from 'node:worker_threads'
+import type {SqlDatabase, SqlStatement, SqlTransaction, SqlValue} from '../engine.ts'
+import {translate} from './dialect.ts'
+import type {Answer, Call} from './worker.ts'
+
+/** How long a statement may take before the process gives up on the database. */
+const ANSWER_TIMEOUT_MS = 30_000
+/**
+ * The advisory lock every write transaction takes when it begins. PostgreSQL would let them run
+ * side by side; the services were written for SQLite's one writer at a time (read the audit
+ * chain's head, append after it), so write transactions of all nodes queue here as they would
+ * for SQLite's write lock.
+ */
+const WRITE_LOCK = 0x6d61_7267
+
+export class PostgresError extends Error {
+  readonly code: string | undefined
+
+  constructor(message: string, code?: string) {
+    super(message)
+    this.name = 'PostgresError'
+    this.code = code
+  }
+}
+
+/**
+ * PostgreSQL behind the synchronous interface the store has over SQLite. postgres.js runs in a
+ * worker thread; the calling thread blocks (Atomics.wait) until the worker answers, as it blocks
+ * on every SQLite call — one statement at a time per process, each transaction on the one
+ * connection, nothing interleaved.
+ */
+export class PostgresDatabase implements SqlDatabase {
+  private readonly worker: Worker
+  private readonly port: MessagePort
+  private readonly signal = new Int32Array(new SharedArrayBuffer(4))
+  private readonly statements = new Map<string, string>()
+  private nextId = 1
+  private depth = 0
+  private closed = false
+
+  /** `schema`: the schema the connection works in (created if missing); default: the server's search_path. */
+  constructor(url: string, options: {schema?: string} = {}) {
+    const {port1, port2} = new MessageChannel()
+    this.port = port1
+    this.worker = new Worker(new URL('./worker.ts', import.meta.url), {
+      workerData: {url, schema: options.schema, flag: this.signal.buffer, port: port2},
+      transferList: [port2],
+    })
+    this.worker.unref()
+  }
+
+  get inTransaction(): boolean {
+    return this.depth > 0
+  }
+
+  private call(req: Call): {rows: Record<string, unknown>[], count: number} {
+    if (this.closed) throw new PostgresError('the database connection is closed')
+    const id = this.nextId++
+    Atomics.store(this.signal, 0, 0)
+    this.port.postMessage({...req, id})
+    const deadline = Date.now() + ANSWER_TIMEOUT_MS
+    for (;;) {
+      const received = receiveMessageOnPort(this.port)
+      if (received) {
+        const a = received.message as Answer
+        // An answer to a request that timed out earlier: not this one's.
+        if (a.id !== id) continue
+        if ('error' in a) throw new PostgresError(a.error.message, a.error.code)
+        return a
+      }
+      const left = deadline - Date.now()
+      if (left <= 0) throw new PostgresError(`PostgreSQL did not answer within ${ANSWER_TIMEOUT_MS / 1000} s`)
+      Atomics.wait(this.signal, 0, 0, Math.min(left, 100))
+      Atomics.store(this.signal, 0, 0)
+    }
+  }
+
+  private translated(sql: string): string {
+    let text = this.statements.get(sql)
+    if (text === undefined) {
+      text = translate(sql)
+      this.statements.set(sql, text)
+    }
+    return text
+  }
+
+  query(sql: string): SqlStatement {
+    const text = this.translated(sql)
+    const all = (params: SqlValue[]) => this.call({op: 'query', sql: text, params: params.map(bindable)})
+    return {
+      get: (...params) => all(params).rows[0] ?? null,
+      all: (...params) => all(params).rows,
+      run: (...params) => ({changes: all(params).count, lastInsertRowid: 0}),
+      iterate: (...params) => all(params).rows[Symbol.iterator](),
+    }
+  }
+
+  exec(sql: string): void {
+    this.call({op: 'exec', sql})
+  }
+
+  transaction<T>(fn: () => T): SqlTransaction<T> {
+    const run = (lock: boolean): T => {
+      if (this.depth > 0) return this.savepoint(fn)
+      this.exec('BEGIN')
+      this.depth = 1
+      try {
+        if (lock) this.call({op: 'query', sql: 'SELECT pg_advisory_xact_lock($1)', params: [WRITE_LOCK]})
+        const result = fn()
+        this.exec('COMMIT')
+        return result
+      } catch (err) {
+        try { this.exec('ROLLBACK') } catch { /* the connection is gone, and the transaction with it */ }
+        throw err
+      } finally {
+        this.depth = 0
+      }
+    }
+    const t = (() => run(false)) as SqlTransaction<T>
+    t.immediate = () => run(true)
+    return t
+  }
+
+  private savepoint<T>(fn: () => T): T {
+    const name = `s${this.depth}`
+    this.exec(`SAVEPOINT ${name}`)
+    this.depth++
+    try {
+      const result = fn()
+      this.exec(`RELEASE SAVEPOINT ${name}`)
+      return result
+    } catch (err) {
+      this.exec(`ROLLBACK TO SAVEPOINT ${name}`)
+      throw err
+    } finally {
+      this.depth--
+    }
+  }
+
+  close(): void {
+    if (this.closed) return
+    try { this.call({op: 'close'}) } catch { /* closing anyway */ }
+    this.closed = true
+    void this.worker.terminate()
+  }
+}
+
+/** SQLite binds booleans as 0/1; the PostgreSQL columns that hold them are integers too. */
+function bindable(v: SqlValue): unknown {
+  return typeof v === 'boolean' ? (v ? 1 : 0) : v
+}
