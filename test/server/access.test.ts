@@ -1,7 +1,5 @@
 import {afterEach, beforeEach, describe, expect, test} from 'bun:test'
-import {Database} from 'bun:sqlite'
 import {readFileSync} from 'node:fs'
-import {join} from 'node:path'
 import {operatorApi} from '../../src/server/operator-api/index.ts'
 import {OPERATOR_PREFIX} from '../../src/server/operator-api/context.ts'
 import {ROLE_PERMISSIONS, ROUTE_RULES, ruleFor} from '../../src/server/access/permissions.ts'
@@ -102,7 +100,7 @@ describe('tokens', () => {
     const listText = await (await h.operator('GET', '/tokens')).text()
     expect(listText).not.toContain(created.token)
     expect(listText).not.toContain('Hash')
-    const db = readFileSync(join(h.dir, 'margo.db'))
+    const db = h.database.atRest()
     expect(db.includes(Buffer.from(created.token))).toBe(false)
     expect(db.includes(Buffer.from(TOKEN))).toBe(false)
     expect((await h.operator('POST', '/tokens', {name: 'ci', role: 'viewer'})).status).toBe(409)
@@ -249,9 +247,7 @@ describe('the audit log', () => {
     expect(verify).toMatchObject({ok: true, entries: 4})
   }
   const tamper = (sql: string) => {
-    const db = new Database(join(h.dir, 'margo.db'))
-    db.exec(sql)
-    db.close()
+    h.database.tamper(sql)
   }
   const verify = async () => (await (await call(TOKEN, 'GET', '/audit/verify')).json()) as {ok: boolean, brokenAt?: number, reason?: string}
 
@@ -311,9 +307,7 @@ describe('the token and audit commands against a server on loopback', () => {
       expect(revoked.code).toBe(4)
       expect(revoked.stderr).toContain('revoked')
 
-      const db = new Database(join(h.dir, 'margo.db'))
-      db.exec(`UPDATE audit_log SET summary = '{}' WHERE seq = 1`)
-      db.close()
+      h.database.tamper(`UPDATE audit_log SET summary = '{}' WHERE seq = 1`)
       const broken = await margo(url, TOKEN, 'audit', 'verify')
       expect(broken.code).toBe(1)
       expect(broken.stdout).toContain('entry 1')

@@ -114,8 +114,7 @@ describe('state manifest (E5)', () => {
     await deploy()
     const before = await manifest()
     const yamlBefore = new Uint8Array(await (await d.send('GET', before.body.deployments[0]!.url)).arrayBuffer())
-    const {Store} = await import('../../src/server/store/store.ts')
-    const reopened = new Store(`${h.dir}/margo.db`)
+    const reopened = h.database.open()
     expect(reopened.currentManifest(d.clientId)!.bytes).toEqual(before.bytes)
     expect(reopened.getArtifact(before.body.deployments[0]!.digest)!.bytes).toEqual(yamlBefore)
     expect(reopened.getArtifact(before.body.bundle!.digest)).not.toBeNull()
@@ -125,8 +124,7 @@ describe('state manifest (E5)', () => {
   test('WFM-27: the version survives a restart of the store (durable counter)', async () => {
     await deploy()
     const before = (await manifest()).body.manifestVersion
-    const {Store} = await import('../../src/server/store/store.ts')
-    const reopened = new Store(`${h.dir}/margo.db`)
+    const reopened = h.database.open()
     expect(reopened.currentManifest(d.clientId)!.manifestVersion).toBe(before)
     reopened.close()
   })

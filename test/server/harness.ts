@@ -5,7 +5,7 @@ import type {KeyObject} from 'node:crypto'
 import {createServerApp} from '../../src/server/app.ts'
 import {DEFAULT_DEVICE_API_CONFIG, type DeviceApiConfig, type DeviceApiContext} from '../../src/server/device-api/context.ts'
 import {EventBus} from '../../src/server/events.ts'
-import {Store} from '../../src/server/store/store.ts'
+import {testDatabase} from './test-database.ts'
 import {silentLogger, type Logger} from '../../src/util/log.ts'
 import {createServices} from '../../src/server/services.ts'
 import {createCertificateAuthority, createSelfSignedDeviceCertificate, certificateToBase64Der, parseCertificate} from '../../src/pki/index.ts'
@@ -20,11 +20,12 @@ async function testCa() {
   return caPem
 }
 
-/** An in-process server (real SQLite file, real routes) driven through `app.handle`. */
+/** An in-process server (a real SQLite file or PostgreSQL schema, real routes) driven through `app.handle`. */
 export async function createHarness(config: Partial<DeviceApiConfig> = {}, options: {log?: Logger, dir?: string} = {}) {
   const log = options.log ?? silentLogger
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'margo-server-'))
-  const store = new Store(join(dir, 'margo.db'))
+  const database = testDatabase(dir)
+  const store = database.open()
   const events = new EventBus()
   let clock: Date | null = null
   const now = () => clock ?? new Date()
@@ -47,7 +48,7 @@ export async function createHarness(config: Partial<DeviceApiConfig> = {}, optio
   const app = createServerApp(device, operator, services)
   const base = ORIGIN + device.config.basePath
   return {
-    app, store, events, device, base, dir, services,
+    app, store, events, device, base, dir, services, database,
     setClock(d: Date | null) { clock = d },
     fetch: (path: string, init: RequestInit = {}) => app.handle(new Request(base + path, init)),
     operator(method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
@@ -58,7 +59,11 @@ export async function createHarness(config: Partial<DeviceApiConfig> = {}, optio
       }
       return app.handle(new Request(`${ORIGIN}/operator/v1${path}`, init))
     },
-    close() { store.close(); rmSync(dir, {recursive: true, force: true}) },
+    close() {
+      store.close()
+      database.drop()
+      rmSync(dir, {recursive: true, force: true})
+    },
   }
 }
 export type Harness = Awaited<ReturnType<typeof createHarness>>

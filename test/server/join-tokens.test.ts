@@ -1,7 +1,4 @@
 import {afterEach, beforeEach, describe, expect, test} from 'bun:test'
-import {Database} from 'bun:sqlite'
-import {readFileSync} from 'node:fs'
-import {join} from 'node:path'
 import {DEFAULT_DEVICE_API_CONFIG} from '../../src/server/device-api/context.ts'
 import type {AuditEntry, CreatedJoinToken, JoinResult, JoinTokenInfo} from '../../src/operator-contract/views.ts'
 import {ORIGIN, TestDevice, createHarness, type Harness} from './harness.ts'
@@ -49,10 +46,10 @@ describe('join tokens', () => {
     const listed = ((await (await h.operator('GET', '/join-tokens')).json()) as {joinTokens: JoinTokenInfo[]}).joinTokens
     expect(listed).toEqual([expect.objectContaining({id: created.id, uses: 1, maxUses: 1})])
     expect(JSON.stringify(listed)).not.toContain(created.token)
-    const db = new Database(join(h.dir, 'margo.db'), {readonly: true})
-    expect(JSON.stringify(db.query('SELECT * FROM join_tokens').all())).not.toContain(created.token)
+    const db = h.database.open()
+    expect(JSON.stringify(db.db.query('SELECT * FROM join_tokens').all())).not.toContain(created.token)
     db.close()
-    expect(readFileSync(join(h.dir, 'margo.db')).includes(Buffer.from(created.token))).toBe(false)
+    expect(h.database.atRest().includes(Buffer.from(created.token))).toBe(false)
 
     const log = await auditLog()
     expect(log.find(e => e.action === 'join_token.created')).toMatchObject({actor: 'bootstrap', target: `join_token:${created.id}`})

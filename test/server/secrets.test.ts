@@ -1,6 +1,5 @@
 import {afterEach, beforeEach, describe, expect, test} from 'bun:test'
 import {readFileSync} from 'node:fs'
-import {join} from 'node:path'
 import {startRolloutController} from '../../src/server/rollouts/controller.ts'
 import {createLogger} from '../../src/util/log.ts'
 import {createHarness, capabilitiesBody, HELLO_WORLD, TestDevice, type Harness} from './harness.ts'
@@ -120,7 +119,7 @@ describe('secrets by reference', () => {
     // Every YAML an operator was shown is free of it too; only the device's own holds it.
     for (const y of [dry.body.targets[0]!.yaml, diff.body.targets[0]!.yaml]) noSecretIn([y], FIRST, SECOND)
     // At rest the value is sealed.
-    const raw = readFileSync(join(h.dir, 'margo.db'))
+    const raw = h.database.atRest()
     expect(raw.includes(Buffer.from(SECOND))).toBe(false)
   })
 

@@ -2,15 +2,17 @@ import {readFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {EventBus} from '../../../src/server/events.ts'
 import {createServices} from '../../../src/server/services.ts'
-import {Store, type Enrollment} from '../../../src/server/store/store.ts'
+import type {Enrollment} from '../../../src/server/store/store.ts'
+import {testDatabase} from '../../server/test-database.ts'
 import {silentLogger} from '../../../src/util/log.ts'
 
 export const HELLO_WORLD_YAML = readFileSync(join(import.meta.dir, '../../fixtures/apps/hello-world/margo.yaml'))
 export const HELLO_WORLD_ID = 'com-northstartida-hello-world'
 
-/** The server's services on an in-memory store: called directly, with no HTTP in between. */
+/** The server's services on an in-memory store (or a PostgreSQL schema, see test-database.ts): called directly, with no HTTP in between. */
 export function serviceFixture() {
-  const store = new Store(':memory:')
+  const database = testDatabase(null)
+  const store = database.open()
   const events = new EventBus()
   const now = () => new Date('2025-06-01T12:00:00Z')
   const services = createServices({store, events, log: silentLogger, now})
@@ -24,6 +26,9 @@ export function serviceFixture() {
       return clientId
     },
     publishHelloWorld: () => services.catalog.publish({bytes: new Uint8Array(HELLO_WORLD_YAML)}),
-    close: () => store.close(),
+    close: () => {
+      store.close()
+      database.drop()
+    },
   }
 }
