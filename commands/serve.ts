@@ -7,7 +7,7 @@ import {MargoCommand} from '../src/cli/margo-command.ts'
 import {defaultDataDir} from '../src/config/paths.ts'
 import {STATUS_TIMELINE_RETENTION} from '../src/margo/limits.ts'
 import {WORKER_READY, workerFromEnv} from '../src/server/cluster/workers.ts'
-import {startServer} from '../src/server/serve.ts'
+import {redactUrl, startServer} from '../src/server/serve.ts'
 import {parseDuration} from '../src/util/duration.ts'
 import {UsageError} from '../src/util/errors.ts'
 
@@ -42,6 +42,7 @@ On first start it creates a root CA, a server certificate and an operator token 
     {description: 'Lab server on an unprivileged port', command: '<%= config.bin %> serve --listen :8443'},
     {description: 'Serve the API under the prefix the Margo conformance suites use', command: '<%= config.bin %> serve --listen 127.0.0.1:8443 --base-path /v1alpha2/margo'},
     {description: 'Lab or test bench: trust every device that onboards, without approval', command: '<%= config.bin %> serve --listen 127.0.0.1:8443 --enrollment auto'},
+    {description: 'One of several nodes sharing a PostgreSQL database (see docs/operations.md)', command: 'MARGO_DATABASE_URL=postgres://margo:secret@db.example:5432/margo <%= config.bin %> serve --listen :443 --workers 2'},
   ]
   static override flags = {
     'data-dir': Flags.string({description: 'Directory for the database, TLS material and operator token', env: 'MARGO_DATA_DIR', default: defaultDataDir(), defaultHelp: async () => defaultDataDir()}),
@@ -58,6 +59,7 @@ On first start it creates a root CA, a server certificate and an operator token 
     'signature-max-age': Flags.integer({description: 'Oldest accepted RFC 9421 "created", in seconds', default: 300, min: 1}),
     'signature-skew': Flags.integer({description: 'Allowed clock skew for "created" in the future, in seconds', default: 60, min: 0}),
     'tls-min-version': Flags.string({description: 'Lowest TLS version accepted (the Margo specification requires 1.3)', options: ['1.3', '1.2'], default: '1.3'}),
+    database: Flags.string({description: 'PostgreSQL URL (postgres://user:password@host:5432/db) of a database several serve nodes share; default: SQLite in the data directory', env: 'MARGO_DATABASE_URL'}),
     workers: Flags.integer({description: 'Processes serving the port and sharing the database (one of them runs the controllers)', env: 'MARGO_WORKERS', default: availableParallelism(), defaultHelp: async () => 'the number of cores', min: 1, max: 64}),
     'metrics-open': Flags.boolean({description: 'Also serve Prometheus metrics at GET /metrics without a token (otherwise GET /operator/v1/metrics with a token that has metrics.read)'}),
     'metrics-listen': Flags.string({description: 'Serve Prometheus metrics at GET /metrics on a separate plain-HTTP loopback address, HOST:PORT (e.g. 127.0.0.1:9464)', env: 'MARGO_METRICS_LISTEN'}),
@@ -75,6 +77,7 @@ On first start it creates a root CA, a server certificate and an operator token 
     if (flags['print-config']) {
       const {renderServeConfig, settingSource} = await import('../src/server/serve-config.ts')
       const shown = Object.fromEntries(Object.keys(Serve.flags).filter(k => k !== 'print-config').map(k => [k, (flags as Record<string, unknown>)[k]]))
+      if (typeof shown.database === 'string') shown.database = redactUrl(shown.database)
       const sources = Object.fromEntries(Object.keys(shown).map(k => [k, settingSource(k, this.argv, process.env, Serve.flags[k as keyof typeof Serve.flags]?.env)]))
       this.log(renderServeConfig(shown, sources))
       return
@@ -107,6 +110,7 @@ On first start it creates a root CA, a server certificate and an operator token 
       version: pjson.version,
       releaseDir: flags['release-dir'] || undefined,
       workers: flags.workers,
+      ...(flags.database ? {database: flags.database} : {}),
       metricsOpen: flags['metrics-open'],
       metricsListen: flags['metrics-listen'],
       worker,

@@ -1,4 +1,5 @@
-import {constants} from 'node:crypto'
+import {constants, randomBytes} from 'node:crypto'
+import {hostname as machineName} from 'node:os'
 import {readFileSync, rmSync} from 'node:fs'
 import {dataDirFiles} from '../config/paths.ts'
 import {STATUS_REPORT_MAX_BYTES, STATUS_REPORT_RATE, STATUS_TIMELINE_RETENTION} from '../margo/limits.ts'
@@ -25,6 +26,7 @@ import {isLoopbackHost, splitListen} from '../util/listen.ts'
 import {EXPOSITION_CONTENT_TYPE, renderExposition} from '../util/metrics.ts'
 import {DEFAULT_LIVENESS_THRESHOLDS, checkThresholds} from '../operator-contract/liveness.ts'
 import {loadSecretKey, secretBox} from './secrets/cipher.ts'
+import {isPostgresUrl} from './store/engine.ts'
 import {Store} from './store/store.ts'
 import {caFingerprint, defaultSans, ensureTlsMaterial} from './tls-material.ts'
 
@@ -69,6 +71,11 @@ export interface ServeOptions {
   certExpiryWarningMs?: number
   /** How long a device may stay silent before it counts as offline (default 1 h); staged rollouts apply their offline rule then. */
   offlineAfterMs?: number
+  /**
+   * A PostgreSQL URL: the database this node shares with any number of others (default: SQLite
+   * in the data directory). The data directory then holds only this node's files.
+   */
+  database?: string
 }
 
 export interface RunningServer {
@@ -118,6 +125,20 @@ function urlOfServer(serverInfo: string, pid: number): string | undefined {
 const localHost = (hostname: string) =>
   hostname === '0.0.0.0' ? '127.0.0.1' : hostname === '::' ? '[::1]' : hostname.includes(':') ? `[${hostname}]` : hostname
 
+/** A database URL as it may be shown: without its password. */
+export function redactUrl(url: string): string {
+  return url.replace(/^([a-z]+:\/\/[^:@/]*:)[^@/]*@/i, '$1***@')
+}
+
+function openStore(location: string, shared: boolean): Store {
+  try {
+    return new Store(location, {shared})
+  } catch (err) {
+    if (!isPostgresUrl(location)) throw err
+    throw new ServeError(`cannot use the database ${redactUrl(location)}: ${err instanceof Error ? err.message : String(err)}`, 1, {cause: err})
+  }
+}
+
 /** Start the Workload Fleet Manager. Resolves once it listens; `stop()` shuts it down cleanly. */
 export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   const log = createLogger({level: opts.logLevel, format: opts.logFormat})
@@ -147,12 +168,17 @@ async function startLocked(opts: ServeOptions, log: Logger, hostname: string, po
     throw new ServeError(err instanceof Error ? err.message : String(err), 2, {cause: err})
   }
   const workers = opts.worker ? 0 : Math.max(1, opts.workers ?? 1)
-  const shared = workers > 1 || opts.worker !== undefined
+  if (opts.database !== undefined && !isPostgresUrl(opts.database)) {
+    throw new ServeError(`--database ${JSON.stringify(redactUrl(opts.database))} is not a postgres:// URL (SQLite needs no setting: it lives in the data directory)`, 2)
+  }
+  // Other nodes may serve the same PostgreSQL database: it is shared even with one process here.
+  const shared = workers > 1 || opts.worker !== undefined || opts.database !== undefined
   const workerIndex = opts.worker?.index ?? 0
-  const store = new Store(files.database, {shared})
+  const store = openStore(opts.database ?? files.database, shared)
   for (const note of store.migrationNotes) log.warn('store.migration_note', {note})
   const events = new EventBus()
-  const processId = `${workerIndex}:${process.pid}`
+  // Unique across nodes too (pids repeat from machine to machine): it names the lease holder and event origin.
+  const processId = `${machineName()}:${workerIndex}:${process.pid}:${randomBytes(3).toString('hex')}`
   const journal = shared ? startEventJournal(store.db, events, processId, log) : undefined
   const startedAt = new Date()
   const now = () => new Date()
