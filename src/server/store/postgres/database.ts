@@ -42,7 +42,7 @@ export class PostgresDatabase implements SqlDatabase {
   constructor(url: string, options: {schema?: string} = {}) {
     const {port1, port2} = new MessageChannel()
     this.port = port1
-    this.worker = new Worker(new URL('./worker.ts', import.meta.url), {
+    this.worker = new Worker(workerEntry(), {
       workerData: {url, schema: options.schema, flag: this.signal.buffer, port: port2},
       transferList: [port2],
     })
@@ -143,6 +143,14 @@ export class PostgresDatabase implements SqlDatabase {
     this.closed = true
     void this.worker.terminate()
   }
+}
+
+/**
+ * The worker's module. In the compiled executable it is an entrypoint of its own (see
+ * scripts/build-args.ts), found by its source path; import.meta.url there names a shared chunk.
+ */
+function workerEntry(): URL | string {
+  return import.meta.url.includes('$bunfs') ? './src/server/store/postgres/worker.ts' : new URL('./worker.ts', import.meta.url)
 }
 
 /** SQLite binds booleans as 0/1; the PostgreSQL columns that hold them are integers too. */
