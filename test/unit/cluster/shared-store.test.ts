@@ -8,9 +8,15 @@ import {EventBus, type ServerEvent} from '../../../src/server/events.ts'
 import {eventLogFor} from '../../../src/server/fleet-status/event-stream.ts'
 import {Store} from '../../../src/server/store/store.ts'
 import {createLogger} from '../../../src/util/log.ts'
+import {TEST_DATABASE_URL} from '../../server/test-database.ts'
 
 const log = createLogger({level: 'error', format: 'json'})
+/** Two processes' stores on one database: a SQLite file, or a PostgreSQL schema (MARGO_TEST_DATABASE_URL). */
 const twoStores = () => {
+  if (TEST_DATABASE_URL) {
+    const schema = `shared_${crypto.randomUUID().slice(0, 8)}`
+    return [new Store(TEST_DATABASE_URL, {schema}), new Store(TEST_DATABASE_URL, {schema})] as const
+  }
   const path = join(mkdtempSync(join(tmpdir(), 'margo-shared-')), 'margo.db')
   return [new Store(path, {shared: true}), new Store(path, {shared: true})] as const
 }
