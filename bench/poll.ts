@@ -5,6 +5,12 @@
  * and one new TLS connection per poll (what a device polling every few minutes does).
  *
  *   bun bench/poll.ts [--seconds 5] [--devices 64] [--connections 16] [--workers 1] [--threads 1] [--profile DIR]
+ *                     [--database sqlite|postgres|both] [--reports 40]
+ *
+ * --database postgres runs the server on a private PostgreSQL cluster (initdb/pg_ctl, see
+ * test/integration/postgres-cluster.ts); `both` measures SQLite, then PostgreSQL, in one run.
+ * After the polls, every device sends --reports status reports (alternating states, so each is a
+ * new timeline row: a write transaction) within its rate-limit burst, 16 at a time: reports/s.
  *
  * With --profile the server runs from source under `bun --cpu-prof-md` instead, and its
  * profile lands in DIR on exit (figures from such a run are not comparable).
@@ -20,8 +26,9 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {parseArgs} from 'node:util'
 import {signRequest, signatureBaseFor} from '../src/signing/index.ts'
-import {TestDevice} from '../test/server/harness.ts'
+import {capabilitiesBody, HELLO_WORLD, statusBody, TestDevice} from '../test/server/harness.ts'
 import {startServe} from '../test/e2e/binary.ts'
+import {startPostgresCluster} from '../test/integration/postgres-cluster.ts'
 
 const {values} = parseArgs({options: {
   seconds: {type: 'string', default: '5'},
@@ -30,7 +37,10 @@ const {values} = parseArgs({options: {
   profile: {type: 'string'},
   workers: {type: 'string', default: '1'},
   threads: {type: 'string', default: '1'},
+  database: {type: 'string', default: 'sqlite'},
+  reports: {type: 'string', default: '40'},
 }})
+const engines = values.database === 'both' ? ['sqlite', 'postgres'] as const : [values.database === 'postgres' ? 'postgres' as const : 'sqlite' as const]
 const seconds = Number(values.seconds)
 const deviceCount = Number(values.devices)
 const connections = Number(values.connections)
@@ -123,38 +133,80 @@ async function runWrk(url: string, script: string, pid: number) {
   }
 }
 
-const server = values.profile
-  ? await startServe(['--log-level', 'warn', '--workers', values.workers, '--enrollment', 'auto'], undefined, undefined, [process.execPath, '--cpu-prof-md', `--cpu-prof-dir=${values.profile}`, join(import.meta.dir, '../src/main.ts')])
-  : await startServe(['--log-level', 'warn', '--workers', values.workers, '--enrollment', 'auto'])
-try {
-  const t = server.transport()
-  const requests: {path: string, headers: Record<string, string>}[] = []
-  let base = ''
-  for (let i = 0; i < deviceCount; i++) {
-    const d = await TestDevice.create(t)
-    await d.onboard()
-    const first = await d.send('GET', '/api/v1/clients/{clientId}/deployments')
-    const etag = first.headers.get('etag')!
-    const url = `${server.url}/api/v1/clients/${d.clientId}/deployments`
-    const signed = await signRequest({method: 'GET', url}, {privateKey: d.privateKey, keyId: d.clientId})
-    base = signatureBaseFor({method: 'GET', url, headers: signed}) ?? base
-    requests.push({path: new URL(url).pathname, headers: {...signed, accept: 'application/vnd.margo.manifest.v1+json', 'if-none-match': etag}})
-  }
-
-  const verifyUs = rawVerifyMicros(base)
-  const keepAlive = await runWrk(server.url, wrkScript(requests, false), server.proc.pid)
-  const newConnection = await runWrk(server.url, wrkScript(requests, true), server.proc.pid)
-  const ratio = (r: {serverMicrosPerPoll: number}) => Number((r.serverMicrosPerPoll / verifyUs).toFixed(2))
-  const result = {
-    rawVerifyP256Micros: Number(verifyUs.toFixed(1)),
-    keepAlive: {...keepAlive, timesCryptoBound: ratio(keepAlive)},
-    newConnectionPerPoll: {...newConnection, timesCryptoBound: ratio(newConnection)},
-    devices: deviceCount, connections, seconds, workers: Number(values.workers), wrkThreads: Number(values.threads),
-  }
-  console.log(JSON.stringify(result))
-  for (const [name, r] of [['keep-alive', result.keepAlive], ['new connection per poll', result.newConnectionPerPoll]] as const) {
-    console.error(`${name}: ${r.pollsPerSecond} polls/s, ${r.serverMicrosPerPoll} µs server CPU per poll = ${r.timesCryptoBound}× the raw verify (${result.rawVerifyP256Micros} µs), p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms`)
-  }
-} finally {
-  await server.stop()
+/** Status reports per second: every device sends `perDevice` reports, `concurrency` in flight at once. */
+async function statusThroughput(devices: {d: TestDevice, deploymentId: string}[], perDevice: number, concurrency = 16) {
+  const jobs = devices.flatMap(({d, deploymentId}) => Array.from({length: perDevice}, (_, i) => ({d, deploymentId, state: i % 2 ? 'installed' : 'installing'})))
+  let next = 0
+  let refused = 0
+  const t0 = performance.now()
+  await Promise.all(Array.from({length: concurrency}, async () => {
+    while (next < jobs.length) {
+      const {d, deploymentId, state} = jobs[next++]!
+      const res = await d.send('POST', `/api/v1/clients/{clientId}/deployments/${deploymentId}/status`, {body: statusBody(deploymentId, state)})
+      const text = await res.text()
+      if (res.status !== 200 && refused++ === 0) console.error(`a status report was refused: ${res.status} ${text}`)
+    }
+  }))
+  const seconds = (performance.now() - t0) / 1000
+  if (refused > 0) throw new Error(`${refused} status reports were refused`)
+  return {reports: jobs.length, reportsPerSecond: Math.round(jobs.length / seconds)}
 }
+
+async function measure(engine: 'sqlite' | 'postgres') {
+  const pg = engine === 'postgres' ? await startPostgresCluster() : undefined
+  const args = ['--log-level', 'warn', '--workers', values.workers, '--enrollment', 'auto', ...(pg ? ['--database', pg.url] : [])]
+  const server = values.profile
+    ? await startServe(args, undefined, undefined, [process.execPath, '--cpu-prof-md', `--cpu-prof-dir=${values.profile}`, join(import.meta.dir, '../src/main.ts')])
+    : await startServe(args)
+  try {
+    const t = server.transport()
+    const token = readFileSync(join(server.dataDir, 'operator-token'), 'utf8').trim()
+    const operator = (method: string, path: string, body: string, type: string) =>
+      fetch(`${server.url}/operator/v1${path}`, {method, body, headers: {authorization: `Bearer ${token}`, 'content-type': type}, tls: {ca: server.ca}})
+    if ((await operator('POST', '/apps', readFileSync(HELLO_WORLD, 'utf8'), 'application/yaml')).status !== 201) throw new Error('publishing the app failed')
+    const requests: {path: string, headers: Record<string, string>}[] = []
+    const devices: {d: TestDevice, deploymentId: string}[] = []
+    let base = ''
+    for (let i = 0; i < deviceCount; i++) {
+      const d = await TestDevice.create(t)
+      await d.onboard()
+      await d.send('POST', '/api/v1/clients/{clientId}/capabilities', {body: capabilitiesBody()})
+      const deployed = await operator('POST', '/deployments', JSON.stringify({appId: 'com-northstartida-hello-world', clientId: d.clientId}), 'application/json')
+      if (deployed.status !== 201) throw new Error(`deploying to a device failed: ${deployed.status} ${await deployed.text()}`)
+      devices.push({d, deploymentId: ((await deployed.json()) as {deploymentId: string}).deploymentId})
+      const first = await d.send('GET', '/api/v1/clients/{clientId}/deployments')
+      const etag = first.headers.get('etag')!
+      const url = `${server.url}/api/v1/clients/${d.clientId}/deployments`
+      const signed = await signRequest({method: 'GET', url}, {privateKey: d.privateKey, keyId: d.clientId})
+      base = signatureBaseFor({method: 'GET', url, headers: signed}) ?? base
+      requests.push({path: new URL(url).pathname, headers: {...signed, accept: 'application/vnd.margo.manifest.v1+json', 'if-none-match': etag}})
+    }
+
+    const verifyUs = rawVerifyMicros(base)
+    const keepAlive = await runWrk(server.url, wrkScript(requests, false), server.proc.pid)
+    const newConnection = await runWrk(server.url, wrkScript(requests, true), server.proc.pid)
+    const status = await statusThroughput(devices, Number(values.reports))
+    const ratio = (r: {serverMicrosPerPoll: number}) => Number((r.serverMicrosPerPoll / verifyUs).toFixed(2))
+    return {
+      engine,
+      rawVerifyP256Micros: Number(verifyUs.toFixed(1)),
+      keepAlive: {...keepAlive, timesCryptoBound: ratio(keepAlive)},
+      newConnectionPerPoll: {...newConnection, timesCryptoBound: ratio(newConnection)},
+      status,
+    }
+  } finally {
+    await server.stop()
+    pg?.stop()
+  }
+}
+
+const results = []
+for (const engine of engines) {
+  const result = await measure(engine)
+  results.push(result)
+  for (const [name, r] of [['keep-alive', result.keepAlive], ['new connection per poll', result.newConnectionPerPoll]] as const) {
+    console.error(`${engine} ${name}: ${r.pollsPerSecond} polls/s, ${r.serverMicrosPerPoll} µs server CPU per poll = ${r.timesCryptoBound}× the raw verify (${result.rawVerifyP256Micros} µs), p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms`)
+  }
+  console.error(`${engine} status reports: ${result.status.reportsPerSecond}/s (${result.status.reports} reports, 16 in flight)`)
+}
+console.log(JSON.stringify({results, devices: deviceCount, connections, seconds, workers: Number(values.workers), wrkThreads: Number(values.threads)}))
