@@ -7,6 +7,10 @@ import {evaluateManifest} from '../../src/agent/sync/manifest-check.ts'
 import {createBackup} from '../../src/server/backup/backup.ts'
 import {restoreBackup} from '../../src/server/backup/restore.ts'
 import {capabilitiesBody, createHarness, HELLO_WORLD, TestDevice, type Harness} from './harness.ts'
+import {TEST_DATABASE_URL} from './test-database.ts'
+
+// margo backup copies a data directory's SQLite database: on PostgreSQL there is none to copy.
+const sqliteOnly = test.skipIf(TEST_DATABASE_URL !== undefined)
 
 const FAST = {N: 2 ** 10, r: 8, p: 1}
 const KEY = {kind: 'passphrase' as const, passphrase: 'a passphrase for tests'}
@@ -45,7 +49,7 @@ async function poll(d: TestDevice) {
   return {body, etag: res.headers.get('etag'), contentType: res.headers.get('content-type'), json: JSON.parse(new TextDecoder().decode(body)) as {manifestVersion: number, deployments: {deploymentId: string}[]}}
 }
 
-test('a device that accepted newer manifests than the backup takes the restored server\'s next one as an update', async () => {
+sqliteOnly('a device that accepted newer manifests than the backup takes the restored server\'s next one as an update', async () => {
   const {h, d} = await fleet()
   const kept = await deploy(h, d.clientId)
   const file = join(work, 'fleet.mbk')
@@ -84,7 +88,7 @@ test('a device that accepted newer manifests than the backup takes the restored 
   expect((await poll(newcomer)).json.manifestVersion).toBe(1)
 })
 
-test('the snapshot is a committed state: a writer holding an open transaction neither blocks it nor leaks into it', async () => {
+sqliteOnly('the snapshot is a committed state: a writer holding an open transaction neither blocks it nor leaks into it', async () => {
   const {h, d} = await fleet()
   const writer = new Database(join(h.dir, 'margo.db'))
   writer.exec('PRAGMA busy_timeout = 5000')
@@ -108,7 +112,7 @@ test('the snapshot is a committed state: a writer holding an open transaction ne
   }
 })
 
-test('a wrong passphrase, an altered file and a non-empty target are refused, and leave the target as it was', async () => {
+sqliteOnly('a wrong passphrase, an altered file and a non-empty target are refused, and leave the target as it was', async () => {
   const {h} = await fleet()
   const file = join(work, 'refusals.mbk')
   createBackup({dataDir: h.dir, file, key: KEY, margoVersion: 'test', scrypt: FAST})
@@ -130,7 +134,7 @@ test('a wrong passphrase, an altered file and a non-empty target are refused, an
   expect(restoreBackup({file, dataDir: target, key: KEY}).devices).toBe(1)
 })
 
-test('a backup taken with the clock ahead is refused by a machine whose clock is behind it', async () => {
+sqliteOnly('a backup taken with the clock ahead is refused by a machine whose clock is behind it', async () => {
   const {h} = await fleet()
   const file = join(work, 'future.mbk')
   createBackup({dataDir: h.dir, file, key: KEY, margoVersion: 'test', scrypt: FAST, now: () => new Date(Date.now() + 3_600_000)})

@@ -397,7 +397,7 @@ export class Store {
 
   /** Raises every known client's floor to at least `floor`; the clients that hold a manifest, to re-announce. */
   raiseManifestFloors(floor: number): string[] {
-    this.db.query('UPDATE clients SET manifest_floor = max(manifest_floor, ?)').run(floor)
+    this.db.query('UPDATE clients SET manifest_floor = ?1 WHERE manifest_floor < ?1').run(floor)
     return (this.db.query('SELECT DISTINCT client_id FROM manifests ORDER BY client_id').all() as {client_id: string}[]).map(r => r.client_id)
   }
 

@@ -1,7 +1,7 @@
 /**
  * PostgreSQL schema, versioned in `schema_version`. Version 1 is the end state of the SQLite
  * migrations 1–12 (src/server/store/schema.ts): a PostgreSQL database starts there, with no
- * history to convert. A later change to the schema appends an entry here and one there.
+ * history to convert. Each later entry matches one appended there (version 2: SQLite's 13).
  *
  * Differences that are the dialect's, not the model's: BLOB → BYTEA, AUTOINCREMENT → identity,
  * 64-bit integers where SQLite's INTEGER held milliseconds, versions or sequence numbers.
@@ -236,5 +236,10 @@ export const POSTGRES_MIGRATIONS: string[] = [
     time_zone    TEXT NOT NULL,
     created_at   TEXT NOT NULL
   );
+  `,
+  `
+  -- The lowest manifest version a client may be issued next (microseconds since the epoch
+  -- after a restore: 64-bit).
+  ALTER TABLE clients ADD COLUMN manifest_floor BIGINT NOT NULL DEFAULT 0;
   `,
 ]
