@@ -208,6 +208,8 @@ async function startLocked(opts: ServeOptions, log: Logger, hostname: string, po
   }
   let deviceApiUrl = ''
   const metrics = createServerMetrics()
+  // The processes of one node share a data directory; nodes on one PostgreSQL database do not.
+  const metricsNode = `${machineName()}:${opts.dataDir}`
   const operator = {
     store, events, log, token,
     version: opts.version,
@@ -217,7 +219,7 @@ async function startLocked(opts: ServeOptions, log: Logger, hostname: string, po
     startedAt,
     now,
     lastSeen: () => device.lastSeen,
-    metrics: () => renderExposition(scrape({metrics, worker: workerIndex, db: store.db, shared, now: now(), thresholds: liveness, version: opts.version, unflushed: device.lastSeen})),
+    metrics: () => renderExposition(scrape({metrics, node: metricsNode, worker: workerIndex, db: store.db, shared, now: now(), thresholds: liveness, version: opts.version, unflushed: device.lastSeen})),
     ...(opts.certExpiryWarningMs !== undefined ? {certExpiryWarningMs: opts.certExpiryWarningMs} : {}),
     liveness,
   }
@@ -233,7 +235,7 @@ async function startLocked(opts: ServeOptions, log: Logger, hostname: string, po
   const exposition = () => new Response(operator.metrics(), {headers: {'content-type': EXPOSITION_CONTENT_TYPE}})
   if (opts.metricsOpen) app.get('/metrics', () => exposition())
   const snapshots = shared ? setInterval(() => {
-    try { storeSnapshot(store.db, workerIndex, ownFamilies(metrics, workerIndex), Date.now()) } catch { /* the next one may succeed */ }
+    try { storeSnapshot(store.db, metricsNode, workerIndex, ownFamilies(metrics, workerIndex), Date.now()) } catch { /* the next one may succeed */ }
   }, SNAPSHOT_EVERY_MS) : undefined
 
   try {

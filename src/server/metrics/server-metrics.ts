@@ -32,13 +32,14 @@ export function ownFamilies(metrics: ServerMetrics, worker: number): Family[] {
   return withLabels([...metrics.registry.collect(), ...processFamilies()], {worker: String(worker)})
 }
 
-export function storeSnapshot(db: Database, worker: number, families: Family[], nowMs: number) {
-  db.query('INSERT INTO metrics_snapshots (worker, updated_at, json) VALUES (?, ?, ?) ON CONFLICT (worker) DO UPDATE SET updated_at = excluded.updated_at, json = excluded.json')
-    .run(worker, nowMs, JSON.stringify(families))
+export function storeSnapshot(db: Database, node: string, worker: number, families: Family[], nowMs: number) {
+  db.query('INSERT INTO metrics_snapshots (node, worker, updated_at, json) VALUES (?, ?, ?, ?) ON CONFLICT (node, worker) DO UPDATE SET updated_at = excluded.updated_at, json = excluded.json')
+    .run(node, worker, nowMs, JSON.stringify(families))
 }
 
-export function otherSnapshots(db: Database, worker: number, nowMs: number): Family[][] {
-  const rows = db.query('SELECT json FROM metrics_snapshots WHERE worker != ? AND updated_at >= ?').all(worker, nowMs - SNAPSHOT_MAX_AGE_MS) as {json: string}[]
+/** The other processes of this node (a scrape of one node never reports another node's series). */
+export function otherSnapshots(db: Database, node: string, worker: number, nowMs: number): Family[][] {
+  const rows = db.query('SELECT json FROM metrics_snapshots WHERE node = ? AND worker != ? AND updated_at >= ?').all(node, worker, nowMs - SNAPSHOT_MAX_AGE_MS) as {json: string}[]
   return rows.map(r => JSON.parse(r.json) as Family[])
 }
 
@@ -69,7 +70,7 @@ export function fleetFamilies(db: Database, now: Date, thresholds: LivenessThres
 }
 
 /** Everything a scrape answers: this process live, the others from their snapshots, the fleet. */
-export function scrape(opts: {metrics: ServerMetrics, worker: number, db: Database, shared: boolean, now: Date, thresholds: LivenessThresholds, version: string, unflushed?: ReadonlyMap<string, string>}): Family[] {
-  const others = opts.shared ? otherSnapshots(opts.db, opts.worker, opts.now.getTime()) : []
+export function scrape(opts: {metrics: ServerMetrics, node: string, worker: number, db: Database, shared: boolean, now: Date, thresholds: LivenessThresholds, version: string, unflushed?: ReadonlyMap<string, string>}): Family[] {
+  const others = opts.shared ? otherSnapshots(opts.db, opts.node, opts.worker, opts.now.getTime()) : []
   return mergeFamilies([ownFamilies(opts.metrics, opts.worker), ...others, fleetFamilies(opts.db, opts.now, opts.thresholds, opts.version, opts.unflushed)])
 }

@@ -312,4 +312,16 @@ export const MIGRATIONS: Migration[] = [
   -- restored server's manifests for a rollback (src/server/desired-state/version-floor.ts).
   ALTER TABLE clients ADD COLUMN manifest_floor INTEGER NOT NULL DEFAULT 0;
   `,
+  `
+  -- Metrics snapshots are one node's processes (several nodes may share a PostgreSQL database):
+  -- keyed by node and worker. The table only caches the last few seconds, so it starts empty.
+  DROP TABLE metrics_snapshots;
+  CREATE TABLE metrics_snapshots (
+    node        TEXT NOT NULL,
+    worker      INTEGER NOT NULL,
+    updated_at  INTEGER NOT NULL,                       -- ms since the epoch
+    json        TEXT NOT NULL,
+    PRIMARY KEY (node, worker)
+  );
+  `,
 ]

@@ -242,4 +242,15 @@ export const POSTGRES_MIGRATIONS: string[] = [
   -- after a restore: 64-bit).
   ALTER TABLE clients ADD COLUMN manifest_floor BIGINT NOT NULL DEFAULT 0;
   `,
+  `
+  -- Metrics snapshots are one node's processes: keyed by node and worker (a cache of seconds).
+  DROP TABLE metrics_snapshots;
+  CREATE TABLE metrics_snapshots (
+    node        TEXT NOT NULL,
+    worker      INTEGER NOT NULL,
+    updated_at  BIGINT NOT NULL,
+    json        TEXT NOT NULL,
+    PRIMARY KEY (node, worker)
+  );
+  `,
 ]
