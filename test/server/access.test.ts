@@ -151,6 +151,19 @@ describe('scope', () => {
     expect((await call(token, 'GET', `/status/${b}`)).status).toBe(404)
   })
 
+  test('a scoped token resolves id prefixes among its own devices only', async () => {
+    const a = await labelledDevice({site: 'a'})
+    const b = await labelledDevice({site: 'b'})
+    const scoped = await createToken('site-a-ids', 'viewer', {scope: 'site=a'})
+    const found = await call(scoped, 'GET', `/ids/${a.slice(0, 8)}?kinds=device`)
+    expect(found.status).toBe(200)
+    expect(((await found.json()) as {id: string}).id).toBe(a)
+    const hidden = await call(scoped, 'GET', `/ids/${b.slice(0, 8)}?kinds=device`)
+    expect(hidden.status).toBe(404)
+    expect(await hidden.text()).not.toContain(b)
+    expect((await h.operator('GET', `/ids/${b.slice(0, 8)}?kinds=device`)).status).toBe(200)
+  })
+
   test('the event stream of a scoped token carries only its devices (and events about no device)', async () => {
     const a = await labelledDevice({site: 'a'})
     const b = await labelledDevice({site: 'b'})

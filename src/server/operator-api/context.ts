@@ -5,10 +5,11 @@ import type {Store} from '../store/store.ts'
 import type {Logger} from '../../util/log.ts'
 import {OperatorError, badRequest, notFound, toOperatorError} from './errors.ts'
 import type {ClientRecord} from '../store/store.ts'
-import {resolveId} from './ids.ts'
+import {resolveId, type IdVisible} from './ids.ts'
 import {accessOf, authorizeRequest, type RequestAccess} from './guard.ts'
 import type {Principal} from '../access/tokens.ts'
-import {labelsInScope} from '../access/scope.ts'
+import {labelsInScope, rolloutScopeProblem} from '../access/scope.ts'
+import {getRollout} from '../store/rollouts-repo.ts'
 
 export const OPERATOR_PREFIX = '/operator/v1'
 
@@ -144,14 +145,32 @@ export const outsideScope = (problem: {message: string, details: string[]}) =>
 
 /** A device the caller may see: one outside a token's scope answers the same 404 as a device that does not exist. */
 export function requireVisibleDevice(ctx: Pick<OperatorApiContext, 'store'>, request: Request, clientId: string): ClientRecord {
-  const c = requireDevice(ctx, clientId)
-  if (!deviceVisible(request, c)) throw notFound('device', clientId, 'run: margo device list')
+  const c = ctx.store.getClient(resolveId(ctx.store, 'device', clientId, idVisibility(ctx, request)))
+  if (!c || !deviceVisible(request, c)) throw notFound('device', clientId, 'run: margo device list')
   return c
 }
 
-/** The device with this clientId (or a unique prefix of it), or a 404 that says how to find the right id. */
-export function requireDevice(ctx: Pick<OperatorApiContext, 'store'>, clientId: string): ClientRecord {
-  const c = ctx.store.getClient(resolveId(ctx.store, 'device', clientId))
-  if (!c) throw notFound('device', clientId, 'run: margo device list')
-  return c
+/**
+ * Which ids a scoped token may name (undefined: every id). A prefix then resolves only among
+ * them, and an ambiguous one never lists a device, deployment or rollout outside the scope.
+ */
+export function idVisibility(ctx: Pick<OperatorApiContext, 'store'>, request: Request): IdVisible | undefined {
+  const p = principalOf(request)
+  if (!p?.scope) return undefined
+  const scope = p.scope
+  const labelsOf = (clientId: string) => ctx.store.getClient(clientId)?.labels ?? null
+  const deviceIn = (clientId: string) => {
+    const labels = labelsOf(clientId)
+    return labels !== null && labelsInScope(scope, labels)
+  }
+  return (kind, id) => {
+    if (kind === 'device') return deviceIn(id)
+    if (kind === 'deployment') {
+      const d = ctx.store.getDeployment(id)
+      return d !== null && deviceIn(d.clientId)
+    }
+    const r = getRollout(ctx.store, id)
+    return r !== null && rolloutScopeProblem(scope, p.scopeText ?? '', r, labelsOf) === null
+  }
 }
+

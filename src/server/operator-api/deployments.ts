@@ -1,5 +1,5 @@
 import {Elysia} from 'elysia'
-import {OPERATOR_PREFIX, deviceVisible, operatorHandler, principalOf, requireVisibleDevice, optionalObject, optionalString, queryString, readJson, type OperatorApiContext} from './context.ts'
+import {OPERATOR_PREFIX, deviceVisible, idVisibility, operatorHandler, principalOf, requireVisibleDevice, optionalObject, optionalString, queryString, readJson, type OperatorApiContext} from './context.ts'
 import type {DeploymentService} from '../deployments/deployment-service.ts'
 import type {RolloutService} from '../rollouts/rollout-service.ts'
 import {rolloutOfDeployment} from '../store/rollouts-repo.ts'
@@ -10,21 +10,21 @@ import {resolveId} from './ids.ts'
 /** Deployments of an app to a device: create, inspect, update in place, delete. */
 export function deploymentRoutes(ctx: OperatorApiContext, deployments: DeploymentService, rollouts: RolloutService) {
   const handle = operatorHandler(ctx)
-  const deploymentId = (typed: string) => resolveId(ctx.store, 'deployment', typed)
+  const deploymentId = (request: Request, typed: string) => resolveId(ctx.store, 'deployment', typed, idVisibility(ctx, request))
   const visible = (request: Request, clientId: string) => {
     const c = ctx.store.getClient(clientId)
     return c !== null && deviceVisible(request, c)
   }
   /** A deployment on a device outside the caller's scope answers the same 404 as a missing one. */
   const visibleDeployment = (request: Request, typed: string) => {
-    const d = ctx.store.getDeployment(deploymentId(typed))
+    const d = ctx.store.getDeployment(deploymentId(request, typed))
     if (!d || !visible(request, d.clientId)) throw notFound('deployment', typed, 'run: margo status')
     return d
   }
   return new Elysia({name: 'margo-operator-deployments', prefix: OPERATOR_PREFIX})
     .get('/deployments', ({request, query}) => handle(request, () => {
       const typed = queryString(query.clientId)
-      const clientId = typed && resolveId(ctx.store, 'device', typed)
+      const clientId = typed && resolveId(ctx.store, 'device', typed, idVisibility(ctx, request))
       const appId = queryString(query.appId)
       // Deployments of deleted and replaced devices have left the fleet view (GET /deployments/{id} still shows one).
       const fleet = new Set(ctx.store.listClients().filter(inFleet).map(c => c.clientId))

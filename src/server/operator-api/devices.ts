@@ -2,7 +2,6 @@ import {Elysia} from 'elysia'
 import {OPERATOR_PREFIX, auditRequest, deviceVisible, operatorHandler, principalOf, requireVisibleDevice, optionalString, queryString, readJson, type OperatorApiContext} from './context.ts'
 import {deleteDevice, rejectDevice, replaceDevice} from '../devices/lifecycle.ts'
 import type {RolloutService} from '../rollouts/rollout-service.ts'
-import {resolveId} from './ids.ts'
 import {parseCertificate} from '../../pki/index.ts'
 import {badRequest, notFound} from './errors.ts'
 import {deploymentJson, deviceJson, inFleet} from './views.ts'
@@ -63,7 +62,7 @@ export function deviceRoutes(ctx: OperatorApiContext, rollouts: RolloutService) 
       const body = await readJson(request, ctx.maxBodyBytes)
       const typed = optionalString(body.newClientId, 'newClientId')
       if (!typed) throw badRequest('the body must be {"newClientId": "<client id of the new device>"}')
-      const newId = device(request, resolveId(ctx.store, 'device', typed)).clientId
+      const newId = device(request, typed).clientId
       const actor = principalOf(request)?.name ?? 'operator'
       const r = replaceDevice({...ctx, rollouts}, oldId, newId, {
         actor,

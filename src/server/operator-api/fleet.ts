@@ -1,5 +1,5 @@
 import {Elysia} from 'elysia'
-import {OPERATOR_PREFIX, auditRequest, operatorHandler, outsideScope, principalOf, requireVisibleDevice, optionalObject, optionalString, queryString, readJson, type OperatorApiContext} from './context.ts'
+import {OPERATOR_PREFIX, auditRequest, idVisibility, operatorHandler, outsideScope, principalOf, requireVisibleDevice, optionalObject, optionalString, queryString, readJson, type OperatorApiContext} from './context.ts'
 import {badRequest, invalid} from './errors.ts'
 import {resolveId} from './ids.ts'
 import {getRolloutByName} from '../store/rollouts-repo.ts'
@@ -72,7 +72,7 @@ export function fleetRoutes(ctx: OperatorApiContext, rollouts: RolloutService, w
   const handle = operatorHandler(ctx)
   const device = (request: Request, clientId: string) => requireVisibleDevice(ctx, request, clientId)
   // A rollout is named by its name, its id, or a unique prefix of its id; the name wins.
-  const rolloutId = (typed: string) => (getRolloutByName(ctx.store, typed) ? typed : resolveId(ctx.store, 'rollout', typed))
+  const rolloutId = (request: Request, typed: string) => (getRolloutByName(ctx.store, typed) ? typed : resolveId(ctx.store, 'rollout', typed, idVisibility(ctx, request)))
   const labelsOfDevice = (id: string) => ctx.store.getClient(id)?.labels ?? null
   /** A scoped token may only create or change rollouts that stay inside its scope. */
   const checkScope = (request: Request, target: RolloutTargets) => {
@@ -104,7 +104,7 @@ export function fleetRoutes(ctx: OperatorApiContext, rollouts: RolloutService, w
     return deviceJson(device(request, clientId))
   }
   const control = (request: Request, typed: string, action: 'pause' | 'resume' | 'abort') => {
-    const id = rolloutId(typed)
+    const id = rolloutId(request, typed)
     visibleRollout(request, id)
     const progress = rollouts.control(id, action, actorOf(request))
     ctx.log.info(`rollout.${action}`, {rolloutId: id, phase: progress.phase, wave: progress.wave})
@@ -132,7 +132,7 @@ export function fleetRoutes(ctx: OperatorApiContext, rollouts: RolloutService, w
       const appId = optionalString(body.appId, 'appId')
       if (!appId) throw badRequest('appId is required')
       const dryRun = booleanOf(body.dryRun, 'dryRun')
-      const devices = stringList(body.devices, 'devices')?.map(id => resolveId(ctx.store, 'device', id))
+      const devices = stringList(body.devices, 'devices')?.map(id => resolveId(ctx.store, 'device', id, idVisibility(ctx, request)))
       const selector = selectorOf(body.selector)
       checkScope(request, {selector: selector ?? null, devices: devices ?? []})
       // Deploying under an existing name updates that rollout: it must be one the caller may see.
@@ -153,12 +153,12 @@ export function fleetRoutes(ctx: OperatorApiContext, rollouts: RolloutService, w
       return Response.json(result, {status: dryRun || result.change !== 'created' ? 200 : 201})
     }), {parse: 'none'})
     .get('/rollouts/:rolloutId', ({request, params}) => handle(request, (): RolloutDetail => {
-      const id = rolloutId(params.rolloutId)
+      const id = rolloutId(request, params.rolloutId)
       visibleRollout(request, id)
       return rollouts.detail(id, d => deploymentJson(ctx.store, d))
     }))
     .patch('/rollouts/:rolloutId', ({request, params}) => handle(request, async () => {
-      const id = rolloutId(params.rolloutId)
+      const id = rolloutId(request, params.rolloutId)
       const stored = visibleRollout(request, id)
       const body = await readJson(request, ctx.maxBodyBytes)
       if (stored && body.selector !== undefined) checkScope(request, {selector: selectorOf(body.selector) ?? null, devices: stored.devices})
@@ -175,12 +175,12 @@ export function fleetRoutes(ctx: OperatorApiContext, rollouts: RolloutService, w
       return result
     }), {parse: 'none'})
     .get('/rollouts/:rolloutId/revisions', ({request, params}) => handle(request, (): RolloutHistory => {
-      const id = rolloutId(params.rolloutId)
+      const id = rolloutId(request, params.rolloutId)
       visibleRollout(request, id)
       return rollouts.history(id)
     }))
     .post('/rollouts/:rolloutId/undo', ({request, params}) => handle(request, async () => {
-      const id = rolloutId(params.rolloutId)
+      const id = rolloutId(request, params.rolloutId)
       visibleRollout(request, id)
       const body = await readJson(request, ctx.maxBodyBytes)
       const to = body.toRevision
@@ -197,7 +197,7 @@ export function fleetRoutes(ctx: OperatorApiContext, rollouts: RolloutService, w
     .post('/windows', ({request}) => handle(request, async () => windows.add(await readJson(request, ctx.maxBodyBytes) as never), 201), {parse: 'none'})
     .delete('/windows/:name', ({request, params}) => handle(request, () => windows.remove(params.name)))
     .delete('/rollouts/:rolloutId', ({request, params, query}) => handle(request, () => {
-      const id = rolloutId(params.rolloutId)
+      const id = rolloutId(request, params.rolloutId)
       visibleRollout(request, id)
       const forget = queryString(query.forget) === 'true'
       const result: RolloutRemoval = rollouts.remove(id, {forget})

@@ -1,6 +1,6 @@
 import {Elysia} from 'elysia'
 import {NotFoundError} from '../../util/errors.ts'
-import {OPERATOR_PREFIX, operatorHandler, queryString, type OperatorApiContext} from './context.ts'
+import {OPERATOR_PREFIX, idVisibility, operatorHandler, queryString, type OperatorApiContext} from './context.ts'
 import {ID_KINDS, MIN_PREFIX_LENGTH, findId, parseIdKinds} from './ids.ts'
 
 /**
@@ -12,7 +12,7 @@ export function idRoutes(ctx: OperatorApiContext) {
   return new Elysia({name: 'margo-operator-ids', prefix: OPERATOR_PREFIX})
     .get('/ids/:prefix', ({request, params, query}) => handle(request, () => {
       const kinds = parseIdKinds(queryString(query.kinds))
-      const found = findId(ctx.store, kinds, params.prefix)
+      const found = findId(ctx.store, kinds, params.prefix, idVisibility(ctx, request))
       if (!found) {
         throw new NotFoundError(`no ${kinds.join(', ')} id is or starts with ${params.prefix} (a prefix needs at least ${MIN_PREFIX_LENGTH} characters)`, {code: 'not_found'})
       }

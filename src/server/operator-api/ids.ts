@@ -11,6 +11,9 @@ const SHOWN = 5
 
 export const ID_KINDS: readonly IdKind[] = ['device', 'deployment', 'rollout']
 
+/** Whether the caller may see an id (a scoped token: only its devices and what is theirs). */
+export type IdVisible = (kind: IdKind, id: string) => boolean
+
 const plural: Record<IdKind, string> = {device: 'devices', deployment: 'deployments', rollout: 'rollouts'}
 
 /**
@@ -19,8 +22,12 @@ const plural: Record<IdKind, string> = {device: 'devices', deployment: 'deployme
  * nothing matches, so each route answers its own not-found. A prefix several ids share is
  * refused with the candidates (422 `ambiguous_id`), never guessed.
  */
-export function findId(store: Pick<Store, 'idsWithPrefix'>, kinds: readonly IdKind[], input: string): IdMatch | null {
-  const byKind = kinds.map(kind => ({kind, ids: store.idsWithPrefix(kind, input, SHOWN + 1)}))
+export function findId(store: Pick<Store, 'idsWithPrefix'>, kinds: readonly IdKind[], input: string, visible?: IdVisible): IdMatch | null {
+  // Ids the caller may not see are neither matched nor named as candidates.
+  const byKind = kinds.map(kind => ({
+    kind,
+    ids: visible ? store.idsWithPrefix(kind, input, 1000).filter(id => visible(kind, id)).slice(0, SHOWN + 1) : store.idsWithPrefix(kind, input, SHOWN + 1),
+  }))
   const exact = byKind.find(k => k.ids.includes(input))
   if (exact) return {kind: exact.kind, id: input}
   if (input.length < MIN_PREFIX_LENGTH) return null
@@ -40,8 +47,8 @@ export function findId(store: Pick<Store, 'idsWithPrefix'>, kinds: readonly IdKi
 }
 
 /** The full id of one kind that `input` names, or `input` itself when none does (the caller's lookup then answers 404). */
-export function resolveId(store: Pick<Store, 'idsWithPrefix'>, kind: IdKind, input: string): string {
-  return findId(store, [kind], input)?.id ?? input
+export function resolveId(store: Pick<Store, 'idsWithPrefix'>, kind: IdKind, input: string, visible?: IdVisible): string {
+  return findId(store, [kind], input, visible)?.id ?? input
 }
 
 /** `?kinds=device,rollout` of GET /ids/{prefix}; every kind when absent. */

@@ -1,5 +1,5 @@
 import {Elysia} from 'elysia'
-import {OPERATOR_PREFIX, deviceVisible, operatorHandler, type OperatorApiContext} from './context.ts'
+import {OPERATOR_PREFIX, deviceVisible, idVisibility, operatorHandler, type OperatorApiContext} from './context.ts'
 import {OperatorError} from './errors.ts'
 import {checkThresholds} from '../../operator-contract/liveness.ts'
 import {buildOverview, buildTargetStatus, type ViewClock} from '../fleet-status/views.ts'
@@ -48,7 +48,7 @@ export function statusRoutes(ctx: OperatorApiContext) {
         let clients: ClientRecord[]
         // Full ids and app ids first; a prefix only names a deployment or device when nothing is called that.
         const named = (x: string) => store.getDeployment(x) !== null || store.getClient(x) !== null || store.listAppVersions(x).length > 0 || store.listDeployments({appId: x}).length > 0
-        const id = named(params.id) ? params.id : (findId(store, ['deployment', 'device'], params.id)?.id ?? params.id)
+        const id = named(params.id) ? params.id : (findId(store, ['deployment', 'device'], params.id, idVisibility(ctx, request))?.id ?? params.id)
         const deployment = store.getDeployment(id)
         const device = deployment ? null : store.getClient(id)
         if (deployment) {

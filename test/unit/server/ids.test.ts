@@ -10,6 +10,16 @@ function store(ids: Partial<Record<IdKind, string[]>>) {
 describe('findId', () => {
   const s = store({device: ['aaaa1111-x', 'aaaa2222-x', 'bbbb0000-x'], rollout: ['bbbb0000-x-rollout', 'cccc0000-r']})
 
+  test('with a visibility rule, a prefix resolves among visible ids only and never names the others', () => {
+    const onlyFirst = (_kind: IdKind, id: string) => id !== 'aaaa2222-x'
+    expect(findId(s, ['device'], 'aaaa', onlyFirst)).toEqual({kind: 'device', id: 'aaaa1111-x'})
+    expect(findId(s, ['device'], 'aaaa2', onlyFirst)).toBeNull()
+    expect(findId(s, ['device'], 'aaaa2222-x', onlyFirst)).toBeNull()
+    const many = store({device: Array.from({length: 20}, (_, i) => `dddd${String(i).padStart(4, '0')}`)})
+    // Hidden ids do not use up the candidates a lookup reads.
+    expect(findId(many, ['device'], 'dddd', (_k, id) => id === 'dddd0019')).toEqual({kind: 'device', id: 'dddd0019'})
+  })
+
   test('a full id means itself even when it is the start of another id', () => {
     expect(findId(s, ['device', 'rollout'], 'bbbb0000-x')).toEqual({kind: 'device', id: 'bbbb0000-x'})
   })
