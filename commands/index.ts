@@ -14,6 +14,7 @@ import AgentStatus from './agent/status.ts'
 import AppList from './app/list.ts'
 import AppPublish from './app/publish.ts'
 import AppShow from './app/show.ts'
+import DbMigrate from './db/migrate.ts'
 import DeviceApprove from './device/approve.ts'
 import DeviceDeny from './device/deny.ts'
 import DeviceEnrollCommand from './device/enroll-command.ts'
@@ -53,6 +54,7 @@ export const COMMANDS = {
   'rollout:show': RolloutShow,
   'rollout:history': RolloutHistory,
   'rollout:undo': RolloutUndo,
+  'db:migrate': DbMigrate,
   ...FLEET_COMMANDS,
   ...REGISTRY_COMMANDS,
   ...ACCESS_COMMANDS,

@@ -21,10 +21,10 @@ async function testCa() {
 }
 
 /** An in-process server (a real SQLite file or PostgreSQL schema, real routes) driven through `app.handle`. */
-export async function createHarness(config: Partial<DeviceApiConfig> = {}, options: {log?: Logger, dir?: string} = {}) {
+export async function createHarness(config: Partial<DeviceApiConfig> = {}, options: {log?: Logger, dir?: string, sqlite?: boolean, schema?: string} = {}) {
   const log = options.log ?? silentLogger
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'margo-server-'))
-  const database = testDatabase(dir)
+  const database = testDatabase(dir, {sqlite: options.sqlite, schema: options.schema})
   const store = database.open()
   const events = new EventBus()
   let clock: Date | null = null

@@ -22,9 +22,12 @@ export interface TestDatabase {
   atRest(): Buffer
 }
 
-/** `dir`: where a SQLite test keeps its file; null: SQLite in memory. */
-export function testDatabase(dir: string | null): TestDatabase {
-  if (!TEST_DATABASE_URL) {
+/**
+ * `dir`: where a SQLite test keeps its file; null: SQLite in memory. `sqlite`: SQLite whatever the suite
+ * runs on; `schema`: on PostgreSQL, this schema (e.g. one a migration filled) instead of a new one.
+ */
+export function testDatabase(dir: string | null, options: {sqlite?: boolean, schema?: string} = {}): TestDatabase {
+  if (!TEST_DATABASE_URL || options.sqlite) {
     const path = dir ? join(dir, 'margo.db') : ':memory:'
     return {
       open: () => new Store(path),
@@ -37,7 +40,7 @@ export function testDatabase(dir: string | null): TestDatabase {
     }
   }
   const url = TEST_DATABASE_URL
-  const schema = `test_${randomBytes(6).toString('hex')}`
+  const schema = options.schema ?? `test_${randomBytes(6).toString('hex')}`
   const withStore = <T>(fn: (s: Store) => T): T => {
     const s = new Store(url, {schema})
     try { return fn(s) } finally { s.close() }

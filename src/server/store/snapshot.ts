@@ -1,4 +1,5 @@
 import {Database} from 'bun:sqlite'
+import type {SqlDatabase} from './engine.ts'
 
 /**
  * A consistent copy of a database that may be in use, by any number of serve processes:
@@ -42,7 +43,7 @@ export function schemaVersion(path: string): number {
 }
 
 /** How many devices (tombstones aside) and live deployments a database holds, for a summary line. */
-export function fleetSize(db: Database): {devices: number, deployments: number} {
+export function fleetSize(db: SqlDatabase): {devices: number, deployments: number} {
   const devices = (db.query('SELECT count(*) AS n FROM clients WHERE tombstone IS NULL').get() as {n: number}).n
   const deployments = (db.query("SELECT count(*) AS n FROM deployments WHERE desired = 'present'").get() as {n: number}).n
   return {devices, deployments}
