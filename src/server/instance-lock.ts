@@ -24,13 +24,18 @@ export function processAlive(pid: number): boolean {
   }
 }
 
+/** The margo commands that take the data directory's lock: the server, and `db migrate`. */
+const LOCKING_COMMANDS = ['serve', 'migrate']
+
 /**
- * Whether a live pid can still be the server that wrote the lock. After a reboot or a container
- * restart an old pid may belong to an unrelated process; where /proc tells, only a `serve` counts.
+ * Whether a live pid can still be the process that wrote the lock. After a reboot or a container
+ * restart an old pid may belong to an unrelated process; where /proc tells, only a margo command
+ * that takes the lock counts.
  */
 function mayBeServe(pid: number): boolean {
   try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes('serve')
+    const args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')
+    return LOCKING_COMMANDS.some(c => args.includes(c))
   } catch {
     return true
   }

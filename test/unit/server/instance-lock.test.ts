@@ -37,6 +37,18 @@ describe('data directory lock', () => {
     }
   })
 
+  test('a running margo db migrate holds the lock too: no server starts under it', async () => {
+    const path = lockIn()
+    const migrating = Bun.spawn(['bash', '-c', 'read -r _', 'margo', 'db', 'migrate'], {stdin: 'pipe'})
+    try {
+      while (!readFileSync(`/proc/${migrating.pid}/cmdline`, 'utf8').includes('migrate')) await Bun.sleep(10)
+      writeFileSync(path, `${migrating.pid}\n`)
+      expect(() => acquireInstanceLock(path, held)).toThrow(ServerAlreadyRunning)
+    } finally {
+      migrating.kill()
+    }
+  })
+
   test('a live pid that is not a margo serve (reused after a restart) does not hold the lock', () => {
     const path = lockIn()
     const unrelated = Bun.spawn(['sleep', '30'])
