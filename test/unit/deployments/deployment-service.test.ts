@@ -1,7 +1,7 @@
 import {afterEach, beforeEach, describe, expect, test} from 'bun:test'
 import type {ServerEvent} from '../../../src/server/events.ts'
 import {ConflictError, NotFoundError, ValidationError} from '../../../src/util/errors.ts'
-import {HELLO_WORLD_ID, serviceFixture} from '../server/service-fixture.ts'
+import {HELLO_WORLD_ID, serviceFixture, thrown} from '../server/service-fixture.ts'
 
 let f: ReturnType<typeof serviceFixture>
 beforeEach(async () => {
@@ -9,15 +9,6 @@ beforeEach(async () => {
   await f.publishHelloWorld()
 })
 afterEach(() => f.close())
-
-function thrown(fn: () => unknown): unknown {
-  try {
-    fn()
-  } catch (err) {
-    return err
-  }
-  throw new Error('expected an error')
-}
 
 describe('deployment service, called directly', () => {
   test('creates a deployment stamped with the injected clock and announces it', () => {

@@ -1,19 +1,10 @@
 import {afterEach, beforeEach, describe, expect, test} from 'bun:test'
 import {ConflictError, NotFoundError, ValidationError} from '../../../src/util/errors.ts'
-import {serviceFixture} from '../server/service-fixture.ts'
+import {serviceFixture, thrown} from '../server/service-fixture.ts'
 
 let f: ReturnType<typeof serviceFixture>
 beforeEach(() => { f = serviceFixture() })
 afterEach(() => f.close())
-
-function thrown(fn: () => unknown): unknown {
-  try {
-    fn()
-  } catch (err) {
-    return err
-  }
-  throw new Error('expected an error')
-}
 
 const GIT = {name: 'local', kind: 'git', url: '/srv/packages.git'}
 

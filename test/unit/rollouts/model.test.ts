@@ -1,6 +1,6 @@
 import {afterEach, beforeEach, describe, expect, test} from 'bun:test'
 import {ConflictError, ValidationError} from '../../../src/util/errors.ts'
-import {HELLO_WORLD_ID, HELLO_WORLD_YAML, serviceFixture} from '../server/service-fixture.ts'
+import {HELLO_WORLD_ID, HELLO_WORLD_YAML, serviceFixture, thrown} from '../server/service-fixture.ts'
 import {buildTargetStatus} from '../../../src/server/fleet-status/views.ts'
 
 let f: ReturnType<typeof serviceFixture>
@@ -9,15 +9,6 @@ beforeEach(async () => {
   await f.publishHelloWorld()
 })
 afterEach(() => f.close())
-
-function thrown(fn: () => unknown): unknown {
-  try {
-    fn()
-  } catch (err) {
-    return err
-  }
-  throw new Error('expected an error')
-}
 
 const resolved = (deploymentId: string) => (JSON.parse(f.store.getDeployment(deploymentId)!.valuesJson) as {resolved: Record<string, unknown>}).resolved
 const deploy = (values: Record<string, unknown>, extra: Record<string, unknown> = {}) =>

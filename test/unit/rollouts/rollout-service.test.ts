@@ -1,6 +1,6 @@
 import {afterEach, beforeEach, describe, expect, test} from 'bun:test'
 import {ConflictError, NotFoundError, ValidationError} from '../../../src/util/errors.ts'
-import {HELLO_WORLD_ID, serviceFixture} from '../server/service-fixture.ts'
+import {HELLO_WORLD_ID, serviceFixture, thrown} from '../server/service-fixture.ts'
 
 let f: ReturnType<typeof serviceFixture>
 beforeEach(async () => {
@@ -8,15 +8,6 @@ beforeEach(async () => {
   await f.publishHelloWorld()
 })
 afterEach(() => f.close())
-
-function thrown(fn: () => unknown): unknown {
-  try {
-    fn()
-  } catch (err) {
-    return err
-  }
-  throw new Error('expected an error')
-}
 
 describe('rollout service, called directly', () => {
   test('a rollout to listed devices deploys to each, stamped with the injected clock', () => {

@@ -32,3 +32,13 @@ export function serviceFixture() {
     },
   }
 }
+
+/** The error `fn` throws; fails the test when it returns instead. */
+export function thrown(fn: () => unknown): unknown {
+  try {
+    fn()
+  } catch (err) {
+    return err
+  }
+  throw new Error('expected an error')
+}
