@@ -3,6 +3,7 @@ import {existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync}
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {cli, ensureBinary, eventually, type ServeProcess, startServe} from '../e2e/binary.ts'
+import {engineTierEnabled, freeLoopbackPort, run} from './engine.ts'
 
 /**
  * The agent as a container: the image is built without a registry (scripts/build-agent-image.sh),
@@ -18,27 +19,9 @@ const SETUP = join(import.meta.dir, 'setup-docker.sh')
 const APP = 'com-example-hello-compose'
 const IMAGE = 'margo-agent:integration'
 
-function run(argv: string[], env: Record<string, string> = {}): {code: number, out: string} {
-  try {
-    const r = Bun.spawnSync(argv, {stdout: 'pipe', stderr: 'pipe', env: {...process.env, ...env} as Record<string, string>})
-    return {code: r.exitCode, out: `${r.stdout.toString()}${r.stderr.toString()}`}
-  } catch (e) {
-    return {code: 127, out: (e as Error).message}
-  }
-}
-
+/** MARGO_INTEGRATION=1: set the engine up first (as root). */
 const requested = process.env.MARGO_INTEGRATION === '1'
-const enabled = requested || run(['docker', 'info']).code === 0
-if (!enabled) {
-  console.log('agent container integration test skipped: set MARGO_INTEGRATION=1 (installs and starts docker as root via test/integration/setup-docker.sh) or start a docker engine so `docker info` works')
-}
-
-function freeLoopbackPort(): number {
-  const listener = Bun.listen({hostname: '127.0.0.1', port: 0, socket: {data() {}}})
-  const port = listener.port
-  listener.stop(true)
-  return port
-}
+const enabled = engineTierEnabled('agent container integration test')
 
 describe.skipIf(!enabled)('the agent container image with a real engine', () => {
   const timings: Record<string, number> = {}

@@ -3,6 +3,7 @@ import {existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {type AgentProcess, BIN, cli, ensureBinary, eventually, type ServeProcess, startAgent, startServe} from '../e2e/binary.ts'
+import {engineTierEnabled, freeLoopbackPort, run} from './engine.ts'
 
 /**
  * The README's tour, step by step, with the compiled binary and a real engine: serve, prepare and
@@ -15,27 +16,9 @@ const EXAMPLE = join(ROOT, 'examples/hello-compose')
 const SETUP = join(import.meta.dir, 'setup-docker.sh')
 const APP = 'com-example-hello-compose'
 
-function run(argv: string[], env: Record<string, string> = {}): {code: number, out: string} {
-  try {
-    const r = Bun.spawnSync(argv, {stdout: 'pipe', stderr: 'pipe', env: {...process.env, ...env} as Record<string, string>})
-    return {code: r.exitCode, out: `${r.stdout.toString()}${r.stderr.toString()}`}
-  } catch (e) {
-    return {code: 127, out: (e as Error).message}
-  }
-}
-
+/** MARGO_INTEGRATION=1: set the engine up first (as root). */
 const requested = process.env.MARGO_INTEGRATION === '1'
-const enabled = requested || run(['docker', 'info']).code === 0
-if (!enabled) {
-  console.log('tour integration test skipped: set MARGO_INTEGRATION=1 (installs and starts docker as root via test/integration/setup-docker.sh) or start a docker engine so `docker info` works')
-}
-
-function freeLoopbackPort(): number {
-  const listener = Bun.listen({hostname: '127.0.0.1', port: 0, socket: {data() {}}})
-  const port = listener.port
-  listener.stop(true)
-  return port
-}
+const enabled = engineTierEnabled('tour integration test')
 
 describe.skipIf(!enabled)('the README tour with a real engine', () => {
   const work = mkdtempSync(join(tmpdir(), 'margo-tour-it-'))
