@@ -142,3 +142,24 @@ export function openServerDatabase(dataDir: string): Database {
   db.exec('PRAGMA busy_timeout = 5000')
   return db
 }
+
+/** A margo command as a script runs it: no terminal, no colour; exit code and both streams. */
+export function margoScript(args: string[], env: Record<string, string> = {}) {
+  const r = Bun.spawnSync([ensureBinary(), ...args], {stdin: 'ignore', stdout: 'pipe', stderr: 'pipe', env: {...process.env, NO_COLOR: '1', ...env}})
+  return {code: r.exitCode, stdout: r.stdout.toString(), stderr: r.stderr.toString()}
+}
+
+/** GET (or POST with a JSON body) on the server's operator API with its bootstrap token. */
+export async function operatorApi<T>(server: ServeProcess, path: string, body?: unknown): Promise<T> {
+  const token = readFileSync(join(server.dataDir, 'operator-token'), 'utf8').trim()
+  const res = await fetch(`${server.url}/operator/v1${path}`, {
+    method: body ? 'POST' : 'GET', tls: {ca: server.ca},
+    headers: {authorization: `Bearer ${token}`, ...(body ? {'content-type': 'application/json'} : {})},
+    body: body ? JSON.stringify(body) : undefined,
+  })
+  if (!res.ok) throw new Error(`${path}: ${res.status} ${await res.text()}`)
+  return (await res.json()) as T
+}
+
+/** Every manifest version the agent accepted, in order. */
+export const acceptedVersions = (agent: AgentProcess) => [...agent.log().matchAll(/"event":"sync\.accepted"[^\n]*"manifestVersion":(\d+)/g)].map(m => Number(m[1]))

@@ -1,11 +1,11 @@
 import {afterAll, expect, test} from 'bun:test'
-import {mkdtempSync, readFileSync, rmSync} from 'node:fs'
+import {mkdtempSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {PostgresDatabase} from '../../src/server/store/postgres/database.ts'
 import {HELLO_WORLD} from '../server/harness.ts'
 import {TEST_DATABASE_URL} from '../server/test-database.ts'
-import {BIN, cli, eventually, startAgent, startServe, type AgentProcess, type ServeProcess} from './binary.ts'
+import {acceptedVersions, cli, eventually, margoScript, operatorApi, startAgent, startServe} from './binary.ts'
 
 // The target is a PostgreSQL database of its own (MARGO_TEST_DATABASE_URL names the cluster).
 const onPostgres = test.skipIf(!TEST_DATABASE_URL)
@@ -23,24 +23,6 @@ afterAll(async () => {
   rmSync(work, {recursive: true, force: true})
 })
 
-function margo(args: string[]) {
-  const r = Bun.spawnSync([BIN, ...args], {stdin: 'ignore', stdout: 'pipe', stderr: 'pipe', env: {...process.env, NO_COLOR: '1'}})
-  return {code: r.exitCode, stdout: r.stdout.toString(), stderr: r.stderr.toString()}
-}
-
-async function api<T>(server: ServeProcess, path: string, body?: unknown): Promise<T> {
-  const token = readFileSync(join(server.dataDir, 'operator-token'), 'utf8').trim()
-  const res = await fetch(`${server.url}/operator/v1${path}`, {
-    method: body ? 'POST' : 'GET', tls: {ca: server.ca},
-    headers: {authorization: `Bearer ${token}`, ...(body ? {'content-type': 'application/json'} : {})},
-    body: body ? JSON.stringify(body) : undefined,
-  })
-  if (!res.ok) throw new Error(`${path}: ${res.status} ${await res.text()}`)
-  return (await res.json()) as T
-}
-
-const acceptedVersions = (agent: AgentProcess) => [...agent.log().matchAll(/"event":"sync\.accepted"[^\n]*"manifestVersion":(\d+)/g)].map(m => Number(m[1]))
-
 onPostgres('a live SQLite fleet moves to PostgreSQL: the agent goes on with the same clientId and takes the next manifest, no onboarding', async () => {
   admin(`CREATE DATABASE ${database}`)
   const url = TEST_DATABASE_URL!.replace(/\/[^/?]*(\?.*)?$/, `/${database}$1`)
@@ -55,20 +37,20 @@ onPostgres('a live SQLite fleet moves to PostgreSQL: the agent goes on with the 
     return devices[0]?.capabilities ? devices[0].clientId : undefined
   })
   const first = cli(dataDir, 'deploy', 'com-northstartida-hello-world', '--device', clientId, '--json').json<{deploymentId: string}>()
-  await eventually('the deployment installed', async () => (await api<{status: {state: string} | null}>(server, `/deployments/${first.deploymentId}`)).status?.state === 'installed' || undefined)
+  await eventually('the deployment installed', async () => (await operatorApi<{status: {state: string} | null}>(server, `/deployments/${first.deploymentId}`)).status?.state === 'installed' || undefined)
   const before = Math.max(...acceptedVersions(agent))
 
   // Refused while the server runs; nothing is written to the target.
-  const live = margo(['db', 'migrate', '--to', url, '--data-dir', dataDir])
+  const live = margoScript(['db', 'migrate', '--to', url, '--data-dir', dataDir])
   expect(live.code).toBe(1)
   expect(live.stderr).toMatch(/^error: margo serve \(pid \d+\) is running on \S+ — stop it before migrating/)
 
   await server.stop()
-  const moved = margo(['db', 'migrate', '--to', url, '--data-dir', dataDir])
+  const moved = margoScript(['db', 'migrate', '--to', url, '--data-dir', dataDir])
   expect(moved.stderr).toBe('')
   expect(moved.code).toBe(0)
   expect(moved.stdout).toContain('clients\t1\n')
-  const again = margo(['db', 'migrate', '--to', url, '--data-dir', dataDir])
+  const again = margoScript(['db', 'migrate', '--to', url, '--data-dir', dataDir])
   expect(again.code).toBe(2)
   expect(again.stderr.trim().split('\n')).toHaveLength(1)
   expect(again.stderr).toContain('refusing to migrate: the PostgreSQL database already holds margo data')
@@ -76,9 +58,9 @@ onPostgres('a live SQLite fleet moves to PostgreSQL: the agent goes on with the 
   // Same port, same data dir (TLS material, operator token, secrets key), the database elsewhere.
   server = await startServe(['--enrollment', 'auto', '--database', url], dataDir, `127.0.0.1:${port}`)
   expect(cli(dataDir, 'device', 'list', '--json').json<{clientId: string}[]>().map(d => d.clientId)).toEqual([clientId])
-  const second = await api<{deploymentId: string}>(server, '/deployments', {appId: 'com-northstartida-hello-world', clientId, profile: 'helm.v3', values: {greeting: 'on PostgreSQL'}})
+  const second = await operatorApi<{deploymentId: string}>(server, '/deployments', {appId: 'com-northstartida-hello-world', clientId, profile: 'helm.v3', values: {greeting: 'on PostgreSQL'}})
   await eventually('the device to accept the next manifest from PostgreSQL', () => acceptedVersions(agent).includes(before + 1) || undefined, 30000)
-  await eventually('the new deployment reported installed', async () => (await api<{status: {state: string} | null}>(server, `/deployments/${second.deploymentId}`)).status?.state === 'installed' || undefined)
+  await eventually('the new deployment reported installed', async () => (await operatorApi<{status: {state: string} | null}>(server, `/deployments/${second.deploymentId}`)).status?.state === 'installed' || undefined)
   expect(agent.log().match(/"event":"onboarding\.accepted"/g)).toHaveLength(1)
   expect(agent.log()).not.toContain('sync.rejected_rollback')
   expect(agent.log()).not.toContain('"securityEvent":true')
