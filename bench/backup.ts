@@ -9,19 +9,18 @@
  *   bun bench/backup.ts [--devices 10000]
  */
 import {parseArgs} from 'node:util'
-import {copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs'
+import {copyFileSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {sealBackup} from '../src/server/backup/archive.ts'
 import {createBackup} from '../src/server/backup/backup.ts'
 import {restoreBackup} from '../src/server/backup/restore.ts'
-import {createRolloutService} from '../src/server/rollouts/rollout-service.ts'
 import {raiseVersionFloor} from '../src/server/desired-state/publish.ts'
 import {restoreFloor} from '../src/server/desired-state/version-floor.ts'
 import {integrityProblems, snapshotDatabase} from '../src/server/store/snapshot.ts'
 import {Store} from '../src/server/store/store.ts'
-import {recordStatusReport} from '../src/server/store/status-repo.ts'
-import {capabilitiesBody, createHarness, HELLO_WORLD} from '../test/server/harness.ts'
+import {createHarness} from '../test/server/harness.ts'
+import {seedFleet} from './seed-fleet.ts'
 
 const {values} = parseArgs({options: {devices: {type: 'string', default: '10000'}}})
 const N = Number(values.devices)
@@ -29,23 +28,7 @@ const work = mkdtempSync(join(tmpdir(), 'margo-bench-backup-'))
 
 const h = await createHarness()
 const now = () => new Date()
-const caps = JSON.stringify(capabilitiesBody('bench'))
-h.store.transaction(() => {
-  for (let i = 0; i < N; i++) {
-    const id = `bench-${i}`
-    h.store.insertClient({clientId: id, fingerprint: `sha256:${id}`, certificatePem: '-', subject: id, keyType: 'p256', notAfter: '2030-01-01T00:00:00Z', enrollment: 'active', onboardedAt: now().toISOString()})
-    h.store.setLabels(id, {fleet: 'b'})
-    h.store.setCapabilities(id, caps, now().toISOString())
-  }
-})
-if ((await h.operator('POST', '/apps', readFileSync(HELLO_WORLD, 'utf8'), {'content-type': 'application/yaml'})).status !== 201) throw new Error('publish failed')
-createRolloutService({store: h.store, events: {emit: () => {}}, now}).create({appId: 'com-northstartida-hello-world', selector: 'fleet=b', profile: 'compose'})
-const at = now().toISOString()
-h.store.transaction(() => {
-  for (const d of h.store.listDeployments({desired: 'present'})) {
-    recordStatusReport(h.store, {deploymentId: d.deploymentId, clientId: d.clientId, state: 'installed', errorJson: null, componentsJson: '[]', receivedAt: at}, 100)
-  }
-})
+await seedFleet(h, N)
 mkdirSync(join(h.dir, 'tls'), {mode: 0o700})
 for (const name of ['tls/ca.pem', 'tls/ca.key', 'tls/server.pem', 'tls/server.key', 'operator-token', 'secret.key']) writeFileSync(join(h.dir, name), 'x'.repeat(300), {mode: 0o600})
 h.store.db.exec('PRAGMA wal_checkpoint(TRUNCATE)')

@@ -8,15 +8,14 @@
  *   bun bench/migrate.ts [--devices 10000]
  */
 import {parseArgs} from 'node:util'
-import {mkdtempSync, readFileSync, rmSync, statSync} from 'node:fs'
+import {mkdtempSync, rmSync, statSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {migrateToPostgres} from '../src/server/db-migrate.ts'
-import {createRolloutService} from '../src/server/rollouts/rollout-service.ts'
 import {snapshotDatabase} from '../src/server/store/snapshot.ts'
 import {Store} from '../src/server/store/store.ts'
-import {recordStatusReport} from '../src/server/store/status-repo.ts'
-import {capabilitiesBody, createHarness, HELLO_WORLD} from '../test/server/harness.ts'
+import {createHarness} from '../test/server/harness.ts'
+import {seedFleet} from './seed-fleet.ts'
 import {startPostgresCluster} from '../test/integration/postgres-cluster.ts'
 
 const {values} = parseArgs({options: {devices: {type: 'string', default: '10000'}}})
@@ -26,24 +25,7 @@ const cluster = process.env.MARGO_TEST_DATABASE_URL ? null : await startPostgres
 const url = process.env.MARGO_TEST_DATABASE_URL || cluster!.url
 
 const h = await createHarness({}, {sqlite: true})
-const now = () => new Date()
-const caps = JSON.stringify(capabilitiesBody('bench'))
-h.store.transaction(() => {
-  for (let i = 0; i < N; i++) {
-    const id = `bench-${i}`
-    h.store.insertClient({clientId: id, fingerprint: `sha256:${id}`, certificatePem: '-'.repeat(600), subject: id, keyType: 'p256', notAfter: '2030-01-01T00:00:00Z', enrollment: 'active', onboardedAt: now().toISOString()})
-    h.store.setLabels(id, {fleet: 'b'})
-    h.store.setCapabilities(id, caps, now().toISOString())
-  }
-})
-if ((await h.operator('POST', '/apps', readFileSync(HELLO_WORLD, 'utf8'), {'content-type': 'application/yaml'})).status !== 201) throw new Error('publish failed')
-createRolloutService({store: h.store, events: {emit: () => {}}, now}).create({appId: 'com-northstartida-hello-world', selector: 'fleet=b', profile: 'compose'})
-const at = now().toISOString()
-h.store.transaction(() => {
-  for (const d of h.store.listDeployments({desired: 'present'})) {
-    recordStatusReport(h.store, {deploymentId: d.deploymentId, clientId: d.clientId, state: 'installed', errorJson: null, componentsJson: '[]', receivedAt: at}, 100)
-  }
-})
+await seedFleet(h, N, {certificatePem: '-'.repeat(600)})
 h.store.db.exec('PRAGMA wal_checkpoint(TRUNCATE)')
 h.store.close()
 
