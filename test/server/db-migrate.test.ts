@@ -152,6 +152,8 @@ test('a data dir a live margo serve holds is refused before anything is read', a
   // A live process whose command line says serve, as the lock's holder.
   const serve = Bun.spawn(['sh', '-c', 'sleep 30; exit 0', 'serve'])
   try {
+    // Until the child has exec'd, /proc shows the test runner's command line, not the holder's.
+    while (!readFileSync(`/proc/${serve.pid}/cmdline`, 'utf8').split('\0').includes('serve')) await Bun.sleep(5)
     writeFileSync(join(h.dir, 'serve.lock'), `${serve.pid}\n`)
     expect(() => migrateToPostgres({dataDir: h.dir, to: 'postgres://margo@127.0.0.1:1/none'})).toThrow(`margo serve (pid ${serve.pid}) is running on ${h.dir} — stop it before migrating`)
   } finally {
