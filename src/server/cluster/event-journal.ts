@@ -5,6 +5,13 @@ import {EventLog, REPLAY_BUFFER_SIZE, attachEventLog} from '../fleet-status/even
 
 /** How often a process looks for the others' events: the extra latency of an event made elsewhere. */
 export const JOURNAL_POLL_MS = 50
+/**
+ * On PostgreSQL a process reads the journal when notified (one notification per batch written,
+ * never one per event), and this often besides, in case a notification was lost with a connection.
+ */
+export const NOTIFIED_JOURNAL_POLL_MS = 1_000
+/** On PostgreSQL, batches are written at most this often, so a storm of status reports makes few notifications. */
+export const NOTIFIED_FLUSH_MS = 20
 /** Journal rows kept; the replay buffer of each process is smaller. */
 export const JOURNAL_RETENTION = 10_000
 
@@ -23,13 +30,15 @@ export interface EventJournal {
  * rollout controller wherever it runs) and numbers the operator event stream by row id, so
  * `Last-Event-ID` replays the same events from any process.
  */
-export function startEventJournal(db: Database, bus: EventBus, origin: string, log: Logger, pollMs = JOURNAL_POLL_MS): EventJournal {
+export function startEventJournal(db: Database, bus: EventBus, origin: string, log: Logger, pollMs = db.signals ? NOTIFIED_JOURNAL_POLL_MS : JOURNAL_POLL_MS): EventJournal {
+  const signals = db.signals
   const eventLog = new EventLog(undefined, REPLAY_BUFFER_SIZE)
   attachEventLog(bus, eventLog)
   const insert = db.query('INSERT INTO events (origin, json) VALUES (?, ?)')
   const read = db.query('SELECT id, origin, json FROM events WHERE id > ? ORDER BY id LIMIT 1000')
   let queue: ServerEvent[] = []
   let scheduled = false
+  let lastFlush = 0
 
   // Reconnecting clients may have seen events from before this process started: preload them.
   const recent = db.query('SELECT id, origin, json FROM events ORDER BY id DESC LIMIT ?').all(REPLAY_BUFFER_SIZE) as Row[]
@@ -44,7 +53,11 @@ export function startEventJournal(db: Database, bus: EventBus, origin: string, l
     const batch = queue
     queue = []
     try {
-      db.transaction(() => { for (const e of batch) insert.run(origin, JSON.stringify(e)) }).immediate()
+      db.transaction(() => {
+        for (const e of batch) insert.run(origin, JSON.stringify(e))
+        signals?.notifyOnCommit('events')
+      }).immediate()
+      lastFlush = performance.now()
     } catch (err) {
       log.error('events.journal_write_failed', {events: batch.length, error: err instanceof Error ? err.message : String(err)})
     }
@@ -71,14 +84,17 @@ export function startEventJournal(db: Database, bus: EventBus, origin: string, l
       log.error('events.journal_read_failed', {error: err instanceof Error ? err.message : String(err)})
     }
   }
+  const schedule = (delayMs: number) => {
+    if (scheduled) return
+    scheduled = true
+    setTimeout(pump, delayMs)
+  }
   bus.onEmit(event => {
     queue.push(event)
     // Soon, not now: the emitting request's own transaction may still be open.
-    if (!scheduled) {
-      scheduled = true
-      setTimeout(pump, 0)
-    }
+    schedule(signals ? Math.max(0, lastFlush + NOTIFIED_FLUSH_MS - performance.now()) : 0)
   })
+  const unlisten = signals?.onEvents(() => schedule(0))
   const timer = setInterval(pump, pollMs)
   return {
     pump,
@@ -88,6 +104,7 @@ export function startEventJournal(db: Database, bus: EventBus, origin: string, l
     stop() {
       clearInterval(timer)
       bus.onEmit(undefined)
+      unlisten?.()
       pump()
       eventLog.closeAll()
     },

@@ -1,4 +1,4 @@
-import type {SqlDatabase as Database} from '../store/engine.ts'
+import type {ClusterSignals, SqlDatabase as Database} from '../store/engine.ts'
 import type {Logger} from '../../util/log.ts'
 
 /** A lease lasts this long unless renewed; a holder that died is replaced within about this time. */
@@ -33,6 +33,7 @@ export interface Singleton {
  * lease runs out stops the job first, so two never overlap while clocks agree.
  */
 export function runAsSingleton(opts: {db: Database, name: string, holder: string, log: Logger, start: () => () => void, now?: () => number, ttlMs?: number, renewMs?: number}): Singleton {
+  if (opts.db.signals) return runAsLeader({...opts, signals: opts.db.signals})
   const now = opts.now ?? Date.now
   const ttlMs = opts.ttlMs ?? LEASE_TTL_MS
   let stopJob: (() => void) | undefined
@@ -68,6 +69,45 @@ export function runAsSingleton(opts: {db: Database, name: string, holder: string
         stopJob = undefined
         try { releaseLease(opts.db, opts.name, opts.holder) } catch { /* it expires by itself */ }
       }
+    },
+  }
+}
+
+/**
+ * On PostgreSQL the job runs where the transaction holding its advisory lock is
+ * (store/postgres/leadership.ts): PostgreSQL frees the lock when that process's session ends, and
+ * a contender asking every `renewMs` takes over. A holder whose session was lost stops the job
+ * at its next check.
+ */
+function runAsLeader(opts: {signals: ClusterSignals, name: string, holder: string, log: Logger, start: () => () => void, renewMs?: number}): Singleton {
+  let stopJob: (() => void) | undefined
+  const tick = () => {
+    let held = false
+    try {
+      held = opts.signals.lead(opts.name)
+    } catch (err) {
+      opts.log.warn('lease.renew_failed', {lease: opts.name, error: err instanceof Error ? err.message : String(err)})
+    }
+    if (held && !stopJob) {
+      opts.log.info('lease.acquired', {lease: opts.name, holder: opts.holder})
+      stopJob = opts.start()
+    } else if (!held && stopJob) {
+      opts.log.warn('lease.lost', {lease: opts.name, holder: opts.holder})
+      stopJob()
+      stopJob = undefined
+    }
+  }
+  tick()
+  const timer = setInterval(tick, opts.renewMs ?? LEASE_RENEW_MS)
+  return {
+    get running() { return stopJob !== undefined },
+    stop() {
+      clearInterval(timer)
+      if (stopJob) {
+        stopJob()
+        stopJob = undefined
+      }
+      try { opts.signals.unlead(opts.name) } catch { /* ending the process ends the session, and the lock with it */ }
     },
   }
 }

@@ -52,10 +52,13 @@ const BODIES = new WeakMap<Request, Record<string, unknown>>()
 export function operatorHandler(ctx: OperatorApiContext) {
   return async (request: Request, work: () => unknown | Promise<unknown>, status = 200): Promise<Response> => {
     let requestId: string | undefined
+    const started = performance.now()
     try {
       const access = authorizeRequest(ctx, request, OPERATOR_PREFIX)
       requestId = access.requestId
       const result = await work()
+      // A revocation is answered once every serve process refuses the device (Store.credentialsSettled).
+      await ctx.store.credentialsSettled(started)
       if (access.rule.action && !access.audited) {
         const body = BODIES.get(request)
         if (body?.dryRun !== true) auditRequest(ctx, request, {result: result instanceof Response ? await result.clone().json().catch(() => undefined) : result})

@@ -25,6 +25,25 @@ export interface SqlDatabase {
   transaction<T>(fn: () => T): SqlTransaction<T>
   readonly inTransaction: boolean
   close(): void
+  /** What an engine shared by several nodes offers them (PostgreSQL); SQLite has none. */
+  readonly signals?: ClusterSignals
+}
+
+export type NoticeTopic = 'cache' | 'events'
+
+/**
+ * PostgreSQL's LISTEN/NOTIFY and advisory locks, as the serve processes of several nodes use them
+ * (postgres/notices.ts, postgres/leadership.ts).
+ */
+export interface ClusterSignals {
+  /** Tells every listening process about `topic` when the current transaction commits: once, however many writes. */
+  notifyOnCommit(topic: NoticeTopic): void
+  /** Calls `fn` (soon, on the event loop) when some process wrote events; returns how to stop. */
+  onEvents(fn: () => void): () => void
+  /** Claims or keeps leadership of the job `name`: true while this process holds it. */
+  lead(name: string): boolean
+  /** Gives leadership up at once. */
+  unlead(name: string): void
 }
 
 /** Where a store lives: a SQLite file (or `:memory:`) or a PostgreSQL URL. */

@@ -3,6 +3,8 @@ import {chmodSync, closeSync, mkdirSync, openSync} from 'node:fs'
 import {dirname} from 'node:path'
 import {isPostgresUrl, type SqlDatabase} from './engine.ts'
 import {PostgresDatabase} from './postgres/database.ts'
+import {CacheCoherence, SETTLE_MS} from './postgres/coherence.ts'
+import {processClock} from './postgres/notices.ts'
 import {POSTGRES_MIGRATIONS} from './postgres/schema.ts'
 import {MIGRATIONS} from './schema.ts'
 import type {IdKind} from '../../operator-contract/views.ts'
@@ -157,6 +159,10 @@ export class Store {
   private readonly shared: boolean
   private dataVersion = -1
   private lastInvalidation = 0
+  /** On PostgreSQL: the adapter, whose notifications keep the caches coherent without reads. */
+  private readonly postgres: PostgresDatabase | undefined
+  private readonly coherence: CacheCoherence | undefined
+  private credentialsChangedAt: number | undefined
 
   /**
    * `location`: a SQLite file, `:memory:`, or a PostgreSQL URL. On PostgreSQL the store is always
@@ -173,7 +179,10 @@ export class Store {
         this.db.close()
         throw err
       }
+      this.postgres = this.db as PostgresDatabase
       this.lastInvalidation = (this.db.query('SELECT coalesce(max(id), 0) AS id FROM cache_invalidations').get() as {id: number}).id
+      this.coherence = new CacheCoherence(this.lastInvalidation)
+      this.postgres.listen(this.lastInvalidation)
       return
     }
     this.engine = 'sqlite'
@@ -196,14 +205,20 @@ export class Store {
 
   /** Forgets cached entries another process invalidated since the last look (shared mode only). */
   private syncCaches() {
-    // PostgreSQL has no cheap "did anyone commit" question: the range read on the key is it.
-    if (this.engine === 'sqlite') {
+    if (this.postgres && this.coherence) {
+      // Notifications tell what others changed; while they are known to be caught up, a cached
+      // read costs no round trip. Otherwise the range read below, as on SQLite.
+      const caughtUp = this.coherence.apply(this.postgres.cacheNotices(), id => this.forgetCached(id), () => this.forgetAllCached(), processClock())
+      this.lastInvalidation = Math.max(this.lastInvalidation, this.coherence.applied)
+      if (caughtUp) return
+    } else {
       const version = (this.db.query('PRAGMA data_version').get() as {data_version: number}).data_version
       if (version === this.dataVersion) return
       this.dataVersion = version
     }
     const rows = this.db.query('SELECT id, client_id FROM cache_invalidations WHERE id > ? ORDER BY id').all(this.lastInvalidation) as {id: number, client_id: string}[]
     if (rows.length === 0) return
+    this.coherence?.readUpTo(rows[rows.length - 1]!.id)
     // Rows are pruned by count: a gap means some were deleted before this process read them.
     if (rows[0]!.id !== this.lastInvalidation + 1) {
       this.credentials.clear()
@@ -217,11 +232,38 @@ export class Store {
     this.lastInvalidation = rows[rows.length - 1]!.id
   }
 
-  /** Forget `clientId`'s cached entries here and, in shared mode, in every other process. */
-  private invalidate(clientId: string) {
+  private forgetCached(clientId: string) {
     this.credentials.delete(clientId)
     this.manifestEtags.delete(clientId)
-    if (this.shared) this.db.query('INSERT INTO cache_invalidations (client_id) VALUES (?)').run(clientId)
+  }
+
+  private forgetAllCached() {
+    this.credentials.clear()
+    this.manifestEtags.clear()
+  }
+
+  /** Forget `clientId`'s cached entries here and, in shared mode, in every other process. */
+  private invalidate(clientId: string) {
+    this.forgetCached(clientId)
+    if (!this.shared) return
+    this.db.query('INSERT INTO cache_invalidations (client_id) VALUES (?)').run(clientId)
+    this.postgres?.notifyOnCommit('cache')
+  }
+
+  /**
+   * Resolves once a change of device credentials made by this process (revoke, reject, delete,
+   * approve) is effective in every process of every node: at once on SQLite, where each process
+   * asks the database before trusting its cache, SETTLE_MS after the change on PostgreSQL
+   * (coherence.ts). The operator API answers a change only then. `since`: when the request that
+   * may have made the change began (performance.now()).
+   */
+  async credentialsSettled(since: number): Promise<void> {
+    // Called once the request's transaction committed: the window starts now, not at the write.
+    if (this.credentialsChangedAt !== undefined && this.credentialsChangedAt >= since) await Bun.sleep(SETTLE_MS)
+  }
+
+  private credentialsChanged() {
+    if (this.postgres) this.credentialsChangedAt = performance.now()
   }
 
   /** In shared mode, a write and its invalidation record commit together (one commit, one fsync). */
@@ -352,6 +394,7 @@ export class Store {
       this.invalidate(clientId)
       this.db.query('UPDATE clients SET enrollment = ? WHERE client_id = ?').run(enrollment, clientId)
     })
+    this.credentialsChanged()
   }
 
   /**
@@ -365,6 +408,7 @@ export class Store {
       this.db.query(`UPDATE clients SET enrollment = 'revoked', tombstone = ?, tombstone_at = ?, replaced_by = ?, reonboard_allowed = ? WHERE client_id = ?`)
         .run(t.tombstone, t.at, t.replacedBy ?? null, t.reonboardAllowed ? 1 : 0, clientId)
     })
+    this.credentialsChanged()
   }
 
   /** A tombstone whose certificate was allowed back onboards again under its old clientId. */
@@ -374,6 +418,7 @@ export class Store {
       this.invalidate(clientId)
       this.db.query('UPDATE clients SET enrollment = ?, tombstone = NULL, tombstone_at = NULL, replaced_by = NULL, reonboard_allowed = 0 WHERE client_id = ?').run(enrollment, clientId)
     })
+    this.credentialsChanged()
   }
 
   setCapabilities(clientId: string, json: string, at: string) {

@@ -1,7 +1,8 @@
 import {MessageChannel, type MessagePort, receiveMessageOnPort, Worker} from 'node:worker_threads'
-import type {SqlDatabase, SqlStatement, SqlTransaction, SqlValue} from '../engine.ts'
+import type {ClusterSignals, NoticeTopic, SqlDatabase, SqlStatement, SqlTransaction, SqlValue} from '../engine.ts'
 import {translate} from './dialect.ts'
-import type {Answer, Call} from './worker.ts'
+import type {CacheNotice, Channels} from './notices.ts'
+import type {Answer, Call, WorkerData} from './worker.ts'
 
 /** How long a statement may take before the process gives up on the database. */
 const ANSWER_TIMEOUT_MS = 30_000
@@ -29,9 +30,14 @@ export class PostgresError extends Error {
  * on every SQLite call — one statement at a time per process, each transaction on the one
  * connection, nothing interleaved.
  */
-export class PostgresDatabase implements SqlDatabase {
+export class PostgresDatabase implements SqlDatabase, ClusterSignals {
   private readonly worker: Worker
   private readonly port: MessagePort
+  private readonly cachePort: MessagePort
+  private readonly eventPort: MessagePort
+  private channels: Channels | undefined
+  /** Notifications the current transaction sends when it commits (one per topic, however many writes). */
+  private readonly pending = new Set<NoticeTopic>()
   private readonly signal = new Int32Array(new SharedArrayBuffer(4))
   private readonly statements = new Map<string, string>()
   private nextId = 1
@@ -41,16 +47,67 @@ export class PostgresDatabase implements SqlDatabase {
   /** `schema`: the schema the connection works in (created if missing); default: the server's search_path. */
   constructor(url: string, options: {schema?: string} = {}) {
     const {port1, port2} = new MessageChannel()
+    const cache = new MessageChannel()
+    const events = new MessageChannel()
     this.port = port1
-    this.worker = new Worker(workerEntry(), {
-      workerData: {url, schema: options.schema, flag: this.signal.buffer, port: port2},
-      transferList: [port2],
-    })
+    this.cachePort = cache.port1
+    this.eventPort = events.port1
+    const data: WorkerData = {url, schema: options.schema, flag: this.signal.buffer as SharedArrayBuffer, port: port2, cachePort: cache.port2, eventPort: events.port2}
+    this.worker = new Worker(workerEntry(), {workerData: data, transferList: [port2, cache.port2, events.port2]})
     this.worker.unref()
+  }
+
+  get signals(): ClusterSignals {
+    return this
+  }
+
+  /**
+   * Starts listening to the other processes' notifications (notices.ts): cache invalidations
+   * recorded after `fromInvalidation` are reported by cacheNotices() from now on.
+   */
+  listen(fromInvalidation: number) {
+    if (this.channels) return
+    this.channels = this.call({op: 'listen', fromInvalidation}).rows[0]!.channels as Channels
+  }
+
+  notifyOnCommit(topic: NoticeTopic) {
+    if (!this.channels) return
+    if (this.depth > 0) this.pending.add(topic)
+    else this.exec(notifySql([topic], this.channels))
+  }
+
+  /** The database backend listening for this process (it changes when the connection is made again). */
+  get listenerPid(): number | undefined {
+    return this.channels?.pid
+  }
+
+  cacheNotices(): CacheNotice[] {
+    const out: CacheNotice[] = []
+    for (let m = receiveMessageOnPort(this.cachePort); m; m = receiveMessageOnPort(this.cachePort)) out.push(m.message as CacheNotice)
+    return out
+  }
+
+  onEvents(fn: () => void): () => void {
+    this.eventPort.on('message', fn)
+    this.eventPort.unref()
+    return () => { this.eventPort.off('message', fn) }
+  }
+
+  lead(name: string): boolean {
+    return this.call({op: 'lead', name}).rows[0]!.held === true
+  }
+
+  unlead(name: string) {
+    this.call({op: 'unlead', name})
   }
 
   get inTransaction(): boolean {
     return this.depth > 0
+  }
+
+  /** Requests this process's thread made of the database so far (what the hot path costs, for tests and benchmarks). */
+  get roundTrips(): number {
+    return this.nextId - 1
   }
 
   private call(req: Call): {rows: Record<string, unknown>[], count: number} {
@@ -107,13 +164,15 @@ export class PostgresDatabase implements SqlDatabase {
       try {
         if (lock) this.call({op: 'query', sql: 'SELECT pg_advisory_xact_lock($1)', params: [WRITE_LOCK]})
         const result = fn()
-        this.exec('COMMIT')
+        // The notifications go with the commit, in one round trip: delivered only if it succeeds.
+        this.exec(this.pending.size > 0 && this.channels ? `${notifySql([...this.pending], this.channels)}; COMMIT` : 'COMMIT')
         return result
       } catch (err) {
         try { this.exec('ROLLBACK') } catch { /* the connection is gone, and the transaction with it */ }
         throw err
       } finally {
         this.depth = 0
+        this.pending.clear()
       }
     }
     const t = (() => run(false)) as SqlTransaction<T>
@@ -141,6 +200,8 @@ export class PostgresDatabase implements SqlDatabase {
     if (this.closed) return
     try { this.call({op: 'close'}) } catch { /* closing anyway */ }
     this.closed = true
+    this.eventPort.close()
+    this.cachePort.close()
     void this.worker.terminate()
   }
 }
@@ -151,6 +212,11 @@ export class PostgresDatabase implements SqlDatabase {
  */
 function workerEntry(): URL | string {
   return import.meta.url.includes('$bunfs') ? './src/server/store/postgres/worker.ts' : new URL('./worker.ts', import.meta.url)
+}
+
+/** Channel names are margo's own (notices.ts), quoted as SQL literals all the same. */
+function notifySql(topics: NoticeTopic[], channels: Pick<Channels, NoticeTopic>): string {
+  return topics.map(t => `SELECT pg_notify('${channels[t].replaceAll("'", "''")}', '')`).join('; ')
 }
 
 /** SQLite binds booleans as 0/1; the PostgreSQL columns that hold them are integers too. */

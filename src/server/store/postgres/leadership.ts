@@ -1,0 +1,102 @@
+// Runs in the database worker thread (worker.ts). Leadership of a named job (the controllers)
+// is a transaction-scoped advisory lock held by a transaction that stays open on a connection
+// of its own: PostgreSQL itself lets go of it the moment that session ends — the process died
+// (its socket closed), or it went silent for longer than the session's idle-in-transaction
+// timeout (power loss, a partition). No clock of ours decides who leads.
+import postgres from 'postgres'
+
+/**
+ * How long the holding session may stay silent before PostgreSQL ends it and frees the lock;
+ * with a contender trying every second, failover after a silent death takes at most this + 1 s.
+ */
+export const LEADER_SESSION_TIMEOUT_MS = 5_000
+/** The holder proves its session alive this often, whatever the process's thread is doing. */
+const KEEPALIVE_MS = 1_000
+/** A check the database does not answer within this is taken as lost leadership. */
+const CHECK_TIMEOUT_MS = 2_000
+/** 'marg': the first key of margo's leadership locks; the second is the schema and the job's name. */
+const LOCK_CLASS = 0x6d61_7267
+// Every statement on the holding connection goes as a simple query: a prepared statement's portal
+// would keep a snapshot open for the life of the transaction and hold back vacuum everywhere.
+
+interface Slot {
+  sql: postgres.Sql
+  /** The backend holding the lock, 0 when not held. */
+  pid: number
+  keepalive?: ReturnType<typeof setInterval>
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined
+  return Promise.race([p, new Promise<T>((_, reject) => { timer = setTimeout(() => reject(new Error('the database did not answer in time')), ms) })])
+    .finally(() => clearTimeout(timer))
+}
+
+export function startLeadership(url: string, options: Record<string, unknown> & {connection?: Record<string, unknown>}) {
+  const slots = new Map<string, Slot>()
+  const open = (name: string): postgres.Sql => postgres(url, {
+    ...options,
+    max: 1,
+    connection: {...options.connection, idle_in_transaction_session_timeout: String(LEADER_SESSION_TIMEOUT_MS), application_name: `margo ${name}`},
+  } as never)
+
+  /** Gives the slot's session up (ending it frees the lock, if held) and starts afresh next time. */
+  const reset = (name: string, slot: Slot) => {
+    clearInterval(slot.keepalive)
+    slot.pid = 0
+    slots.delete(name)
+    void slot.sql.end({timeout: 0}).catch(() => {})
+  }
+
+  const alive = async (slot: Slot): Promise<boolean> => {
+    try {
+      const [r] = await withTimeout(slot.sql.unsafe<{pid: number}[]>('SELECT pg_backend_pid() AS pid'), CHECK_TIMEOUT_MS)
+      // Another pid: the session that held the lock ended and postgres.js connected anew.
+      return r?.pid === slot.pid
+    } catch {
+      return false
+    }
+  }
+
+  return {
+    /** Claims or keeps leadership of `name`: true while this process holds it. */
+    async hold(name: string): Promise<boolean> {
+      let slot = slots.get(name)
+      if (slot?.pid) {
+        if (await alive(slot)) return true
+        reset(name, slot)
+        return false
+      }
+      if (!slot) {
+        slot = {sql: open(name), pid: 0}
+        slots.set(name, slot)
+      }
+      const s = slot
+      try {
+        await withTimeout(s.sql.unsafe('BEGIN'), CHECK_TIMEOUT_MS)
+        const [r] = await withTimeout(s.sql.unsafe<{won: boolean, pid: number}[]>(`SELECT pg_try_advisory_xact_lock(${LOCK_CLASS}, hashtext(current_schema() || '/' || '${name.replaceAll("'", "''")}')) AS won, pg_backend_pid() AS pid`), CHECK_TIMEOUT_MS)
+        if (r?.won) {
+          s.pid = r.pid
+          s.keepalive = setInterval(() => {
+            void alive(s).then(ok => { if (!ok && slots.get(name) === s) reset(name, s) })
+          }, KEEPALIVE_MS)
+          return true
+        }
+        await withTimeout(s.sql.unsafe('ROLLBACK'), CHECK_TIMEOUT_MS)
+      } catch {
+        reset(name, s)
+      }
+      return false
+    },
+    /** Ends the transaction, so another process takes over at once rather than after a timeout. */
+    async release(name: string) {
+      const slot = slots.get(name)
+      if (!slot) return
+      if (slot.pid) await withTimeout(slot.sql.unsafe('ROLLBACK'), CHECK_TIMEOUT_MS).catch(() => {})
+      reset(name, slot)
+    },
+    async stop() {
+      await Promise.all([...slots.keys()].map(name => this.release(name)))
+    },
+  }
+}
