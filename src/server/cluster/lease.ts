@@ -28,7 +28,8 @@ export interface Singleton {
 }
 
 /**
- * Runs `start` in exactly one of the processes sharing `db`: the one holding lease `name`.
+ * Runs `start` in exactly one of the processes sharing `db`: the one holding lease `name` (a row
+ * of the `leases` table on SQLite; on PostgreSQL an advisory lock, see runAsLeader).
  * Every process tries each `renewMs`; the holder renews. A holder that cannot renew before its
  * lease runs out stops the job first, so two never overlap while clocks agree.
  */

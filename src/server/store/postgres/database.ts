@@ -159,10 +159,10 @@ export class PostgresDatabase implements SqlDatabase, ClusterSignals {
   transaction<T>(fn: () => T): SqlTransaction<T> {
     const run = (lock: boolean): T => {
       if (this.depth > 0) return this.savepoint(fn)
-      this.exec('BEGIN')
+      // One round trip for both: a status report's transaction is five in all.
       this.depth = 1
       try {
-        if (lock) this.call({op: 'query', sql: 'SELECT pg_advisory_xact_lock($1)', params: [WRITE_LOCK]})
+        this.exec(lock ? `BEGIN; SELECT pg_advisory_xact_lock(${WRITE_LOCK})` : 'BEGIN')
         const result = fn()
         // The notifications go with the commit, in one round trip: delivered only if it succeeds.
         this.exec(this.pending.size > 0 && this.channels ? `${notifySql([...this.pending], this.channels)}; COMMIT` : 'COMMIT')
