@@ -39,6 +39,7 @@ export class PostgresDatabase implements SqlDatabase, ClusterSignals {
   /** Notifications the current transaction sends when it commits (one per topic, however many writes). */
   private readonly pending = new Set<NoticeTopic>()
   private readonly signal = new Int32Array(new SharedArrayBuffer(4))
+  private readonly demand = new Int32Array(new SharedArrayBuffer(4))
   private readonly statements = new Map<string, string>()
   private nextId = 1
   private depth = 0
@@ -52,7 +53,7 @@ export class PostgresDatabase implements SqlDatabase, ClusterSignals {
     this.port = port1
     this.cachePort = cache.port1
     this.eventPort = events.port1
-    const data: WorkerData = {url, schema: options.schema, flag: this.signal.buffer as SharedArrayBuffer, port: port2, cachePort: cache.port2, eventPort: events.port2}
+    const data: WorkerData = {url, schema: options.schema, flag: this.signal.buffer as SharedArrayBuffer, port: port2, cachePort: cache.port2, eventPort: events.port2, demand: this.demand.buffer as SharedArrayBuffer}
     this.worker = new Worker(workerEntry(), {workerData: data, transferList: [port2, cache.port2, events.port2]})
     this.worker.unref()
   }
@@ -81,7 +82,9 @@ export class PostgresDatabase implements SqlDatabase, ClusterSignals {
     return this.channels?.pid
   }
 
+  /** What arrived since the last call; asking also keeps the worker checking that it is caught up. */
   cacheNotices(): CacheNotice[] {
+    Atomics.store(this.demand, 0, 1)
     const out: CacheNotice[] = []
     for (let m = receiveMessageOnPort(this.cachePort); m; m = receiveMessageOnPort(this.cachePort)) out.push(m.message as CacheNotice)
     return out

@@ -41,7 +41,11 @@ export interface Channels {
  */
 export const CHANNELS_QUERY = `SELECT 'margo/cache/' || left(md5(current_schema()), 16) AS cache, 'margo/events/' || left(md5(current_schema()), 16) AS events, pg_backend_pid() AS pid`
 
-export function startNotices(url: string, options: Record<string, unknown>, opts: {fromInvalidation: number, cachePort: MessagePort, eventPort: MessagePort}) {
+/**
+ * `demand`: set by the process's thread whenever it consults its caches; a process that does not
+ * (an idle one, a command-line tool) sends no beats, so it costs the database nothing.
+ */
+export function startNotices(url: string, options: Record<string, unknown> & {connection?: Record<string, unknown>}, opts: {fromInvalidation: number, cachePort: MessagePort, eventPort: MessagePort, demand: Int32Array}) {
   let lastId = opts.fromInvalidation
   let stopped = false
   let listening = false
@@ -60,6 +64,8 @@ export function startNotices(url: string, options: Record<string, unknown>, opts
   const side = postgres(url, {
     ...options,
     max: 1,
+    // A beat is a transaction of its own; losing one in a crash loses nothing, so no flush to wait for.
+    connection: {...options.connection, synchronous_commit: 'off', application_name: 'margo notices'},
     onnotify: (channel: string, payload: string) => {
       if (!known) return
       if (channel === known.events) opts.eventPort.postMessage('events')
@@ -106,7 +112,7 @@ export function startNotices(url: string, options: Record<string, unknown>, opts
 
   enqueue(listen)
   const beat = setInterval(() => {
-    if (!listening || beatInFlight) return
+    if (!listening || beatInFlight || Atomics.exchange(opts.demand, 0, 0) === 0) return
     beatInFlight = true
     const sentAt = processClock()
     side`SELECT pg_notify(${beatChannel}, ${String(sentAt)})`.catch(() => {}).finally(() => { beatInFlight = false })

@@ -30,9 +30,11 @@ export interface WorkerData {
   cachePort: MessagePort
   /** "Someone wrote events": the process's thread reacts to them as they come. */
   eventPort: MessagePort
+  /** Set by the process's thread when it consults its caches (notices.ts beats only then). */
+  demand: SharedArrayBuffer
 }
 
-const {url, schema, flag, port, cachePort, eventPort} = workerData as WorkerData
+const {url, schema, flag, port, cachePort, eventPort, demand} = workerData as WorkerData
 const signal = new Int32Array(flag)
 
 /** What every connection of the process shares: numbers as SQLite gives them, the schema, quiet notices. */
@@ -72,7 +74,7 @@ async function handle(req: Request): Promise<Answer> {
         await Promise.all([notices?.stop(), leadership.stop(), sql.end({timeout: 1})])
         return {id: req.id, rows: [], count: 0}
       case 'listen': {
-        notices ??= startNotices(url, CONNECTION_OPTIONS, {fromInvalidation: req.fromInvalidation, cachePort, eventPort})
+        notices ??= startNotices(url, CONNECTION_OPTIONS, {fromInvalidation: req.fromInvalidation, cachePort, eventPort, demand: new Int32Array(demand)})
         return {id: req.id, rows: [{channels: await notices.channels}], count: 0}
       }
       case 'lead':
