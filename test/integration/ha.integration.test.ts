@@ -11,9 +11,10 @@ import {freePort, type PostgresCluster, postgresBinDir, startPostgresCluster} fr
  * High availability on PostgreSQL, end to end: a private PostgreSQL cluster, two `margo serve`
  * nodes sharing it (and their TLS material, operator token and secret key), nginx as a TCP
  * balancer in front. Twenty simulated devices poll through the balancer; a staged rollout
- * starts; the node holding the controllers' lease is killed with SIGKILL mid-rollout. The other
- * node takes the lease over, the devices keep working through it, the rollout completes with
- * every status report kept, and `margo status --watch` through the balancer goes on printing.
+ * starts; the node running the controllers is killed with SIGKILL mid-rollout. The other node
+ * takes them over, the devices keep working through it, the rollout completes, every status
+ * report a device saw acknowledged is in the database, and `margo status --watch` through the
+ * balancer goes on printing.
  *
  * Enabled when initdb/pg_ctl and nginx with its stream module are installed, or with
  * MARGO_INTEGRATION=1 (test/integration/setup-postgres.sh installs them first, as root).
@@ -137,8 +138,22 @@ stream {
   test('a node killed mid-rollout: the other serves the devices, takes the controllers over, and the rollout completes', async () => {
     expect(operator('app', 'publish', HELLO_WORLD).code).toBe(0)
     const fleet = Bun.spawn([BIN, 'simulate', '--server', balancer, '--ca-file', ca, '--token', token, '--devices', String(DEVICES), '--poll-interval', '1s',
-      '--apply-time', '500ms..1500ms', '--labels', 'fleet=ha', '--json'], {stdin: 'ignore', stdout: 'pipe', stderr: 'pipe', env: {...process.env, NO_COLOR: '1'}})
+      '--apply-time', '500ms..1500ms', '--labels', 'fleet=ha', '--json', '--log-level', 'debug'], {stdin: 'ignore', stdout: 'pipe', stderr: 'pipe', env: {...process.env, NO_COLOR: '1'}})
     others.push(fleet)
+    // Every status report a device saw acknowledged (its agent logs status.sent only after a 2xx).
+    const acknowledged: {deploymentId: string, state: string}[] = []
+    void (async () => {
+      let buffered = ''
+      for await (const chunk of fleet.stderr) {
+        buffered += new TextDecoder().decode(chunk)
+        const lines = buffered.split('\n')
+        buffered = lines.pop()!
+        for (const line of lines) {
+          if (!line.includes('"event":"status.sent"')) continue
+          try { acknowledged.push(JSON.parse(line) as {deploymentId: string, state: string}) } catch { /* not a log line */ }
+        }
+      }
+    })()
     await eventually('20 devices onboarded and labelled', () => {
       const list = JSON.parse(operator('device', 'list', '--json').stdout || '[]') as {labels: Record<string, string>, capabilities: unknown}[]
       return list.length === DEVICES && list.every(d => d.labels.fleet === 'ha' && d.capabilities) ? true : undefined
@@ -185,6 +200,14 @@ stream {
     expect(summary.devices).toBe(DEVICES)
     expect(summary.states.installed).toBe(DEVICES)
     expect((await deployments()).filter(d => d.status?.state === 'installed').length).toBe(DEVICES)
+
+    // No acknowledged report is lost, whichever node took it: each is in its deployment's timeline.
+    const res = await fetch(`${balancer}/operator/v1/status/${APP}`, {headers: {authorization: `Bearer ${token}`}, tls: {ca: readFileSync(ca, 'utf8')}})
+    const status = await res.json() as {deployments: {deploymentId: string, timeline: {state: string}[]}[]}
+    const timelines = new Map(status.deployments.map(d => [d.deploymentId, new Set(d.timeline.map(t => t.state))]))
+    expect(acknowledged.length).toBeGreaterThanOrEqual(DEVICES)
+    const missing = acknowledged.filter(a => !timelines.get(a.deploymentId)?.has(a.state))
+    expect(missing).toEqual([])
     watch.kill('SIGTERM')
   }, 120_000)
 })
