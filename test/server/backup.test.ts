@@ -9,7 +9,7 @@ import {restoreBackup} from '../../src/server/backup/restore.ts'
 import {capabilitiesBody, createHarness, HELLO_WORLD, TestDevice, type Harness} from './harness.ts'
 import {TEST_DATABASE_URL} from './test-database.ts'
 
-// margo backup copies a data directory's SQLite database: on PostgreSQL there is none to copy.
+// These back up a data directory's SQLite database; backup-postgres.test.ts covers PostgreSQL.
 const sqliteOnly = test.skipIf(TEST_DATABASE_URL !== undefined)
 
 const FAST = {N: 2 ** 10, r: 8, p: 1}

@@ -32,6 +32,8 @@ export interface BackupIndex {
   /** The margo that wrote it, and the schema version of its database. */
   margoVersion: string
   schemaVersion: number
+  /** The engine the fleet ran on; the snapshot is a SQLite database either way. Absent: sqlite. */
+  engine?: 'sqlite' | 'postgres'
   devices: number
   deployments: number
 }
