@@ -3,6 +3,8 @@ import {cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeF
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import type {Subprocess} from 'bun'
+import {randomBytes} from 'node:crypto'
+import postgres from 'postgres'
 import {HELLO_WORLD} from '../server/harness.ts'
 import {BIN, ensureBinary, eventually, type ServeProcess, startServe} from '../e2e/binary.ts'
 import {freePort, type PostgresCluster, postgresBinDir, startPostgresCluster} from './postgres-cluster.ts'
@@ -14,7 +16,8 @@ import {freePort, type PostgresCluster, postgresBinDir, startPostgresCluster} fr
  * starts; the node running the controllers is killed with SIGKILL mid-rollout. The other node
  * takes them over, the devices keep working through it, the rollout completes, every status
  * report a device saw acknowledged is in the database, and `margo status --watch` through the
- * balancer goes on printing.
+ * balancer goes on printing. Then `margo backup` of the live database, `margo restore` into a new
+ * empty one, and a node serving the restored fleet.
  *
  * Enabled when initdb/pg_ctl and nginx with its stream module are installed, or with
  * MARGO_INTEGRATION=1 (test/integration/setup-postgres.sh installs them first, as root).
@@ -210,4 +213,40 @@ stream {
     expect(missing).toEqual([])
     watch.kill('SIGTERM')
   }, 120_000)
+
+  test('an online backup of the PostgreSQL fleet restores into an empty database, and a node serves it', async () => {
+    const survivor = nodes.find(n => n.proc.exitCode === null && !n.proc.killed)!
+    const url = pg!.url
+    const keyFile = join(work, 'backup.key')
+    writeFileSync(keyFile, randomBytes(32).toString('base64'), {mode: 0o600})
+    const file = join(work, 'fleet.mbk')
+    const backup = Bun.spawnSync([BIN, 'backup', file, '--database', url, '--data-dir', survivor.dataDir, '--key-file', keyFile, '--json'], {stdout: 'pipe', stderr: 'pipe'})
+    expect(backup.stderr.toString()).toBe('')
+    expect(backup.exitCode).toBe(0)
+    expect((JSON.parse(backup.stdout.toString()) as {devices: number}).devices).toBe(DEVICES)
+
+    // A new, empty database on the same cluster, as an operator would create for a restore drill.
+    const sql = postgres(url, {max: 1, onnotice: () => {}})
+    await sql.unsafe(`CREATE DATABASE restored LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0`)
+    await sql.end()
+    const admin = new URL(url)
+    admin.pathname = '/restored'
+    const restoredDir = join(work, 'restored')
+    const restore = Bun.spawnSync([BIN, 'restore', file, '--database', admin.href, '--data-dir', restoredDir, '--key-file', keyFile, '--json'], {stdout: 'pipe', stderr: 'pipe'})
+    expect(restore.stderr.toString()).toBe('')
+    expect(restore.exitCode).toBe(0)
+    // Restoring again over the now non-empty database is refused, and changes nothing.
+    const again = Bun.spawnSync([BIN, 'restore', file, '--database', admin.href, '--data-dir', join(work, 'restored-2'), '--key-file', keyFile], {stdout: 'pipe', stderr: 'pipe'})
+    expect(again.exitCode).toBe(2)
+
+    const node = await startServe(['--database', admin.href, '--workers', '1'], restoredDir)
+    try {
+      const res = await fetch(`${node.url.replace(/\/$/, '')}/operator/v1/deployments?appId=${APP}`, {headers: {authorization: `Bearer ${token}`}, tls: {ca: readFileSync(join(restoredDir, 'tls/ca.pem'), 'utf8')}})
+      const restored = ((await res.json()) as {deployments: {status: {state: string} | null}[]}).deployments
+      expect(restored.length).toBe(DEVICES)
+      expect(restored.every(d => d.status?.state === 'installed')).toBe(true)
+    } finally {
+      await node.stop()
+    }
+  }, 60_000)
 })
