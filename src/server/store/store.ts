@@ -1,6 +1,7 @@
 import {Database} from 'bun:sqlite'
 import {chmodSync, closeSync, mkdirSync, openSync} from 'node:fs'
 import {dirname} from 'node:path'
+import {OperationError} from '../../util/errors.ts'
 import {isPostgresUrl, type SqlDatabase} from './engine.ts'
 import {PostgresDatabase} from './postgres/database.ts'
 import {CacheCoherence, SETTLE_MS} from './postgres/coherence.ts'
@@ -130,6 +131,16 @@ function readLabels(text: string): Record<string, string> | null {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return null
   return Object.values(value).every(v => typeof v === 'string') ? value as Record<string, string> : null
 }
+/**
+ * A database a newer margo migrated is not opened by an older one: it could not know what the
+ * new columns and tables mean, and its writes could break the newer nodes' invariants.
+ */
+function refuseNewerSchema(found: number, known: number) {
+  if (found > known) {
+    throw new OperationError(`the database is at schema version ${found}, newer than this margo knows (${known}): a newer margo has upgraded it — run that version (or later), or restore a backup taken before the upgrade`, {code: 'newer_schema'})
+  }
+}
+
 const asBytes = (v: unknown) => (v instanceof Uint8Array ? v : new Uint8Array(v as ArrayBuffer))
 
 /**
@@ -199,7 +210,12 @@ export class Store {
     this.db.exec('PRAGMA synchronous = FULL')
     this.db.exec('PRAGMA busy_timeout = 5000')
     this.db.exec('PRAGMA foreign_keys = ON')
-    this.migrate()
+    try {
+      this.migrate()
+    } catch (err) {
+      this.db.close()
+      throw err
+    }
     if (this.shared) this.lastInvalidation = (this.db.query('SELECT coalesce(max(id), 0) AS id FROM cache_invalidations').get() as {id: number}).id
   }
 
@@ -282,6 +298,7 @@ export class Store {
 
   private migrate() {
     const row = this.db.query('PRAGMA user_version').get() as {user_version: number}
+    refuseNewerSchema(row.user_version, MIGRATIONS.length)
     for (let v = row.user_version; v < MIGRATIONS.length; v++) {
       const step = MIGRATIONS[v]!
       this.db.transaction(() => {
@@ -302,6 +319,7 @@ export class Store {
         this.db.exec('CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)')
         const row = this.db.query('SELECT max(version) AS v FROM schema_version').get() as {v: number | null}
         const v = row.v ?? 0
+        refuseNewerSchema(v, POSTGRES_MIGRATIONS.length)
         if (v >= POSTGRES_MIGRATIONS.length) return true
         this.db.exec(POSTGRES_MIGRATIONS[v]!)
         this.db.query('INSERT INTO schema_version (version) VALUES (?)').run(v + 1)

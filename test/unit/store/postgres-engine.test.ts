@@ -52,3 +52,14 @@ onPostgres('a failed transaction leaves nothing behind, a nested one rolls back 
   expect(s.db.inTransaction).toBe(false)
   s.close()
 })
+
+onPostgres('a database a newer margo migrated is refused with what to do, and left as it is', () => {
+  const schema = `engine_${crypto.randomUUID().slice(0, 8)}`
+  const s = open(schema)
+  s.db.query('INSERT INTO schema_version (version) VALUES (?)').run(POSTGRES_MIGRATIONS.length + 1)
+  s.close()
+  expect(() => open(schema)).toThrow(`the database is at schema version ${POSTGRES_MIGRATIONS.length + 1}, newer than this margo knows (${POSTGRES_MIGRATIONS.length})`)
+  const admin = new Store(TEST_DATABASE_URL!, {schema: `engine_${crypto.randomUUID().slice(0, 8)}`})
+  expect(admin.db.query(`SELECT max(version) AS v FROM ${schema}.schema_version`).get()).toEqual({v: POSTGRES_MIGRATIONS.length + 1})
+  admin.close()
+})

@@ -5,6 +5,11 @@
  *
  * Differences that are the dialect's, not the model's: BLOB → BYTEA, AUTOINCREMENT → identity,
  * 64-bit integers where SQLite's INTEGER held milliseconds, versions or sequence numbers.
+ *
+ * Nodes of the previous release keep serving while a rolling upgrade migrates the schema under
+ * them (docs/operations.md, "Upgrades"): a new entry only adds tables, columns with a default and
+ * indexes. One that must drop, rename or retype something is a release without rolling upgrade,
+ * and its notes must say so.
  */
 export const POSTGRES_MIGRATIONS: string[] = [
   `
