@@ -14,6 +14,8 @@ export const NOTIFIED_JOURNAL_POLL_MS = 1_000
 export const NOTIFIED_FLUSH_MS = 20
 /** Journal rows kept; the replay buffer of each process is smaller. */
 export const JOURNAL_RETENTION = 10_000
+/** Events per INSERT statement. */
+const INSERT_CHUNK = 200
 
 export interface EventJournal {
   /** Writes what is queued and reads what others wrote; the timer does it too. */
@@ -34,7 +36,20 @@ export function startEventJournal(db: Database, bus: EventBus, origin: string, l
   const signals = db.signals
   const eventLog = new EventLog(undefined, REPLAY_BUFFER_SIZE)
   attachEventLog(bus, eventLog)
-  const insert = db.query('INSERT INTO events (origin, json) VALUES (?, ?)')
+  // One statement per batch (a round trip each on PostgreSQL), in chunks far below any
+  // engine's limit on parameters.
+  const inserts = new Map<number, ReturnType<typeof db.query>>()
+  const insertBatch = (events: ServerEvent[]) => {
+    for (let i = 0; i < events.length; i += INSERT_CHUNK) {
+      const chunk = events.slice(i, i + INSERT_CHUNK)
+      let q = inserts.get(chunk.length)
+      if (!q) {
+        q = db.query(`INSERT INTO events (origin, json) VALUES ${Array.from({length: chunk.length}, () => '(?, ?)').join(', ')}`)
+        if (chunk.length <= 16 || chunk.length === INSERT_CHUNK) inserts.set(chunk.length, q)
+      }
+      q.run(...chunk.flatMap(e => [origin, JSON.stringify(e)]))
+    }
+  }
   const read = db.query('SELECT id, origin, json FROM events WHERE id > ? ORDER BY id LIMIT 1000')
   let queue: ServerEvent[] = []
   let scheduled = false
@@ -54,7 +69,7 @@ export function startEventJournal(db: Database, bus: EventBus, origin: string, l
     queue = []
     try {
       db.transaction(() => {
-        for (const e of batch) insert.run(origin, JSON.stringify(e))
+        insertBatch(batch)
         signals?.notifyOnCommit('events')
       }).immediate()
       lastFlush = performance.now()

@@ -20,12 +20,13 @@ export type NewStatusReport = Omit<StatusReportRecord, 'id' | 'repeatCount' | 'l
  */
 export function recordStatusReport(store: Store, r: NewStatusReport, retention: number): {id: number, repeated: boolean} {
   return store.transaction(() => {
-    const latest = store.db.query('SELECT id, state, error_json, components_json FROM status_reports WHERE deployment_id = ? ORDER BY id DESC LIMIT 1')
-      .get(r.deploymentId) as {id: number, state: string, error_json: string | null, components_json: string} | null
-    if (latest && latest.state === r.state && latest.error_json === r.errorJson && latest.components_json === r.componentsJson) {
-      store.db.query('UPDATE status_reports SET repeat_count = repeat_count + 1, last_received_at = ? WHERE id = ?').run(r.receivedAt, latest.id)
-      return {id: latest.id, repeated: true}
-    }
+    // The repeat is tried first, as one statement: a device that reports the same thing again
+    // (the common case) costs one statement, a change three.
+    const repeated = store.db.query(`UPDATE status_reports SET repeat_count = repeat_count + 1, last_received_at = ?1
+      WHERE id = (SELECT max(id) FROM status_reports WHERE deployment_id = ?2)
+        AND state = ?3 AND coalesce(error_json, '') = coalesce(?4, '') AND components_json = ?5
+      RETURNING id`).get(r.receivedAt, r.deploymentId, r.state, r.errorJson, r.componentsJson) as {id: number} | null
+    if (repeated) return {id: Number(repeated.id), repeated: true}
     const res = store.db.query(`INSERT INTO status_reports (deployment_id, client_id, state, error_json, components_json, received_at)
       VALUES (?, ?, ?, ?, ?, ?) RETURNING id`).get(r.deploymentId, r.clientId, r.state, r.errorJson, r.componentsJson, r.receivedAt) as {id: number}
     store.db.query(`DELETE FROM status_reports WHERE deployment_id = ? AND id <= (

@@ -9,8 +9,9 @@ import {startLeadership} from './leadership.ts'
 import {startNotices} from './notices.ts'
 
 export type Call =
-  | {op: 'query', sql: string, params: unknown[]}
-  | {op: 'exec', sql: string}
+  /** `begin`: the transaction's BEGIN, sent just before the statement without waiting for it. */
+  | {op: 'query', sql: string, params: unknown[], begin?: string}
+  | {op: 'exec', sql: string, begin?: string}
   | {op: 'listen', fromInvalidation: number}
   | {op: 'lead', name: string}
   | {op: 'unlead', name: string}
@@ -83,7 +84,13 @@ async function handle(req: Request): Promise<Answer> {
         await leadership.release(req.name)
         return {id: req.id, rows: [], count: 0}
       default: {
-        const result = req.op === 'exec' ? await sql.unsafe(req.sql) : await sql.unsafe(req.sql, req.params as never[], {prepare: true})
+        // Pipelined on the one connection: if BEGIN or the lock fails, the statement fails with it
+        // (an aborted transaction refuses it), so it never runs outside the transaction.
+        // postgres.js sends a query when it is first awaited: execute() fixes the order.
+        const begun = req.begin === undefined ? undefined : sql.unsafe(req.begin).execute()
+        const pending = (req.op === 'exec' ? sql.unsafe(req.sql) : sql.unsafe(req.sql, req.params as never[], {prepare: true})).execute()
+        if (begun) await Promise.all([begun, pending.catch(() => {})])
+        const result = await pending
         // A multi-statement exec answers with one result per statement: only the count matters.
         const rows = Array.isArray(result[0]) ? [] : [...result].map(r => plain(r as Record<string, unknown>))
         return {id: req.id, rows, count: result.count ?? 0}
