@@ -140,3 +140,12 @@ sqliteOnly('a backup taken with the clock ahead is refused by a machine whose cl
   createBackup({dataDir: h.dir, file, key: KEY, margoVersion: 'test', scrypt: FAST, now: () => new Date(Date.now() + 3_600_000)})
   expect(() => restoreBackup({file, dataDir: join(work, 'future'), key: KEY})).toThrow('clock')
 })
+
+test('a backup file that cannot be read is named with the reason, before anything is written', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'margo-restore-missing-'))
+  const target = join(dir, 'restored')
+  const key = {kind: 'key-file' as const, key: new Uint8Array(32)}
+  expect(() => restoreBackup({file: join(dir, 'nope.mbk'), dataDir: target, key})).toThrow(`cannot read the backup file ${join(dir, 'nope.mbk')}: it does not exist`)
+  expect(() => restoreBackup({file: dir, dataDir: target, key})).toThrow(`cannot read the backup file ${dir}: it is a directory`)
+  expect(existsSync(target)).toBe(false)
+})

@@ -44,6 +44,16 @@ export interface RestoreSummary {
   seconds: number
 }
 
+function readBackupFile(file: string): Uint8Array {
+  try {
+    return new Uint8Array(readFileSync(file))
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code
+    const why = code === 'ENOENT' ? 'it does not exist' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'it is a directory' : (err as Error).message
+    throw new UsageError(`cannot read the backup file ${file}: ${why}`)
+  }
+}
+
 /** A restore goes into a directory that does not exist or is empty, never over a fleet. */
 function refuseNonEmpty(dataDir: string) {
   if (!existsSync(dataDir)) return
@@ -87,7 +97,7 @@ export function restoreBackup(opts: RestoreOptions): RestoreSummary {
   const dataDir = resolve(opts.dataDir)
   if (opts.database !== undefined && !isPostgresUrl(opts.database)) throw new UsageError(`--database must be a postgres:// or postgresql:// URL, not ${redactUrl(opts.database)}`)
   refuseNonEmpty(dataDir)
-  const contents = unpackContents(openBackup(new Uint8Array(readFileSync(opts.file)), opts.key))
+  const contents = unpackContents(openBackup(readBackupFile(opts.file), opts.key))
   const now = opts.now?.() ?? new Date()
   if (Date.parse(contents.index.createdAt) > now.getTime()) {
     throw new OperationError(`this machine's clock (${now.toISOString()}) is behind the backup's creation time (${contents.index.createdAt}): set the clock right (NTP) before restoring — manifest versions after a restore are based on it`, {code: 'clock_behind'})
