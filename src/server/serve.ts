@@ -305,7 +305,8 @@ async function startLocked(opts: ServeOptions, log: Logger, hostname: string, po
   /**
    * Live selectors follow devices as they onboard and change; registries refill the catalog.
    * With several processes exactly one runs them, the holder of the `controllers` lease (which
-   * also trims the shared tables); if it dies, another takes over within LEASE_TTL_MS.
+   * also trims the shared tables; on PostgreSQL an advisory lock, store/postgres/leadership.ts);
+   * if it dies, another takes over (cluster/lease.ts).
    */
   function startControllers(): {stop(): void} {
     const start = () => {
