@@ -29,63 +29,27 @@ export interface Singleton {
 
 /**
  * Runs `start` in exactly one of the processes sharing `db`: the one holding lease `name` (a row
- * of the `leases` table on SQLite; on PostgreSQL an advisory lock, see runAsLeader).
- * Every process tries each `renewMs`; the holder renews. A holder that cannot renew before its
- * lease runs out stops the job first, so two never overlap while clocks agree.
+ * of the `leases` table on SQLite; on PostgreSQL an advisory lock, see advisoryLock).
+ * Every process tries each `renewMs`; the holder renews.
  */
 export function runAsSingleton(opts: {db: Database, name: string, holder: string, log: Logger, start: () => () => void, now?: () => number, ttlMs?: number, renewMs?: number}): Singleton {
-  if (opts.db.signals) return runAsLeader({...opts, signals: opts.db.signals})
-  const now = opts.now ?? Date.now
-  const ttlMs = opts.ttlMs ?? LEASE_TTL_MS
-  let stopJob: (() => void) | undefined
-  let heldUntil = 0
-  const tick = () => {
-    const t = now()
-    let won = false
-    try {
-      won = tryLease(opts.db, opts.name, opts.holder, t, ttlMs)
-    } catch (err) {
-      opts.log.warn('lease.renew_failed', {lease: opts.name, error: err instanceof Error ? err.message : String(err)})
-    }
-    if (won) {
-      heldUntil = t + ttlMs
-      if (!stopJob) {
-        opts.log.info('lease.acquired', {lease: opts.name, holder: opts.holder})
-        stopJob = opts.start()
-      }
-    } else if (stopJob && (t >= heldUntil - (opts.renewMs ?? LEASE_RENEW_MS) || !leaseIsOurs(opts.db, opts.name, opts.holder))) {
-      opts.log.warn('lease.lost', {lease: opts.name, holder: opts.holder})
-      stopJob()
-      stopJob = undefined
-    }
-  }
-  tick()
-  const timer = setInterval(tick, opts.renewMs ?? LEASE_RENEW_MS)
-  return {
-    get running() { return stopJob !== undefined },
-    stop() {
-      clearInterval(timer)
-      if (stopJob) {
-        stopJob()
-        stopJob = undefined
-        try { releaseLease(opts.db, opts.name, opts.holder) } catch { /* it expires by itself */ }
-      }
-    },
-  }
+  const election = opts.db.signals ? advisoryLock(opts.db.signals, opts.name) : leaseRow(opts)
+  return runElected(opts, election)
 }
 
-/**
- * On PostgreSQL the job runs where the transaction holding its advisory lock is
- * (store/postgres/leadership.ts): PostgreSQL frees the lock when that process's session ends, and
- * a contender asking every `renewMs` takes over. A holder whose session was lost stops the job
- * at its next check.
- */
-function runAsLeader(opts: {signals: ClusterSignals, name: string, holder: string, log: Logger, start: () => () => void, renewMs?: number}): Singleton {
+interface Election {
+  /** Claims or keeps the job: true while this process holds it. */
+  hold(): boolean
+  /** Lets go at a clean stop, so another process takes over at once. */
+  release(): void
+}
+
+function runElected(opts: {name: string, holder: string, log: Logger, start: () => () => void, renewMs?: number}, election: Election): Singleton {
   let stopJob: (() => void) | undefined
   const tick = () => {
     let held = false
     try {
-      held = opts.signals.lead(opts.name)
+      held = election.hold()
     } catch (err) {
       opts.log.warn('lease.renew_failed', {lease: opts.name, error: err instanceof Error ? err.message : String(err)})
     }
@@ -108,8 +72,49 @@ function runAsLeader(opts: {signals: ClusterSignals, name: string, holder: strin
         stopJob()
         stopJob = undefined
       }
-      try { opts.signals.unlead(opts.name) } catch { /* ending the process ends the session, and the lock with it */ }
+      try { election.release() } catch { /* a lease expires, a session ends with its process */ }
     },
+  }
+}
+
+/**
+ * SQLite: the lease row, valid `ttlMs` and renewed by its holder. A holder that cannot renew
+ * (the database busy) keeps the job while its lease is still valid and still its own, and stops
+ * it a renewal period before the lease runs out, so two never overlap while clocks agree.
+ */
+function leaseRow(opts: {db: Database, name: string, holder: string, log: Logger, now?: () => number, ttlMs?: number, renewMs?: number}): Election {
+  const now = opts.now ?? Date.now
+  const ttlMs = opts.ttlMs ?? LEASE_TTL_MS
+  let heldUntil = 0
+  return {
+    hold() {
+      const t = now()
+      try {
+        if (tryLease(opts.db, opts.name, opts.holder, t, ttlMs)) {
+          heldUntil = t + ttlMs
+          return true
+        }
+      } catch (err) {
+        opts.log.warn('lease.renew_failed', {lease: opts.name, error: err instanceof Error ? err.message : String(err)})
+      }
+      return t < heldUntil - (opts.renewMs ?? LEASE_RENEW_MS) && leaseIsOurs(opts.db, opts.name, opts.holder)
+    },
+    release() {
+      if (heldUntil > 0) releaseLease(opts.db, opts.name, opts.holder)
+    },
+  }
+}
+
+/**
+ * PostgreSQL: the job runs where the transaction holding its advisory lock is
+ * (store/postgres/leadership.ts). PostgreSQL frees the lock when that process's session ends,
+ * and a contender asking every renewal period takes over; a holder whose session was lost stops
+ * the job at its next check.
+ */
+function advisoryLock(signals: ClusterSignals, name: string): Election {
+  return {
+    hold: () => signals.lead(name),
+    release: () => signals.unlead(name),
   }
 }
 
