@@ -6,8 +6,9 @@ export const userAgent = () => `${pjson.oclif.bin}/${pjson.version} ${process.pl
 
 /**
  * oclif's configuration for the margo command tree rooted at `root`. The compiled binary has no
- * package.json on disk, so the manifest is the one embedded at build time; there the commands
- * module is a sibling of the entrypoint.
+ * package.json on disk, so oclif gets the one embedded at build time, and with it the command
+ * manifest built then (commands/_manifest.ts): oclif imports only the command that runs, where
+ * from source it imports every command class to describe the tree.
  */
 export async function loadOclifConfig(root: string, compiled: boolean): Promise<Config> {
   const {Config} = await import('@oclif/core')
@@ -20,5 +21,7 @@ export async function loadOclifConfig(root: string, compiled: boolean): Promise<
     await load.call(this)
     this.userAgent = userAgent()
   }
-  return await Config.load({root, pjson: manifest as never})
+  if (!compiled) return await Config.load({root, pjson: manifest as never})
+  const {prebuiltPlugin} = await import('./_manifest.ts')
+  return await Config.load({root, pjson: manifest as never, plugins: new Map([[manifest.name, prebuiltPlugin(root, manifest as never)]])})
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bun
 const argv = process.argv.slice(2)
-// In the compiled binary every entrypoint sits flat under /$bunfs/root, so the commands
-// module is a sibling of this file; from source it lives in ../commands.
+// The compiled binary carries its command manifest, built with it (commands/_manifest.ts); from
+// source oclif builds it from the command classes.
 const compiled = import.meta.dirname.includes('$bunfs')
 
 // `margo agent` sleeps between polls for months and does little JavaScript when awake, so it runs
