@@ -23,7 +23,14 @@ const handled = argv[0] === 'agent' && await (await import('../commands/_agent-f
 const rootHelp = compiled && argv[0] === '--help' ? await import('../commands/_root-help.ts') : undefined
 if (rootHelp?.servesRootHelp(argv, process.env, process.stdout.isTTY === true)) process.stdout.write(rootHelp.rootHelpText())
 else if (!handled) {
+  // On import oclif loads semver to check that node satisfies its engines (about 1.5 ms of a
+  // command's start); the Node version bun reports always does. The switch is gone again once
+  // oclif is loaded, so nothing this process starts inherits it.
+  const engineWarning = process.env.OCLIF_DISABLE_ENGINE_WARNING
+  process.env.OCLIF_DISABLE_ENGINE_WARNING = '1'
   const {flush, handle, run} = await import('@oclif/core')
+  if (engineWarning === undefined) delete process.env.OCLIF_DISABLE_ENGINE_WARNING
+  else process.env.OCLIF_DISABLE_ENGINE_WARNING = engineWarning
   const {loadOclifConfig} = await import('../commands/_oclif-config.ts')
   const config = await loadOclifConfig(import.meta.dirname, compiled)
   await run(argv, config).then(() => flush()).catch(handle)
