@@ -1,4 +1,6 @@
-import {describe, expect, test} from 'bun:test'
+import {afterAll, describe, expect, test} from 'bun:test'
+import {copyFileSync, linkSync, mkdtempSync, rmSync} from 'node:fs'
+import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import COMMANDS from '../../commands/index.ts'
 import pjson from '../../package.json' with {type: 'json'}
@@ -24,9 +26,25 @@ async function run(argv: string[]): Promise<Run> {
   return {code, stdout, stderr}
 }
 
+/**
+ * The binary, linked into a directory of its own: some defaults depend on what lies beside the
+ * executable (serve's --release-dir is `release/` next to it, present once `bun run release` ran),
+ * and from source the executable is bun.
+ */
+const isolated: string[] = []
+afterAll(() => { for (const dir of isolated) rmSync(dir, {recursive: true, force: true}) })
+
+function isolatedBinary(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'margo-cli-start-'))
+  isolated.push(dir)
+  const bin = join(dir, 'margo')
+  try { linkSync(ensureBinary(), bin) } catch { copyFileSync(ensureBinary(), bin) }
+  return bin
+}
+
 /** `args` run by the compiled binary and from source, a few at a time. */
 async function both(cases: string[][]): Promise<{args: string[], binary: Run, source: Run}[]> {
-  const bin = ensureBinary()
+  const bin = isolatedBinary()
   const results: {args: string[], binary: Run, source: Run}[] = []
   for (let i = 0; i < cases.length; i += 4) {
     results.push(...await Promise.all(cases.slice(i, i + 4).map(async args => ({args, binary: await run([bin, ...args]), source: await run([process.execPath, MAIN, ...args])}))))
