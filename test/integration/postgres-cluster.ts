@@ -27,6 +27,8 @@ export async function freePort(): Promise<number> {
 export interface PostgresCluster {
   url: string
   port: number
+  /** Stops it the hard way (as a crash does: no shutdown checkpoint, sessions cut) and starts it again. */
+  restart(): void
   stop(): void
 }
 
@@ -56,7 +58,8 @@ export async function startPostgresCluster(): Promise<PostgresCluster> {
     Bun.spawnSync(asOwner([join(bin, 'pg_ctl'), '-D', data, '-m', 'immediate', 'stop'], user), {stdout: 'ignore', stderr: 'ignore'})
     rmSync(dir, {recursive: true, force: true})
   }
-  return {url: `postgres://margo@127.0.0.1:${port}/postgres`, port, stop}
+  const restart = () => run([join(bin, 'pg_ctl'), '-D', data, '-l', join(dir, 'log'), '-m', 'immediate', '-w', 'restart'])
+  return {url: `postgres://margo@127.0.0.1:${port}/postgres`, port, restart, stop}
 }
 
 if (import.meta.main) {
