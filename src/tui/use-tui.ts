@@ -9,6 +9,7 @@ import type {RolloutRequest} from '../operator-contract/requests.ts'
 import type {RolloutProgress} from '../operator-contract/strategy.ts'
 import type {FleetEventSource} from './event-source.ts'
 import {type Action, type Effect, eventNeedsRefresh, initialState, reduce, type TuiState, type View} from './model/state.ts'
+import {refreshDelay} from './model/refresh.ts'
 
 /** The part of the operator client the TUI uses (OperatorClient satisfies it). */
 export interface FleetApi {
@@ -82,6 +83,7 @@ export function useTui(options: TuiOptions): [TuiState, (action: Action) => void
   optionsRef.current = options
   const done = useRef(0)
   const refreshing = useRef<{again: boolean} | undefined>(undefined)
+  const lastRefreshMs = useRef(0)
   const mounted = useRef(true)
 
   const safeDispatch = (action: Action) => { if (mounted.current) dispatch(action) }
@@ -93,6 +95,7 @@ export function useTui(options: TuiOptions): [TuiState, (action: Action) => void
       return
     }
     refreshing.current = {again: false}
+    const started = performance.now()
     try {
       do {
         refreshing.current.again = false
@@ -106,6 +109,7 @@ export function useTui(options: TuiOptions): [TuiState, (action: Action) => void
       } while (refreshing.current.again && mounted.current)
     } finally {
       refreshing.current = undefined
+      lastRefreshMs.current = performance.now() - started
     }
   }
 
@@ -191,7 +195,7 @@ export function useTui(options: TuiOptions): [TuiState, (action: Action) => void
     const unsubscribe = options.events.subscribe(
       event => {
         if (timer || !eventNeedsRefresh(stateRef.current, event)) return
-        timer = setTimeout(() => { timer = undefined; refreshAll() }, options.debounceMs ?? 200)
+        timer = setTimeout(() => { timer = undefined; refreshAll() }, refreshDelay(options.debounceMs ?? 200, lastRefreshMs.current))
       },
       status => {
         safeDispatch({type: 'stream', status})
