@@ -14,6 +14,8 @@ export const LEADER_SESSION_TIMEOUT_MS = 5_000
 const KEEPALIVE_MS = 1_000
 /** A check the database does not answer within this is taken as lost leadership. */
 const CHECK_TIMEOUT_MS = 2_000
+/** The longest the process's thread waits for an answer about leadership; then the last known stands. */
+const ANSWER_WITHIN_MS = 250
 /** 'marg': the first key of margo's leadership locks; the second is the schema and the job's name. */
 const LOCK_CLASS = 0x6d61_7267
 // Every statement on the holding connection goes as a simple query: a prepared statement's portal
@@ -58,38 +60,63 @@ export function startLeadership(url: string, options: Record<string, unknown> & 
     }
   }
 
-  return {
-    /** Claims or keeps leadership of `name`: true while this process holds it. */
-    async hold(name: string): Promise<boolean> {
-      let slot = slots.get(name)
-      if (slot?.pid) {
-        if (await alive(slot)) return true
-        reset(name, slot)
-        return false
-      }
-      if (!slot) {
-        slot = {sql: open(name), pid: 0}
-        slots.set(name, slot)
-      }
-      const s = slot
-      try {
-        await withTimeout(s.sql.unsafe('BEGIN'), CHECK_TIMEOUT_MS)
-        const [r] = await withTimeout(s.sql.unsafe<{won: boolean, pid: number}[]>(`SELECT pg_try_advisory_xact_lock(${LOCK_CLASS}, hashtext(current_schema() || '/' || '${name.replaceAll("'", "''")}')) AS won, pg_backend_pid() AS pid`), CHECK_TIMEOUT_MS)
-        if (r?.won) {
-          s.pid = r.pid
-          s.keepalive = setInterval(() => {
-            void alive(s).then(ok => { if (!ok && slots.get(name) === s) reset(name, s) })
-          }, KEEPALIVE_MS)
-          return true
-        }
-        await withTimeout(s.sql.unsafe('ROLLBACK'), CHECK_TIMEOUT_MS)
-      } catch {
-        reset(name, s)
-      }
+  const inFlight = new Map<string, Promise<boolean>>()
+  const known = new Map<string, boolean>()
+
+  /** One check or claim: keeps the lock if the session that holds it is alive, else tries for it. */
+  async function claim(name: string): Promise<boolean> {
+    let slot = slots.get(name)
+    if (slot?.pid) {
+      if (await alive(slot)) return true
+      reset(name, slot)
       return false
+    }
+    if (!slot) {
+      slot = {sql: open(name), pid: 0}
+      slots.set(name, slot)
+    }
+    const s = slot
+    try {
+      await withTimeout(s.sql.unsafe('BEGIN'), CHECK_TIMEOUT_MS)
+      const [r] = await withTimeout(s.sql.unsafe<{won: boolean, pid: number}[]>(`SELECT pg_try_advisory_xact_lock(${LOCK_CLASS}, hashtext(current_schema() || '/' || '${name.replaceAll("'", "''")}')) AS won, pg_backend_pid() AS pid`), CHECK_TIMEOUT_MS)
+      if (r?.won) {
+        s.pid = r.pid
+        s.keepalive = setInterval(() => {
+          void alive(s).then(ok => { if (!ok && slots.get(name) === s) reset(name, s) })
+        }, KEEPALIVE_MS)
+        return true
+      }
+      await withTimeout(s.sql.unsafe('ROLLBACK'), CHECK_TIMEOUT_MS)
+    } catch {
+      reset(name, s)
+    }
+    return false
+  }
+
+  return {
+    /**
+     * Claims or keeps leadership of `name`: true while this process holds it. The process's
+     * thread waits for this (it is a synchronous call there), so an answer the database is slow
+     * to give is not waited for beyond ANSWER_WITHIN_MS: the last one known stands meanwhile.
+     */
+    async hold(name: string): Promise<boolean> {
+      let attempt = inFlight.get(name)
+      if (!attempt) {
+        attempt = claim(name).catch(() => false).then(held => {
+          known.set(name, held)
+          inFlight.delete(name)
+          return held
+        })
+        inFlight.set(name, attempt)
+      }
+      let timer: ReturnType<typeof setTimeout> | undefined
+      const meanwhile = new Promise<boolean>(resolve => { timer = setTimeout(() => resolve(known.get(name) ?? false), ANSWER_WITHIN_MS) })
+      return await Promise.race([attempt, meanwhile]).finally(() => clearTimeout(timer))
     },
     /** Ends the transaction, so another process takes over at once rather than after a timeout. */
     async release(name: string) {
+      await inFlight.get(name)
+      known.delete(name)
       const slot = slots.get(name)
       if (!slot) return
       if (slot.pid) await withTimeout(slot.sql.unsafe('ROLLBACK'), CHECK_TIMEOUT_MS).catch(() => {})

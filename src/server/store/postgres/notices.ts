@@ -74,8 +74,11 @@ export function startNotices(url: string, options: Record<string, unknown> & {co
     },
     // The connection went away and its LISTENs with it: listen again, then read what was missed.
     onclose: () => {
+      // A listening connection that dropped is made again at once; a connect that failed (the
+      // database is down) is tried again each second.
+      const dropped = listening
       listening = false
-      if (!stopped) setTimeout(() => enqueue(listen), 100)
+      relisten(dropped ? 100 : 1_000)
     },
   } as never)
 
@@ -91,8 +94,21 @@ export function startNotices(url: string, options: Record<string, unknown> & {co
     lastId = last
   }
 
+  // One attempt pending at a time: a failed connect both closes the connection and fails the
+  // LISTEN, and must not become two attempts (and four, and eight) while the database is down.
+  let retry: ReturnType<typeof setTimeout> | undefined
+  let attempts = 0
+  function relisten(delayMs: number) {
+    if (stopped || retry) return
+    retry = setTimeout(() => {
+      retry = undefined
+      enqueue(listen)
+    }, delayMs)
+  }
+
   async function listen() {
     if (stopped || listening) return
+    attempts++
     try {
       if (!known) {
         const [c] = await side.unsafe(CHANNELS_QUERY)
@@ -106,7 +122,7 @@ export function startNotices(url: string, options: Record<string, unknown> & {co
       // Events written while nobody listened: the process reads the journal once more.
       opts.eventPort.postMessage('events')
     } catch {
-      if (!stopped) setTimeout(() => enqueue(listen), 1_000)
+      relisten(1_000)
     }
   }
 
@@ -120,9 +136,12 @@ export function startNotices(url: string, options: Record<string, unknown> & {co
 
   return {
     channels,
+    /** How often it tried to (re)connect and listen: once at the start, then once per loss. */
+    get attempts() { return attempts },
     async stop() {
       stopped = true
       clearInterval(beat)
+      clearTimeout(retry)
       await side.end({timeout: 1})
     },
   }
