@@ -69,8 +69,9 @@ export function startNotices(url: string, options: Record<string, unknown> & {co
     onnotify: (channel: string, payload: string) => {
       if (!known) return
       if (channel === known.events) opts.eventPort.postMessage('events')
-      else if (channel === known.cache) enqueue(catchUp)
-      else if (channel === beatChannel) enqueue(() => opts.cachePort.postMessage({kind: 'heard', sentAt: Number(payload)} satisfies CacheNotice))
+      else if (channel === known.cache) enqueue(caughtUpOrRelisten)
+      // Only while caught up: a beat heard after a failed catch-up proves nothing.
+      else if (channel === beatChannel) enqueue(() => { if (listening) opts.cachePort.postMessage({kind: 'heard', sentAt: Number(payload)} satisfies CacheNotice) })
     },
     // The connection went away and its LISTENs with it: listen again, then read what was missed.
     onclose: () => {
@@ -92,6 +93,19 @@ export function startNotices(url: string, options: Record<string, unknown> & {co
       ? {kind: 'forget-all', lastId: last} satisfies CacheNotice
       : {kind: 'invalidated', lastId: last, clientIds: rows.map(r => r.client_id)} satisfies CacheNotice)
     lastId = last
+  }
+
+  /**
+   * A catch-up that fails leaves invalidations unread: the process must stop trusting its caches
+   * (no more beats pass) until listening again has read them.
+   */
+  async function caughtUpOrRelisten() {
+    try {
+      await catchUp()
+    } catch {
+      listening = false
+      relisten(100)
+    }
   }
 
   // One attempt pending at a time: a failed connect both closes the connection and fails the
@@ -122,6 +136,7 @@ export function startNotices(url: string, options: Record<string, unknown> & {co
       // Events written while nobody listened: the process reads the journal once more.
       opts.eventPort.postMessage('events')
     } catch {
+      listening = false
       relisten(1_000)
     }
   }
