@@ -316,11 +316,22 @@ export class DeviceClient {
     if (body) headers['content-type'] = 'application/json'
     if (this.userAgent) headers['user-agent'] = this.userAgent
     const url = new URL(req.url).href
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.sendOnce(req, url, headers, body)
+      } catch (err) {
+        if (!retriesAtOnce(req.method, err, attempt)) throw err
+      }
+    }
+  }
+
+  private async sendOnce(req: SendOptions, url: string, unsigned: Record<string, string>, body: Uint8Array | undefined): Promise<HttpResult> {
+    // Signed per attempt: a repeated request carries its own creation time.
     const signature = await signRequest(
-      {method: req.method, url, headers, ...(body ? {body} : {})},
+      {method: req.method, url, headers: unsigned, ...(body ? {body} : {})},
       {privateKey: this.privateKey, keyId: req.keyId, alg: this.alg},
     )
-    Object.assign(headers, signature)
+    const headers = {...unsigned, ...signature}
 
     const timeout = AbortSignal.timeout(req.timeoutMs)
     const signal = this.signal ? AbortSignal.any([timeout, this.signal]) : timeout
@@ -342,4 +353,19 @@ export class DeviceClient {
     const bytes = await readBodyCapped(response, req.cap, url, req.timeoutMs)
     return {status: response.status, headers: response.headers, body: bytes, retryAfter: response.headers.get('retry-after')}
   }
+}
+
+/**
+ * Whether a request that failed is sent again at once, before the caller's back-off: once, and
+ * only when the connection was closed before any answer and the method is idempotent (RFC 9110
+ * §9.2.2). A server closes keep-alive connections when it likes (idle timeout, a deadline for a
+ * slow first request), and one it closes just as the request leaves is indistinguishable from
+ * a reset by the network; the request may or may not have been processed. Sending a GET or PUT
+ * twice leaves the server as sending it once did, so the device need not wait out its back-off
+ * for what is almost always a fresh connection away. A POST (onboarding, status, the first
+ * capabilities report) is never repeated here: the agent's back-off and outbox retry it later,
+ * as it would after any other failure.
+ */
+export function retriesAtOnce(method: string, err: unknown, attempt: number): boolean {
+  return attempt === 1 && (method === 'GET' || method === 'PUT') && err instanceof TransportError && err.kind === 'reset'
 }

@@ -1,7 +1,7 @@
 import {afterAll, beforeAll, beforeEach, describe, expect, test} from 'bun:test'
 import {createHash} from 'node:crypto'
 import {
-  DeviceClient, RefusedUrlError, TransportError, parseOnboardingResponse, resolveManifestUrl, type TransportErrorKind,
+  DeviceClient, RefusedUrlError, TransportError, parseOnboardingResponse, resolveManifestUrl, retriesAtOnce, type TransportErrorKind,
 } from '../../../src/agent/device-client.ts'
 import {ensureIdentity, type Identity} from '../../../src/agent/identity.ts'
 import {createCertificateAuthority, parseCertificate} from '../../../src/pki/index.ts'
@@ -296,5 +296,61 @@ describe('transport failures are typed and readable', () => {
   test('the constructor refuses plain HTTP and an empty trust store', () => {
     expect(() => new DeviceClient({server: 'http://127.0.0.1', caPem: wfm.caPem, privateKey: identity.privateKey})).toThrow(/https/)
     expect(() => new DeviceClient({server: wfm.base, caPem: '', privateKey: identity.privateKey})).toThrow(/PEM/)
+  })
+})
+
+describe('a connection closed before any answer', () => {
+  /** A fetch that fails with the given codes first, then answers 304, recording every call. */
+  function flaky(...codes: string[]) {
+    const calls: {method: string, signature: string}[] = []
+    const fetch = async (_input: string, init?: RequestInit) => {
+      const headers = init?.headers as Record<string, string>
+      calls.push({method: init?.method ?? 'GET', signature: headers['signature-input'] ?? ''})
+      const code = codes.shift()
+      if (code) throw Object.assign(new Error('The socket connection was closed unexpectedly'), {code})
+      return new Response(null, {status: 304})
+    }
+    return {calls, fetch}
+  }
+
+  test('an idempotent request is sent again at once, signed again', async () => {
+    const f = flaky('ECONNRESET')
+    const res = await onboarded({fetch: f.fetch}).getManifest('"v1"')
+    expect(res.status).toBe(304)
+    expect(f.calls.map(c => c.method)).toEqual(['GET', 'GET'])
+    expect(f.calls.every(c => c.signature.includes('keyid="c-7f3a"'))).toBe(true)
+  })
+
+  test('a PUT of the capabilities is too', async () => {
+    const f = flaky('ECONNRESET')
+    const res = await onboarded({fetch: f.fetch}).reportCapabilities({kind: 'DeviceCapabilities'}, 'PUT')
+    expect(res.status).toBe(304)
+    expect(f.calls).toHaveLength(2)
+  })
+
+  test('only once: a second reset is the caller’s to handle with its back-off', async () => {
+    const f = flaky('ECONNRESET', 'ECONNRESET')
+    await expectTransportError(onboarded({fetch: f.fetch}).getManifest(null), 'reset')
+    expect(f.calls).toHaveLength(2)
+  })
+
+  test('a POST is never repeated: the server may have acted on it', async () => {
+    const f = flaky('ECONNRESET')
+    await expectTransportError(onboarded({fetch: f.fetch}).postStatus('d-1', {state: 'installed'}), 'reset')
+    const g = flaky('ECONNRESET')
+    await expectTransportError(client({fetch: g.fetch}).onboard(identity.certPem), 'reset')
+    expect([f.calls.length, g.calls.length]).toEqual([1, 1])
+  })
+
+  test('other failures are not retried here', async () => {
+    const f = flaky('ECONNREFUSED')
+    await expectTransportError(onboarded({fetch: f.fetch}).getManifest(null), 'refused')
+    expect(f.calls).toHaveLength(1)
+    const reset = new TransportError('closed', 'reset', 'https://wfm.example')
+    expect(retriesAtOnce('GET', reset, 1)).toBe(true)
+    expect(retriesAtOnce('GET', reset, 2)).toBe(false)
+    expect(retriesAtOnce('POST', reset, 1)).toBe(false)
+    expect(retriesAtOnce('GET', new TransportError('slow', 'timeout', 'https://wfm.example'), 1)).toBe(false)
+    expect(retriesAtOnce('GET', new Error('ECONNRESET'), 1)).toBe(false)
   })
 })
