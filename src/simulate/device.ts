@@ -2,7 +2,7 @@ import {createHash, createPublicKey, type KeyObject} from 'node:crypto'
 import {join} from 'node:path'
 import type {HostFacts} from '../agent/capabilities/index.ts'
 import type {AgentKeyType} from '../agent/config/types.ts'
-import {DeviceClient, TransportError, parseOnboardingResponse} from '../agent/device-client.ts'
+import {DeviceClient, TransportError, parseOnboardingResponse, type FetchLike} from '../agent/device-client.ts'
 import {clientIdFor, ensureIdentity, loadClientId, saveClientId} from '../agent/identity.ts'
 import {reportCapabilities} from '../agent/runtime/capabilities-reporter.ts'
 import type {AgentContext} from '../agent/runtime/context.ts'
@@ -39,6 +39,8 @@ export interface Fleet {
   log: Logger
   signal: AbortSignal
   counters: {polls: number, errors: number, lastError: string | null}
+  /** Shared by every device: it keeps the requests in flight within the connection pool. */
+  fetch: FetchLike
 }
 
 interface SimIdentity {
@@ -146,7 +148,7 @@ export class SimDevice {
     this.identity ??= await this.loadIdentity()
     const identity = this.identity
     if (!this.ctx) {
-      const client = new DeviceClient({server: fleet.server, caPem: fleet.caPem, privateKey: identity.privateKey, alg: identity.alg, signal: fleet.signal})
+      const client = new DeviceClient({server: fleet.server, caPem: fleet.caPem, privateKey: identity.privateKey, alg: identity.alg, signal: fleet.signal, fetch: fleet.fetch})
       const state = new MemoryState()
       const log = deviceLogger(fleet.log, this.name)
       this.ctx = {

@@ -1,9 +1,11 @@
 import type {AgentKeyType} from '../agent/config/types.ts'
 import {createSimulatedDrivers} from '../agent/drivers/simulated.ts'
 import type {Logger} from '../util/log.ts'
+import type {FetchLike} from '../agent/device-client.ts'
 import {SimDevice, type Fleet} from './device.ts'
 import {describeDistribution, sample, type Distribution} from './distribution.ts'
 import {applyFails, firstPollDelay, type Rng} from './faults.ts'
+import {REQUESTS_IN_FLIGHT, createGate, gatedFetch} from './request-gate.ts'
 import {Wheel} from './scheduler.ts'
 import {countStates, rate, summaryLine, type DeviceState, type Snapshot} from './summary.ts'
 
@@ -25,6 +27,10 @@ export interface SimulateOptions {
   durationMs?: number
   /** Device cycles in flight at once, at most. */
   concurrency?: number
+  /** Requests to the fleet manager in flight at once, at most (REQUESTS_IN_FLIGHT). */
+  requestsInFlight?: number
+  /** The devices' transport; `fetch` unless a test replaces it. */
+  fetch?: FetchLike
   rng?: Rng
   log: Logger
   signal: AbortSignal
@@ -64,12 +70,15 @@ export async function runSimulation(opts: SimulateOptions): Promise<SimulationRe
   })
   const labelsFor = opts.labelsFor
   const applyLabels = opts.applyLabels
+  // Device requests and label requests share the server's keep-alive connections, hence one gate.
+  const gate = createGate(opts.requestsInFlight ?? REQUESTS_IN_FLIGHT)
   const fleet: Fleet = {
     server: opts.server, caPem: opts.caPem, pollIntervalMs: opts.pollIntervalMs, keyType: opts.keyType,
     ...(opts.stateDir ? {stateDir: opts.stateDir} : {}),
     drivers, offline: {rate: opts.offlineRate, outage: opts.outage}, rng, log: opts.log, signal: stop.signal,
     counters: {polls: 0, errors: 0, lastError: null},
-    ...(labelsFor && applyLabels ? {applyLabels: (index: number, clientId: string) => applyLabels(clientId, labelsFor(index))} : {}),
+    fetch: gatedFetch(gate, opts.fetch),
+    ...(labelsFor && applyLabels ? {applyLabels: (index: number, clientId: string) => gate.run(() => applyLabels(clientId, labelsFor(index)))} : {}),
   }
   const devices = Array.from({length: opts.devices}, (_, i) => new SimDevice(i, name(i, opts.devices), fleet))
   const wheel = new Wheel()
