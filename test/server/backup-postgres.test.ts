@@ -11,6 +11,7 @@ import {restoreBackup} from '../../src/server/backup/restore.ts'
 import {verifyAudit} from '../../src/server/audit/service.ts'
 import {snapshotPostgres} from '../../src/server/store/snapshot-postgres.ts'
 import {Store} from '../../src/server/store/store.ts'
+import {APP, deploy, expectRestoredAsUpdate, KEY_FILES, ok, poll} from './backup-fixture.ts'
 import {capabilitiesBody, createHarness, HELLO_WORLD, statusBody, TestDevice, type Harness} from './harness.ts'
 import {TEST_DATABASE_URL} from './test-database.ts'
 
@@ -20,9 +21,6 @@ const URL = TEST_DATABASE_URL!
 
 const FAST = {N: 2 ** 10, r: 8, p: 1}
 const KEY = {kind: 'passphrase' as const, passphrase: 'a passphrase for tests'}
-const MANIFEST = '/api/v1/clients/{clientId}/deployments'
-const APP = 'com-northstartida-hello-world'
-const KEY_FILES = [['tls/ca.pem', 'CA CERT'], ['tls/ca.key', 'CA KEY'], ['tls/server.pem', 'SERVER CERT'], ['tls/server.key', 'SERVER KEY'], ['operator-token', 'TOKEN'], ['secret.key', 'SECRET KEY']] as const
 
 const work = mkdtempSync(join(tmpdir(), 'margo-pg-backup-test-'))
 const open: Harness[] = []
@@ -49,12 +47,6 @@ const harnessOn = async (schema: string, dir?: string) => {
   return h
 }
 
-async function ok(res: Promise<Response>, status = 201) {
-  const r = await res
-  if (r.status !== status) throw new Error(`${r.status} ${await r.text()}`)
-  return r
-}
-
 /** A fleet serving on PostgreSQL (or SQLite), one device onboarded, the app published, and the key files of a real data dir. */
 async function fleet(engine: 'postgres' | 'sqlite' = 'postgres') {
   const schema = newSchema()
@@ -67,16 +59,6 @@ async function fleet(engine: 'postgres' | 'sqlite' = 'postgres') {
   await ok(d.send('POST', '/api/v1/clients/{clientId}/capabilities', {body: capabilitiesBody()}))
   await ok(h.operator('POST', '/apps', readFileSync(HELLO_WORLD, 'utf8'), {'content-type': 'application/yaml'}))
   return {h, d, schema}
-}
-
-async function deploy(h: Harness, clientId: string, values: Record<string, unknown> = {}) {
-  return (await (await ok(h.operator('POST', '/deployments', {appId: APP, clientId, values}))).json()) as {deploymentId: string}
-}
-
-async function poll(d: TestDevice) {
-  const res = await ok(d.send('GET', MANIFEST), 200)
-  const body = new Uint8Array(await res.arrayBuffer())
-  return {body, etag: res.headers.get('etag'), contentType: res.headers.get('content-type'), json: JSON.parse(new TextDecoder().decode(body)) as {manifestVersion: number, deployments: {deploymentId: string}[]}}
 }
 
 const count = (s: Store, sql: string) => (s.db.query(sql).get() as {n: number}).n
@@ -106,18 +88,7 @@ onPostgres('a PostgreSQL fleet restored into an empty database: a device that ac
   expect(readFileSync(join(target, 'tls/ca.key'), 'utf8')).toBe('CA KEY')
 
   const r = await harnessOn(restoredSchema, target)
-  const after = await poll(d.to(r))
-  expect(after.json.manifestVersion).toBeGreaterThanOrEqual(restored.manifestVersionFloor)
-  expect(after.json.deployments.map(x => x.deploymentId)).toEqual([kept.deploymentId])
-  expect(evaluateManifest({manifestVersion: accepted.json.manifestVersion, etag: accepted.etag!}, after).kind).toBe('accept')
-  // Without the floor the restored manifest (version 2) would have been refused as a rollback.
-  expect(evaluateManifest({manifestVersion: accepted.json.manifestVersion, etag: accepted.etag!}, {...after, body: new TextEncoder().encode(new TextDecoder().decode(after.body).replace(/"manifestVersion":\d+/, '"manifestVersion":2')), etag: null})).toMatchObject({kind: 'reject', code: 'rollback'})
-
-  await deploy(r, d.clientId, {greeting: 'restored'})
-  expect((await poll(d.to(r))).json.manifestVersion).toBe(after.json.manifestVersion + 1)
-  const newcomer = await TestDevice.create(r)
-  await newcomer.onboard()
-  expect((await poll(newcomer)).json.manifestVersion).toBe(1)
+  await expectRestoredAsUpdate(r, d, accepted, restored.manifestVersionFloor, kept)
   expect(await (await ok(r.operator('GET', '/audit/verify'), 200)).json()).toMatchObject({ok: true})
 })
 

@@ -3,9 +3,9 @@ import {Database} from 'bun:sqlite'
 import {existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
-import {evaluateManifest} from '../../src/agent/sync/manifest-check.ts'
 import {createBackup} from '../../src/server/backup/backup.ts'
 import {restoreBackup} from '../../src/server/backup/restore.ts'
+import {deploy, expectRestoredAsUpdate, KEY_FILES, poll} from './backup-fixture.ts'
 import {capabilitiesBody, createHarness, HELLO_WORLD, TestDevice, type Harness} from './harness.ts'
 import {TEST_DATABASE_URL} from './test-database.ts'
 
@@ -14,7 +14,6 @@ const sqliteOnly = test.skipIf(TEST_DATABASE_URL !== undefined)
 
 const FAST = {N: 2 ** 10, r: 8, p: 1}
 const KEY = {kind: 'passphrase' as const, passphrase: 'a passphrase for tests'}
-const MANIFEST = '/api/v1/clients/{clientId}/deployments'
 const work = mkdtempSync(join(tmpdir(), 'margo-backup-test-'))
 const open: Harness[] = []
 afterEach(() => {
@@ -26,27 +25,12 @@ async function fleet() {
   const h = await createHarness()
   open.push(h)
   mkdirSync(join(h.dir, 'tls'), {mode: 0o700})
-  for (const [name, text] of [['tls/ca.pem', 'CA CERT'], ['tls/ca.key', 'CA KEY'], ['tls/server.pem', 'SERVER CERT'], ['tls/server.key', 'SERVER KEY'], ['operator-token', 'TOKEN'], ['secret.key', 'SECRET KEY']]) {
-    writeFileSync(join(h.dir, name!), text!, {mode: 0o600})
-  }
+  for (const [name, text] of KEY_FILES) writeFileSync(join(h.dir, name), text, {mode: 0o600})
   const d = await TestDevice.create(h)
   await d.onboard()
   await d.send('POST', '/api/v1/clients/{clientId}/capabilities', {body: capabilitiesBody()})
   expect((await h.operator('POST', '/apps', readFileSync(HELLO_WORLD, 'utf8'), {'content-type': 'application/yaml'})).status).toBe(201)
   return {h, d}
-}
-
-async function deploy(h: Harness, clientId: string, values: Record<string, unknown> = {}) {
-  const res = await h.operator('POST', '/deployments', {appId: 'com-northstartida-hello-world', clientId, values})
-  expect(res.status).toBe(201)
-  return (await res.json()) as {deploymentId: string}
-}
-
-async function poll(d: TestDevice) {
-  const res = await d.send('GET', MANIFEST)
-  expect(res.status).toBe(200)
-  const body = new Uint8Array(await res.arrayBuffer())
-  return {body, etag: res.headers.get('etag'), contentType: res.headers.get('content-type'), json: JSON.parse(new TextDecoder().decode(body)) as {manifestVersion: number, deployments: {deploymentId: string}[]}}
 }
 
 sqliteOnly('a device that accepted newer manifests than the backup takes the restored server\'s next one as an update', async () => {
@@ -71,21 +55,7 @@ sqliteOnly('a device that accepted newer manifests than the backup takes the res
 
   const r = await createHarness({}, {dir: target})
   open.push(r)
-  const after = await poll(d.to(r))
-  expect(after.json.manifestVersion).toBeGreaterThanOrEqual(restored.manifestVersionFloor)
-  expect(after.json.deployments.map(x => x.deploymentId)).toEqual([kept.deploymentId])
-  // What the agent decides with the version it accepted from the old server: an update, no security event.
-  const decision = evaluateManifest({manifestVersion: accepted.json.manifestVersion, etag: accepted.etag!}, after)
-  expect(decision.kind).toBe('accept')
-  // Without the floor the restored manifest (version 2) would have been refused as a rollback.
-  expect(evaluateManifest({manifestVersion: accepted.json.manifestVersion, etag: accepted.etag!}, {...after, body: new TextEncoder().encode(new TextDecoder().decode(after.body).replace(/"manifestVersion":\d+/, '"manifestVersion":2')), etag: null})).toMatchObject({kind: 'reject', code: 'rollback'})
-
-  // Changes go on from there, one version at a time; a device new to the restored server starts at 1.
-  await deploy(r, d.clientId, {greeting: 'restored'})
-  expect((await poll(d.to(r))).json.manifestVersion).toBe(after.json.manifestVersion + 1)
-  const newcomer = await TestDevice.create(r)
-  await newcomer.onboard()
-  expect((await poll(newcomer)).json.manifestVersion).toBe(1)
+  await expectRestoredAsUpdate(r, d, accepted, restored.manifestVersionFloor, kept)
 })
 
 sqliteOnly('the snapshot is a committed state: a writer holding an open transaction neither blocks it nor leaks into it', async () => {
