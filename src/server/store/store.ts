@@ -237,13 +237,9 @@ export class Store {
     this.coherence?.readUpTo(rows[rows.length - 1]!.id)
     // Rows are pruned by count: a gap means some were deleted before this process read them.
     if (rows[0]!.id !== this.lastInvalidation + 1) {
-      this.credentials.clear()
-      this.manifestEtags.clear()
+      this.forgetAllCached()
     } else {
-      for (const r of rows) {
-        this.credentials.delete(r.client_id)
-        this.manifestEtags.delete(r.client_id)
-      }
+      for (const r of rows) this.forgetCached(r.client_id)
     }
     this.lastInvalidation = rows[rows.length - 1]!.id
   }
@@ -347,8 +343,7 @@ export class Store {
       return result
     } catch (err) {
       // A read inside the rolled-back transaction may have cached what never committed.
-      this.credentials.clear()
-      this.manifestEtags.clear()
+      this.forgetAllCached()
       throw err
     }
   }
