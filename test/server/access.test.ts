@@ -329,5 +329,5 @@ describe('the token and audit commands against a server on loopback', () => {
     } finally {
       server.stop(true)
     }
-  })
+  }, 30_000)
 })

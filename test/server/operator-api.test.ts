@@ -328,5 +328,5 @@ describe('the CLI with shortened ids, against the operator API on loopback', () 
     } finally {
       server.stop(true)
     }
-  })
+  }, 30_000)
 })

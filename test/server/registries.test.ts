@@ -314,5 +314,5 @@ describe.skipIf(!hasGit)('the registry commands against a server on loopback', (
       server.stop(true)
       repo.remove()
     }
-  })
+  }, 30_000)
 })
