@@ -86,6 +86,8 @@ export interface RunningServer {
   port: number
   /** `sha256:<hex>` of the root CA, for `margo agent --ca-fingerprint`. */
   caFingerprint: string
+  /** Where `--metrics-listen` serves GET /metrics, with the port bound (it may have been 0). */
+  metricsUrl?: string
   stop(): Promise<void>
 }
 
@@ -280,6 +282,8 @@ async function startLocked(opts: ServeOptions, log: Logger, hostname: string, po
 
 
   log.info('server.started', {version: opts.version, url: deviceApiUrl, listen: `${hostname}:${actualPort}`, dataDir: opts.dataDir, enrollment: opts.enrollment, tlsGenerated: tls.generated})
+  const metricsUrl = metricsServer ? `http://${localHost(metricsServer.hostname ?? '127.0.0.1')}:${metricsServer.port}/metrics` : undefined
+  if (metricsUrl) log.info('metrics.listening', {url: metricsUrl})
   if (opts.enrollment === 'auto') {
     log.warn('server.unsafe_setting', {setting: 'enrollment=auto', why: 'any device with a valid certificate is onboarded and trusted; use --enrollment approve or allowlist outside a lab'})
   }
@@ -291,6 +295,7 @@ async function startLocked(opts: ServeOptions, log: Logger, hostname: string, po
     operatorUrl,
     port: actualPort,
     caFingerprint: caFingerprint(tls.caPem),
+    ...(metricsUrl ? {metricsUrl} : {}),
     async stop() {
       if (stopped) return
       stopped = true

@@ -10,12 +10,11 @@ const dataDir = mkdtempSync(join(tmpdir(), 'margo-metrics-'))
 let server: RunningServer
 let ca: string
 let token: string
-const metricsPort = 20000 + Math.floor(Math.random() * 20000)
 
 beforeAll(async () => {
   server = await startServer({
     dataDir, listen: '127.0.0.1:0', basePath: '', sans: [], enrollment: 'auto', maxBodyBytes: 1 << 20, signatureMaxAgeSeconds: 300, signatureSkewSeconds: 60,
-    tlsMinVersion: '1.3', logLevel: 'error', logFormat: 'json', version: '9.9.9-test', metricsOpen: true, metricsListen: `127.0.0.1:${metricsPort}`,
+    tlsMinVersion: '1.3', logLevel: 'error', logFormat: 'json', version: '9.9.9-test', metricsOpen: true, metricsListen: '127.0.0.1:0',
   })
   ca = readFileSync(join(dataDir, 'tls/ca.pem'), 'utf8')
   token = readFileSync(join(dataDir, 'operator-token'), 'utf8').trim()
@@ -54,7 +53,9 @@ test('GET /operator/v1/metrics needs a token with metrics.read; the exposition p
 
 test('--metrics-open serves GET /metrics without a token; --metrics-listen serves it over plain HTTP on loopback', async () => {
   expect((await get(`${new URL(server.operatorUrl).origin}/metrics`)).status).toBe(200)
-  const plain = await fetch(`http://127.0.0.1:${metricsPort}/metrics`)
+  // Port 0 binds a free port; the server says which.
+  expect(server.metricsUrl).toMatch(/^http:\/\/127\.0\.0\.1:[1-9]\d*\/metrics$/)
+  const plain = await fetch(server.metricsUrl!)
   expect(plain.status).toBe(200)
   expect(parseExposition(await plain.text()).types.get('margo_devices')).toBe('gauge')
 })
