@@ -16,6 +16,7 @@ test('while the database refuses connections the listener tries again once a sec
   await notices.stop()
   cache.port1.close()
   events.port1.close()
-  expect(attempts).toBeGreaterThanOrEqual(3)
+  // About four at one a second; a busy machine may delay one. Doubling made it seven.
+  expect(attempts).toBeGreaterThanOrEqual(2)
   expect(attempts).toBeLessThanOrEqual(5)
 }, 15_000)
