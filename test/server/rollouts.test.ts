@@ -1,6 +1,7 @@
 import {afterEach, beforeEach, describe, expect, test} from 'bun:test'
 import {readFileSync} from 'node:fs'
 import {parse} from 'yaml'
+import {existingForApp, existingOf} from '../../src/server/rollouts/apply.ts'
 import {startRolloutController} from '../../src/server/rollouts/controller.ts'
 import {silentLogger} from '../../src/util/log.ts'
 import {createHarness, capabilitiesBody, HELLO_WORLD, statusBody, TestDevice, type Harness} from './harness.ts'
@@ -304,6 +305,20 @@ describe('dry run', () => {
 })
 
 describe('rollouts and existing deployments', () => {
+  test('the whole-fleet read of present deployments answers for each device what the per-device read does', async () => {
+    const [a, b, c, idle] = [await device(), await device(), await device({labels: {site: 'c'}}), await device()]
+    const first = await json<RolloutResult>(rollout({devices: [a.clientId, b.clientId]}), 201)
+    await json<RolloutResult>(rollout({name: 'second', selector: 'site=c'}), 201)
+    const removed = first.targets.find(t => t.clientId === b.clientId)!.deploymentId!
+    expect((await h.operator('DELETE', `/deployments/${removed}`)).status).toBeLessThan(300)
+    const all = existingForApp(h.store, APP)
+    const each = (id: string) => existingOf(h.store, id, APP)
+    for (const d of [a, b, c, idle]) expect(all(d.clientId)).toEqual(each(d.clientId))
+    // What it reads: a's deployment of the first rollout, c's of the second, none for b (removed) or idle.
+    expect([a, b, c, idle].map(d => all(d.clientId).map(e => e.rolloutName))).toEqual([[APP], [], ['second'], []])
+    expect(existingForApp(h.store, 'com-example-other')(a.clientId)).toEqual([])
+  })
+
   test('the automatic re-evaluation does not take over a deployment another rollout owns', async () => {
     const d = await device({labels: {site: 'a'}})
     const direct = await json<RolloutResult>(rollout({devices: [d.clientId]}), 201)

@@ -26,7 +26,7 @@ import {
   rolloutDeploymentIds, rolloutOfDeployment, updateRollout as writeRollout, type RolloutRecord,
 } from '../store/rollouts-repo.ts'
 import {unifiedDiff} from './diff.ts'
-import {apply, announce, appFacts, candidates, existingOf, facts, type Events} from './apply.ts'
+import {apply, announce, appFacts, candidates, existingForApp, existingOf, facts, type Events} from './apply.ts'
 import {inScope, planDevice, type AppFacts, type Decision, type Problem} from './plan.ts'
 import {describeSelectorError, formatSelector, parseSelector} from '../../operator-contract/selector.ts'
 import {defaultNamespace, isDnsLabel} from '../deployments/names.ts'
@@ -108,14 +108,16 @@ function checkRollout(store: Store, rollout: RolloutRecord, secrets: SecretReade
 function planAll(store: Store, rollout: RolloutRecord, app: AppFacts, now: string, dryRun: boolean, secrets: SecretReader): Decision[] {
   const owned = new Set(rolloutDeploymentIds(store, rollout.rolloutId).map(id => store.getDeployment(id)?.clientId))
   const clients = candidates(store, rollout)
+  const covered = new Set(clients.map(c => c.clientId))
   for (const id of owned) {
-    if (id && !clients.some(c => c.clientId === id)) {
+    if (id && !covered.has(id)) {
       const c = store.getClient(id)
       if (c) clients.push(c)
     }
   }
+  const existing = existingForApp(store, rollout.appId)
   const decisions = clients.map(client => planDevice({
-    rollout, device: facts(client), app, existing: existingOf(store, client.clientId, rollout.appId), adopt: true, now,
+    rollout, device: facts(client), app, existing: existing(client.clientId), adopt: true, now,
     newDeploymentId: dryRun ? () => DRY_RUN_DEPLOYMENT_ID : randomUUID, secrets,
   }))
   const refused = decisions.filter((d): d is Extract<Decision, {action: 'skip'}> => d.action === 'skip' && (d.kind === 'values' || (d.kind === 'template' && !dryRun)))
@@ -551,13 +553,15 @@ export function rolloutDetail<T>(deps: Pick<RolloutDeps, 'store' | 'now' | 'secr
   const {store, now: clock, secrets} = deps
   const now = clock().toISOString()
   const rollout = requireRollout(store, ref)
-  const deployments = rolloutDeploymentIds(store, rollout.rolloutId).map(id => store.getDeployment(id)!)
+  const deployments = store.listDeployments({rolloutId: rollout.rolloutId, desired: 'present'})
   const app = appFacts(store, rollout.appId, rollout.appVersion)
   const skipped: {clientId: string, reason: string}[] = []
+  const targeted = new Set(deployments.map(d => d.clientId))
+  const existing = existingForApp(store, rollout.appId)
   for (const client of candidates(store, rollout)) {
-    if (deployments.some(d => d.clientId === client.clientId) || !inScope(rollout, client)) continue
+    if (targeted.has(client.clientId) || !inScope(rollout, client)) continue
     const d = planDevice({
-      rollout, device: facts(client), app, existing: existingOf(store, client.clientId, rollout.appId), adopt: false, now,
+      rollout, device: facts(client), app, existing: existing(client.clientId), adopt: false, now,
       newDeploymentId: () => DRY_RUN_DEPLOYMENT_ID, secrets,
     })
     if (d.action === 'skip') skipped.push({clientId: client.clientId, reason: d.reason})

@@ -113,6 +113,12 @@ export function rolloutLinks(store: Store, clientId: string): Map<string, string
   return new Map(rows.map(r => [r.deployment_id, r.rollout_id]))
 }
 
+/** deploymentId → rolloutId (or null) for every present deployment of an app, on any device. */
+export function appRolloutLinks(store: Store, appId: string): Map<string, string | null> {
+  const rows = store.db.query(`SELECT deployment_id, rollout_id FROM deployments WHERE app_id = ? AND desired = 'present'`).all(appId) as {deployment_id: string, rollout_id: string | null}[]
+  return new Map(rows.map(r => [r.deployment_id, r.rollout_id]))
+}
+
 /** Ids of the deployments a rollout owns, present ones unless `all`. */
 export function rolloutDeploymentIds(store: Store, rolloutId: string, options: {all?: boolean} = {}): string[] {
   const sql = `SELECT deployment_id FROM deployments WHERE rollout_id = ? ${options.all ? '' : `AND desired = 'present'`} ORDER BY created_at, deployment_id`

@@ -538,10 +538,11 @@ export class Store {
     return mapRow(this.db.query('SELECT * FROM deployments WHERE deployment_id = ?').get(deploymentId) as Record<string, unknown> | null)
   }
 
-  listDeployments(filter: {clientId?: string, appId?: string, desired?: Desired} = {}): DeploymentRecord[] {
+  listDeployments(filter: {clientId?: string, appId?: string, rolloutId?: string, desired?: Desired} = {}): DeploymentRecord[] {
     const where: string[] = []
     const args: string[] = []
     if (filter.clientId) { where.push('client_id = ?'); args.push(filter.clientId) }
+    if (filter.rolloutId) { where.push('rollout_id = ?'); args.push(filter.rolloutId) }
     if (filter.appId) { where.push('app_id = ?'); args.push(filter.appId) }
     if (filter.desired) { where.push('desired = ?'); args.push(filter.desired) }
     const sql = `SELECT * FROM deployments ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY created_at, deployment_id`
