@@ -106,7 +106,7 @@ function checkRollout(store: Store, rollout: RolloutRecord, secrets: SecretReade
  * written) when a device's values are refused: invalid or an immutable setting changed.
  */
 function planAll(store: Store, rollout: RolloutRecord, app: AppFacts, now: string, dryRun: boolean, secrets: SecretReader): Decision[] {
-  const owned = new Set(rolloutDeploymentIds(store, rollout.rolloutId).map(id => store.getDeployment(id)?.clientId))
+  const owned = new Set(store.listDeployments({rolloutId: rollout.rolloutId, desired: 'present'}).map(d => d.clientId))
   const clients = candidates(store, rollout)
   const covered = new Set(clients.map(c => c.clientId))
   for (const id of owned) {
