@@ -182,3 +182,25 @@ onPostgres('a holder that goes silent loses the lock after the session timeout, 
     holder.kill('SIGKILL')
   }
 }, 20_000)
+
+onPostgres('a holder whose session ended says so once before it leads again, even when the database is back at once', async () => {
+  const schema = `signals_${crypto.randomUUID().slice(0, 8)}`
+  schemas.push(schema)
+  const a = new Store(TEST_DATABASE_URL!, {schema})
+  opened.push(a)
+  const signals = a.db.signals!
+  try {
+    expect(signals.lead('controllers')).toBe(true)
+    const holder = leaderBackend(a, schema)!
+    // The database ended the session (a restart, an administrator): the lock went with it, and
+    // for a moment another node could have taken it. The next answer must say it was lost, so
+    // the controllers stop and start again, rather than run on as if nothing had happened.
+    a.db.query('SELECT pg_terminate_backend(?)').get(holder.pid)
+    await Bun.sleep(2_500)
+    expect(signals.lead('controllers')).toBe(false)
+    await until('leading again', () => signals.lead('controllers'), 5_000)
+    expect(leaderBackend(a, schema)!.pid).not.toBe(holder.pid)
+  } finally {
+    signals.unlead('controllers')
+  }
+}, 15_000)

@@ -62,6 +62,15 @@ export function startLeadership(url: string, options: Record<string, unknown> & 
 
   const inFlight = new Map<string, Promise<boolean>>()
   const known = new Map<string, boolean>()
+  // Leadership the keepalive found lost (the session ended: a restart, a dropped connection).
+  // The next answer says so before any new claim: between the two another node may have led,
+  // so the controllers must stop and start afresh, even when the database was back at once.
+  const lost = new Set<string>()
+  const lose = (name: string, slot: Slot) => {
+    reset(name, slot)
+    known.set(name, false)
+    lost.add(name)
+  }
 
   /** One check or claim: keeps the lock if the session that holds it is alive, else tries for it. */
   async function claim(name: string): Promise<boolean> {
@@ -82,7 +91,7 @@ export function startLeadership(url: string, options: Record<string, unknown> & 
       if (r?.won) {
         s.pid = r.pid
         s.keepalive = setInterval(() => {
-          void alive(s).then(ok => { if (!ok && slots.get(name) === s) reset(name, s) })
+          void alive(s).then(ok => { if (!ok && slots.get(name) === s) lose(name, s) })
         }, KEEPALIVE_MS)
         return true
       }
@@ -100,6 +109,7 @@ export function startLeadership(url: string, options: Record<string, unknown> & 
      * to give is not waited for beyond ANSWER_WITHIN_MS: the last one known stands meanwhile.
      */
     async hold(name: string): Promise<boolean> {
+      if (lost.delete(name)) return false
       let attempt = inFlight.get(name)
       if (!attempt) {
         attempt = claim(name).catch(() => false).then(held => {
@@ -117,6 +127,7 @@ export function startLeadership(url: string, options: Record<string, unknown> & 
     async release(name: string) {
       await inFlight.get(name)
       known.delete(name)
+      lost.delete(name)
       const slot = slots.get(name)
       if (!slot) return
       if (slot.pid) await withTimeout(slot.sql.unsafe('ROLLBACK'), CHECK_TIMEOUT_MS).catch(() => {})
