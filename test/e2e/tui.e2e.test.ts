@@ -124,6 +124,13 @@ describe.skipIf(missing !== undefined)('margo tui (compiled, in tmux 80×24)', (
     await screenShows(/updated rollout com-northstartida-hello-world to revision 2 on 1 device/)
     const rollouts = cli(server.dataDir, 'rollout', 'list', '--json').json<{name: string, revision: number, deployments: number, values: Record<string, unknown>}[]>()
     expect(rollouts).toEqual([expect.objectContaining({name: 'com-northstartida-hello-world', revision: 2, deployments: 1, values: {greeting: 'Hi'}})])
+    // Until the device reports the update, the list still shows the state it reported for
+    // revision 1: wait for a report made after the change, then for the list to show it.
+    await eventually('the device to report revision 2 installed', () => {
+      const [d] = cli(server.dataDir, 'status', '--device', clientId, '--json').json<{deployments: {state: string, reportedAt: string | null, updatedAt: string}[]}>().deployments
+      return d?.state === 'installed' && d.reportedAt !== null && d.reportedAt >= d.updatedAt ? true : undefined
+    }, 30000)
+    await key('R')
     await screenShows(new RegExp(`com-northstartida-hello-world\\s+1\\.0\\s+${short}…\\s+compose\\s+installed`), 30000)
     expect(screen().match(/com-northstartida-hello-world\s+1\.0/g)).toHaveLength(1)
 
