@@ -29,13 +29,19 @@ export function appFacts(store: Store, appId: string, version: string | null): A
   }
 }
 
-export function existingOf(store: Store, clientId: string, appId: string): ExistingDeployment[] {
-  const links = rolloutLinks(store, clientId)
-  return store.listDeployments({clientId, appId, desired: 'present'}).map(deployment => {
+/** Deployments with the rollout that owns each (and its name, read once per rollout). */
+function withOwners(store: Store, deployments: DeploymentRecord[], links: Map<string, string | null>): ExistingDeployment[] {
+  const names = new Map<string, string | undefined>()
+  return deployments.map(deployment => {
     const rolloutId = links.get(deployment.deploymentId) ?? null
-    const name = rolloutId ? getRollout(store, rolloutId)?.name : undefined
+    if (rolloutId && !names.has(rolloutId)) names.set(rolloutId, getRollout(store, rolloutId)?.name)
+    const name = rolloutId ? names.get(rolloutId) : undefined
     return {deployment, rolloutId, ...(name ? {rolloutName: name} : {})}
   })
+}
+
+export function existingOf(store: Store, clientId: string, appId: string): ExistingDeployment[] {
+  return withOwners(store, store.listDeployments({clientId, appId, desired: 'present'}), rolloutLinks(store, clientId))
 }
 
 /**
@@ -45,17 +51,11 @@ export function existingOf(store: Store, clientId: string, appId: string): Exist
  * a decision written meanwhile is not seen.
  */
 export function existingForApp(store: Store, appId: string): (clientId: string) => ExistingDeployment[] {
-  const links = appRolloutLinks(store, appId)
-  const names = new Map<string, string | undefined>()
   const byClient = new Map<string, ExistingDeployment[]>()
-  for (const deployment of store.listDeployments({appId, desired: 'present'})) {
-    const rolloutId = links.get(deployment.deploymentId) ?? null
-    if (rolloutId && !names.has(rolloutId)) names.set(rolloutId, getRollout(store, rolloutId)?.name)
-    const name = rolloutId ? names.get(rolloutId) : undefined
-    const list = byClient.get(deployment.clientId)
-    const entry = {deployment, rolloutId, ...(name ? {rolloutName: name} : {})}
+  for (const entry of withOwners(store, store.listDeployments({appId, desired: 'present'}), appRolloutLinks(store, appId))) {
+    const list = byClient.get(entry.deployment.clientId)
     if (list) list.push(entry)
-    else byClient.set(deployment.clientId, [entry])
+    else byClient.set(entry.deployment.clientId, [entry])
   }
   return clientId => byClient.get(clientId) ?? []
 }

@@ -110,7 +110,7 @@ function planAll(store: Store, rollout: RolloutRecord, app: AppFacts, now: strin
   const clients = candidates(store, rollout)
   const covered = new Set(clients.map(c => c.clientId))
   for (const id of owned) {
-    if (id && !covered.has(id)) {
+    if (!covered.has(id)) {
       const c = store.getClient(id)
       if (c) clients.push(c)
     }
